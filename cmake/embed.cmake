@@ -1,0 +1,18 @@
+# expertflow_embed(TARGET <target> NAMESPACE <ns> FILES <files...>)
+# Generates a source file that holds each file's bytes and a lookup table
+#   std::span<const EmbeddedFile> <ns>::EmbeddedFiles();
+# so data (workflow definitions, reference data) ships inside the binary.
+set(EXPERTFLOW_EMBED_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/embed_files.cmake)
+
+function(expertflow_embed)
+  cmake_parse_arguments(E "" "TARGET;NAMESPACE;BASE" "FILES" ${ARGN})
+  set(out ${CMAKE_CURRENT_BINARY_DIR}/${E_TARGET}_embedded.cc)
+  add_custom_command(
+    OUTPUT ${out}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${E_NAMESPACE} -DBASE=${E_BASE}
+            "-DFILES=${E_FILES}" -P ${EXPERTFLOW_EMBED_SCRIPT}
+    DEPENDS ${E_FILES} ${EXPERTFLOW_EMBED_SCRIPT}
+    COMMENT "Embedding data files into ${E_TARGET}"
+    VERBATIM)
+  target_sources(${E_TARGET} PRIVATE ${out})
+endfunction()

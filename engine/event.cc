@@ -1,0 +1,172 @@
+#include "engine/event.h"
+
+#include <charconv>
+
+namespace expertflow::engine {
+namespace {
+
+bool HasControlChars(std::string_view s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Result<void> CheckName(std::string_view what, std::string_view value, bool allow_empty) {
+  if (value.empty() && !allow_empty) {
+    return Fail(ErrorCode::kValidationFailed, std::string(what) + " is empty");
+  }
+  if (value.size() > kMaxNameBytes) {
+    return Fail(ErrorCode::kValidationFailed, std::string(what) + " is longer than " +
+                                                   std::to_string(kMaxNameBytes) + " bytes");
+  }
+  if (HasControlChars(value)) {
+    return Fail(ErrorCode::kValidationFailed, std::string(what) + " has control characters");
+  }
+  return {};
+}
+
+void AppendUint(std::uint64_t v, std::string& out) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+}  // namespace
+
+void AppendJsonString(std::string_view text, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  std::size_t run = 0;  // start of the current run of bytes that need no escaping
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(text.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 0xf]);
+    }
+  }
+  out.append(text.data() + run, text.size() - run);
+  out.push_back('"');
+}
+
+Result<void> ValidateNewEvent(std::string_view stream, const NewEvent& event) {
+  if (stream.empty()) return Fail(ErrorCode::kValidationFailed, "stream id is empty");
+  if (stream.size() > kMaxStreamIdBytes) {
+    return Fail(ErrorCode::kValidationFailed, "stream id is longer than " +
+                                                   std::to_string(kMaxStreamIdBytes) + " bytes");
+  }
+  if (HasControlChars(stream)) {
+    return Fail(ErrorCode::kValidationFailed, "stream id has control characters");
+  }
+  if (auto r = CheckName("event type", event.type, false); !r) return r;
+  if (auto r = CheckName("command", event.command, true); !r) return r;
+  if (auto r = CheckName("command_id", event.command_id, true); !r) return r;
+  if (auto r = CheckName("actor org", event.actor.org, false); !r) return r;
+  if (auto r = CheckName("actor role", event.actor.role, false); !r) return r;
+  if (auto r = CheckName("actor token_id", event.actor.token_id, true); !r) return r;
+  if (event.data.size() > kMaxRecordBytes) {
+    return Fail(ErrorCode::kPayloadTooLarge,
+                "event data is larger than " + std::to_string(kMaxRecordBytes) + " bytes");
+  }
+  // The data must be exactly one JSON object: the record embeds it verbatim, so anything else
+  // would make the record itself invalid JSON. accept() validates without building a DOM.
+  std::string_view data = event.data;
+  while (!data.empty() && (data.front() == ' ' || data.front() == '\n')) data.remove_prefix(1);
+  if (data.empty() || data.front() != '{' || !nlohmann::json::accept(event.data)) {
+    return Fail(ErrorCode::kMalformedJson, "event data is not a JSON object");
+  }
+  return {};
+}
+
+std::string EncodeRecord(std::uint64_t seq, std::string_view stream, std::uint64_t version,
+                         const NewEvent& event, const Hash& prev_hash) {
+  std::string out;
+  out.reserve(256 + stream.size() + event.data.size());
+  out += "{\"seq\":";
+  AppendUint(seq, out);
+  out += ",\"stream\":";
+  AppendJsonString(stream, out);
+  out += ",\"version\":";
+  AppendUint(version, out);
+  out += ",\"type\":";
+  AppendJsonString(event.type, out);
+  out += ",\"schema\":";
+  AppendUint(event.schema, out);
+  out += ",\"occurred_at\":\"";
+  out += FormatRfc3339(event.occurred_at);
+  out += "\",\"actor\":{\"org\":";
+  AppendJsonString(event.actor.org, out);
+  out += ",\"role\":";
+  AppendJsonString(event.actor.role, out);
+  if (!event.actor.token_id.empty()) {
+    out += ",\"token_id\":";
+    AppendJsonString(event.actor.token_id, out);
+  }
+  out += "},\"command\":";
+  AppendJsonString(event.command, out);
+  out += ",\"command_id\":";
+  AppendJsonString(event.command_id, out);
+  out += ",\"data\":";
+  out += event.data;
+  out += ",\"prev_hash\":\"";
+  AppendHex(prev_hash, out);
+  out += "\"}";
+  return out;
+}
+
+Result<Event> DecodeRecord(std::string_view record) {
+  nlohmann::json j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Fail(ErrorCode::kCorruption, "record is not a JSON object");
+  }
+  try {
+    Event e;
+    e.seq = j.at("seq").get<std::uint64_t>();
+    e.stream = j.at("stream").get<std::string>();
+    e.version = j.at("version").get<std::uint64_t>();
+    e.type = j.at("type").get<std::string>();
+    e.schema = j.value("schema", 1u);
+    auto at = ParseRfc3339(j.at("occurred_at").get<std::string>());
+    if (!at) return Fail(ErrorCode::kCorruption, "record has a bad occurred_at");
+    e.occurred_at = *at;
+    const auto& actor = j.at("actor");
+    e.actor.org = actor.at("org").get<std::string>();
+    e.actor.role = actor.at("role").get<std::string>();
+    e.actor.token_id = actor.value("token_id", "");
+    e.command = j.value("command", "");
+    e.command_id = j.value("command_id", "");
+    e.data = std::move(j.at("data"));
+    auto prev = HashFromHex(j.at("prev_hash").get<std::string>());
+    if (!prev) return Fail(ErrorCode::kCorruption, "record has a bad prev_hash");
+    e.prev_hash = *prev;
+    return e;
+  } catch (const nlohmann::json::exception& ex) {
+    return Fail(ErrorCode::kCorruption, std::string("record is incomplete: ") + ex.what());
+  }
+}
+
+std::string EventJsonText(const StoredEvent& stored) {
+  std::string_view record = stored.record;
+  if (!record.empty() && record.back() == '}') record.remove_suffix(1);
+  std::string out;
+  out.reserve(record.size() + 80);
+  out += record;
+  out += ",\"hash\":\"";
+  AppendHex(stored.hash, out);
+  out += "\"}";
+  return out;
+}
+
+}  // namespace expertflow::engine

@@ -1,0 +1,162 @@
+#include "engine/event_log.h"
+
+#include <charconv>
+#include <unordered_map>
+
+namespace expertflow::engine {
+
+Result<std::vector<StoredEvent>> EventLog::ReadAll(std::uint64_t from_seq, std::size_t max) const {
+  std::vector<StoredEvent> out;
+  if (max == 0) return out;
+  Head head = GetHead();
+  if (from_seq == 0) from_seq = 1;
+  if (from_seq > head.seq) return out;
+  std::uint64_t to = head.seq - from_seq + 1 > max ? from_seq + max - 1 : head.seq;
+  auto r = ForEach(from_seq, to, [&](std::uint64_t seq, const Hash& hash, std::string_view rec) {
+    out.push_back(StoredEvent{seq, hash, std::string(rec)});
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  return out;
+}
+
+Result<AppendResult> PrepareAppend(
+    const AppendBatch& batch, const Head& head,
+    const std::function<Result<std::uint64_t>(std::string_view stream)>& current_version) {
+  AppendResult result;
+  std::unordered_map<std::string_view, std::uint64_t> batch_versions;
+  std::uint64_t seq = head.seq;
+  Hash prev = head.hash;
+  for (const StreamAppend& part : batch.appends) {
+    std::uint64_t version = 0;
+    if (auto it = batch_versions.find(part.stream); it != batch_versions.end()) {
+      version = it->second;
+    } else {
+      if (part.stream.empty()) return Fail(ErrorCode::kValidationFailed, "stream id is empty");
+      auto stored = current_version(part.stream);
+      if (!stored) return std::unexpected(stored.error());
+      version = *stored;
+    }
+    if (part.expected_version && *part.expected_version != version) {
+      return Fail(ErrorCode::kVersionConflict,
+                  "stream " + part.stream + " is at version " + std::to_string(version) +
+                      ", expected " + std::to_string(*part.expected_version),
+                  {{"current_version", version}});
+    }
+    for (const NewEvent& event : part.events) {
+      if (auto ok = ValidateNewEvent(part.stream, event); !ok) return std::unexpected(ok.error());
+      ++seq;
+      ++version;
+      AppendedEvent out;
+      out.seq = seq;
+      out.stream = part.stream;
+      out.version = version;
+      out.record = EncodeRecord(seq, part.stream, version, event, prev);
+      if (out.record.size() > kMaxRecordBytes) {
+        return Fail(ErrorCode::kPayloadTooLarge, "record of " + event.type + " is larger than " +
+                                                     std::to_string(kMaxRecordBytes) + " bytes");
+      }
+      out.hash = ChainHash(prev, out.record);
+      prev = out.hash;
+      result.events.push_back(std::move(out));
+    }
+    batch_versions[part.stream] = version;
+  }
+  result.head = Head{seq, prev};
+  return result;
+}
+
+namespace {
+
+// Reads the number after `{"seq":` at the start of a record, the form EncodeRecord writes.
+std::optional<std::uint64_t> RecordSeq(std::string_view record) {
+  constexpr std::string_view kPrefix = "{\"seq\":";
+  if (!record.starts_with(kPrefix)) return std::nullopt;
+  std::uint64_t seq = 0;
+  const char* begin = record.data() + kPrefix.size();
+  auto [ptr, ec] = std::from_chars(begin, record.data() + record.size(), seq);
+  if (ec != std::errc() || ptr == begin || *ptr != ',') return std::nullopt;
+  return seq;
+}
+
+// The hex after `"prev_hash":"` at the end of a record.
+std::optional<std::string_view> RecordPrevHash(std::string_view record) {
+  constexpr std::string_view kKey = ",\"prev_hash\":\"";
+  constexpr std::size_t kTail = kKey.size() + 64 + 2;  // key, hex, closing quote and brace
+  if (record.size() < kTail || !record.ends_with("\"}")) return std::nullopt;
+  std::string_view tail = record.substr(record.size() - kTail);
+  if (!tail.starts_with(kKey)) return std::nullopt;
+  return tail.substr(kKey.size(), 64);
+}
+
+}  // namespace
+
+Result<VerifyResult> Verify(const EventLog& log, std::uint64_t from_seq, std::uint64_t to_seq) {
+  VerifyResult result;
+  const Head head = log.GetHead();
+  if (from_seq == 0) from_seq = 1;
+  if (to_seq == 0 || to_seq > head.seq) to_seq = head.seq;
+  if (from_seq > to_seq) {
+    result.head = head;
+    return result;
+  }
+
+  Hash prev = kZeroHash;
+  if (from_seq > 1) {
+    bool found = false;
+    auto r = log.ForEach(from_seq - 1, from_seq - 1,
+                         [&](std::uint64_t, const Hash& hash, std::string_view) {
+                           prev = hash;
+                           found = true;
+                           return true;
+                         });
+    if (!r) return std::unexpected(r.error());
+    if (!found) {
+      result.ok = false;
+      result.first_bad_seq = from_seq - 1;
+      result.reason = "event is missing";
+      return result;
+    }
+  }
+
+  std::uint64_t expected = from_seq;
+  std::string prev_hex;
+  prev_hex.reserve(64);
+  auto bad = [&](std::uint64_t seq, std::string reason) {
+    result.ok = false;
+    result.first_bad_seq = seq;
+    result.reason = std::move(reason);
+    return false;
+  };
+  auto r = log.ForEach(from_seq, to_seq,
+                       [&](std::uint64_t seq, const Hash& stored, std::string_view record) {
+    if (seq != expected) return bad(expected, "event is missing");
+    auto record_seq = RecordSeq(record);
+    if (!record_seq || *record_seq != seq) {
+      return bad(seq, "record does not carry its own seq");
+    }
+    auto record_prev = RecordPrevHash(record);
+    prev_hex.clear();
+    AppendHex(prev, prev_hex);
+    if (!record_prev || *record_prev != prev_hex) {
+      return bad(seq, "prev_hash does not match the hash of the event before");
+    }
+    Hash computed = ChainHash(prev, record);
+    if (computed != stored) return bad(seq, "stored hash does not match the record");
+    prev = computed;
+    result.head = Head{seq, computed};
+    ++result.checked;
+    ++expected;
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  if (result.ok && expected != to_seq + 1) {
+    bad(expected, "event is missing");
+  }
+  if (result.ok && to_seq == head.seq && result.head != head) {
+    bad(head.seq, "head does not match the last event");
+  }
+  return result;
+}
+
+}  // namespace expertflow::engine

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace expertflow::engine {
+
+// A SHA-256 digest. hash(0) of the chain is all zeros (API.md, Events).
+using Hash = std::array<std::uint8_t, 32>;
+
+inline constexpr Hash kZeroHash{};
+
+// SHA-256 of `prev` (raw 32 bytes) followed by `record` (API.md: the chain rule). OpenSSL computes it.
+Hash ChainHash(const Hash& prev, std::string_view record);
+
+// Plain SHA-256 of bytes, e.g. of a bearer token.
+Hash Sha256(std::string_view bytes);
+
+// Lower-case hex, 64 characters.
+std::string ToHex(const Hash& hash);
+// Appends the 64 hex characters of `hash` to `out` (no allocation beyond the append).
+void AppendHex(const Hash& hash, std::string& out);
+// Parses exactly 64 hex characters (either case); nullopt otherwise.
+std::optional<Hash> HashFromHex(std::string_view hex);
+
+}  // namespace expertflow::engine
