@@ -1,0 +1,80 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/directory.h"
+#include "engine/error.h"
+#include "engine/time.h"
+
+namespace expertflow::engine {
+
+// One party of a multi-party step (an expert body in a round of expertise, a signatory).
+struct Party {
+  std::string org;
+  std::string role;
+  bool acted = false;
+  std::string verdict;  // when the round command has a vote field
+  friend bool operator==(const Party&, const Party&) = default;
+};
+
+struct Round {
+  std::uint32_t number = 0;  // 1, 2, ... over the instance's life
+  std::vector<Party> parties;
+  friend bool operator==(const Round&, const Round&) = default;
+};
+
+// One period of a protocol deadline: a one-time deadline has one, a recurring one a series
+// (seed 003: weekly and daily reports). A report answers the oldest period not yet accepted.
+struct Period {
+  std::uint32_t number = 0;
+  Timestamp due{};
+  bool missed = false;    // its due time passed before it was accepted
+  bool accepted = false;
+  bool on_time = false;   // accepted, for a report submitted by the due time
+  friend bool operator==(const Period&, const Period&) = default;
+};
+
+// The state of one workflow instance, as `evolve` builds it from the instance's events. It is the
+// only state the engine decides on; the instance view of the API is computed from it.
+struct InstanceState {
+  std::string id;
+  std::string collection;
+  std::string workflow;
+  std::uint32_t workflow_version = 0;
+  std::string state;
+  std::uint64_t version = 0;  // the stream version: the number of events applied
+  Timestamp created_at{};
+  Timestamp updated_at{};
+  Timestamp stage_entered_at{};
+  std::string created_by;  // organisation of the creator
+  Participants participants;
+  nlohmann::json fields = nlohmann::json::object();
+  std::optional<Round> round;
+  std::uint32_t rounds = 0;
+  std::map<std::string, Timestamp> timers;   // armed deadlines: name -> due
+  std::map<std::string, Timestamp> overdue;  // deadlines that passed while still running
+  std::vector<Period> periods;
+
+  std::string Stream() const { return collection + "/" + id; }
+  friend bool operator==(const InstanceState&, const InstanceState&) = default;
+};
+
+// Applies one event. This is the only code that changes an instance: the sequencer applies the
+// events it has just decided, and replay applies stored ones, through this same function. The
+// event data carries its effects (see decide.h), so evolve needs no definition.
+void Evolve(InstanceState& state, std::string_view type, Timestamp occurred_at,
+            const nlohmann::json& data);
+
+// The state as stored (the inline projection) and back. Deterministic: the same state gives the
+// same bytes, so a rebuild can be compared byte for byte.
+nlohmann::json StateToJson(const InstanceState& state);
+Result<InstanceState> StateFromJson(const nlohmann::json& json);
+
+}  // namespace expertflow::engine
