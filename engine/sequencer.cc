@@ -1,0 +1,504 @@
+#include "engine/sequencer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+namespace expertflow::engine {
+namespace {
+
+constexpr std::string_view kViewPrefix = "i/";
+constexpr std::size_t kScanPage = 4096;
+
+void AppendBigEndian(std::uint64_t v, std::string& out) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint64_t ReadBigEndian(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = v << 8 | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+// "proposals/ab12" -> {"proposals", "ab12"}.
+std::pair<std::string, std::string> SplitStream(std::string_view stream) {
+  auto slash = stream.find('/');
+  return {std::string(stream.substr(0, slash)), std::string(stream.substr(slash + 1))};
+}
+
+}  // namespace
+
+RandomIdGenerator::RandomIdGenerator() : state_(std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32)) {}
+
+std::string RandomIdGenerator::NewId() {
+  std::lock_guard lock(mu_);
+  // splitmix64: a well-mixed sequence from a random start; ids need to be unique, not secret.
+  state_ += 0x9e3779b97f4a7c15ull;
+  std::uint64_t z = state_;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  z ^= z >> 31;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(12, '0');
+  for (int i = 0; i < 12; ++i) out[i] = kHex[(z >> (4 * i)) & 0xf];
+  return out;
+}
+
+Sequencer::Sequencer(EventLog& log, const DefinitionSet& definitions, const Directory& directory,
+                     const RoutingTable& routing, Clock& clock, IdGenerator& ids,
+                     SequencerOptions options)
+    : log_(log),
+      definitions_(definitions),
+      directory_(directory),
+      routing_(routing),
+      clock_(clock),
+      ids_(ids),
+      options_(options) {}
+
+Sequencer::~Sequencer() { Stop(); }
+
+std::string Sequencer::ViewKey(std::string_view stream) {
+  std::string key(kViewPrefix);
+  key += stream;
+  return key;
+}
+
+std::string Sequencer::TimerIndexKey(const TimerKey& key) {
+  // Due time first (big-endian seconds), so a scan visits timers in the order they fall due.
+  std::string out;
+  AppendBigEndian(static_cast<std::uint64_t>(key.due.time_since_epoch().count()), out);
+  out += key.stream;
+  out.push_back('\0');
+  out += key.name;
+  return out;
+}
+
+Result<void> Sequencer::Load() {
+  std::string from(kViewPrefix);
+  std::string to = std::string(kViewPrefix.substr(0, 1)) + static_cast<char>('/' + 1);
+  bool any_view = false;
+  while (true) {
+    auto page = log_.Scan(Space::kViews, from, to, kScanPage);
+    if (!page) return std::unexpected(page.error());
+    for (auto& [key, value] : *page) {
+      auto json = nlohmann::json::parse(value, nullptr, false);
+      auto state = json.is_discarded() ? Fail(ErrorCode::kCorruption, "view " + key + " is not JSON")
+                                       : StateFromJson(json);
+      if (!state) return std::unexpected(state.error());
+      instances_[key.substr(kViewPrefix.size())] = std::move(*state);
+      any_view = true;
+    }
+    if (page->size() < kScanPage) break;
+    from = page->back().first + '\0';
+  }
+  const Head head = log_.GetHead();
+  if (!any_view && head.seq > 0) {
+    // No stored views but events: replay the log through the same evolve, and store the views.
+    Result<void> failure;
+    auto r = log_.ForEach(1, head.seq, [&](std::uint64_t, const Hash&, std::string_view record) {
+      auto event = DecodeRecord(record);
+      if (!event) {
+        failure = std::unexpected(event.error());
+        return false;
+      }
+      Evolve(instances_[event->stream], event->type, event->occurred_at, event->data);
+      return true;
+    });
+    if (!r) return r;
+    if (!failure) return failure;
+    AppendBatch batch;
+    for (const auto& [stream, state] : instances_) {
+      batch.writes.push_back({Space::kViews, ViewKey(stream), StateToJson(state).dump()});
+      for (const auto& [name, due] : state.timers) {
+        batch.writes.push_back({Space::kTimers, TimerIndexKey({due, stream, name}), ""});
+      }
+    }
+    if (auto w = log_.Append(batch); !w) return std::unexpected(w.error());
+  }
+  std::string tfrom;
+  while (true) {
+    auto page = log_.Scan(Space::kTimers, tfrom, "", kScanPage);
+    if (!page) return std::unexpected(page.error());
+    for (auto& [key, value] : *page) {
+      if (key.size() < 10) continue;
+      auto nul = key.find('\0', 8);
+      if (nul == std::string::npos) continue;
+      TimerKey t{Timestamp(Duration(static_cast<Duration::rep>(ReadBigEndian(key)))),
+                 key.substr(8, nul - 8), key.substr(nul + 1)};
+      timers_.insert(std::move(t));
+    }
+    if (page->size() < kScanPage) break;
+    tfrom = page->back().first + '\0';
+  }
+  return {};
+}
+
+Result<void> Sequencer::Start() {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (started_) return {};
+  }
+  if (auto r = Load(); !r) return r;
+  std::lock_guard lock(queue_mu_);
+  started_ = true;
+  stopping_ = false;
+  thread_ = std::thread([this] { Run(); });
+  return {};
+}
+
+void Sequencer::Stop() {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!started_ || stopping_) return;
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Sequencer::Submit(Submission submission, Callback done) {
+  {
+    std::lock_guard lock(queue_mu_);
+    if (started_ && !stopping_) {
+      queue_.push_back(Request{std::move(submission), std::move(done), nullptr});
+      queue_cv_.notify_one();
+      return;
+    }
+  }
+  done(Fail(ErrorCode::kUnavailable, "the service is not accepting writes"));
+}
+
+std::future<Result<CommandResult>> Sequencer::Submit(Submission submission) {
+  auto promise = std::make_shared<std::promise<Result<CommandResult>>>();
+  auto future = promise->get_future();
+  Submit(std::move(submission), [promise](Result<CommandResult> r) { promise->set_value(std::move(r)); });
+  return future;
+}
+
+Result<std::uint64_t> Sequencer::FireDueTimers() {
+  std::promise<Result<std::uint64_t>> promise;
+  auto future = promise.get_future();
+  {
+    std::lock_guard lock(queue_mu_);
+    if (!started_ || stopping_) return Fail(ErrorCode::kUnavailable, "the sequencer is not running");
+    queue_.push_back(Request{{}, nullptr, &promise});
+  }
+  queue_cv_.notify_one();
+  return future.get();
+}
+
+std::optional<InstanceState> Sequencer::Find(std::string_view collection, std::string_view id) const {
+  std::string stream(collection);
+  stream += '/';
+  stream += id;
+  std::shared_lock lock(state_mu_);
+  auto it = instances_.find(stream);
+  if (it == instances_.end()) return std::nullopt;
+  return it->second;
+}
+
+void Sequencer::ForEachInstance(const std::function<bool(const InstanceState&)>& visit) const {
+  std::shared_lock lock(state_mu_);
+  for (const auto& [stream, state] : instances_) {
+    if (!visit(state)) return;
+  }
+}
+
+SequencerStats Sequencer::Stats() const {
+  std::lock_guard lock(stats_mu_);
+  return stats_;
+}
+
+void Sequencer::Run() {
+  while (true) {
+    std::vector<Request> batch;
+    {
+      std::unique_lock lock(queue_mu_);
+      auto ready = [&] { return stopping_ || !queue_.empty(); };
+      if (clock_.IsManual() || timers_.empty()) {
+        // Manual time moves only on request; with no timers there is nothing to wake for.
+        queue_cv_.wait(lock, ready);
+      } else {
+        auto due = std::chrono::system_clock::time_point(timers_.begin()->due);
+        queue_cv_.wait_until(lock, due, ready);
+      }
+      if (stopping_ && queue_.empty()) break;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    std::vector<Request> commands;
+    std::vector<Request> ticks;
+    for (auto& r : batch) (r.tick ? ticks : commands).push_back(std::move(r));
+    ProcessBatch(commands, !clock_.IsManual() || !ticks.empty());
+    for (auto& tick : ticks) {
+      // Firing can arm timers that are already due (a repeating deadline after a long jump of
+      // the manual clock): fire until none is due.
+      std::uint64_t fired = 0;
+      std::vector<Request> none;
+      bool failed = false;
+      while (!timers_.empty() && timers_.begin()->due <= clock_.Now()) {
+        fired += ProcessBatch(none, true);
+        if (last_batch_failed_) {
+          failed = true;
+          break;
+        }
+      }
+      if (failed) {
+        tick.tick->set_value(Fail(ErrorCode::kUnavailable, "storage failed while firing timers"));
+      } else {
+        tick.tick->set_value(fired);
+      }
+    }
+  }
+}
+
+std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
+  last_batch_failed_ = false;
+  const Timestamp now = clock_.Now();
+  const std::uint64_t base_seq = log_.GetHead().seq;
+
+  struct Accepted {
+    Callback done;
+    CommandResult result;
+    std::size_t first_event = 0;  // index into the batch's events
+    std::size_t event_count = 0;
+  };
+  std::vector<Accepted> accepted;
+  std::vector<std::pair<Callback, Result<CommandResult>>> answered;  // rejections and replays
+  std::unordered_map<std::string, InstanceState> overlay;
+  std::map<std::string, std::string> idempotency_in_batch;  // key -> digest
+  std::vector<TimerKey> timers_removed;
+  std::vector<TimerKey> timers_added;
+  AppendBatch batch;
+  std::size_t event_total = 0;
+  std::uint64_t fired = 0;
+
+  auto current = [&](const std::string& stream) -> const InstanceState* {
+    if (auto it = overlay.find(stream); it != overlay.end()) return &it->second;
+    if (auto it = instances_.find(stream); it != instances_.end()) return &it->second;
+    return nullptr;
+  };
+
+  auto process = [&](Submission& sub, Callback done) {
+    Command& cmd = sub.command;
+    auto reject = [&](Error e) { answered.emplace_back(std::move(done), std::unexpected(std::move(e))); };
+    if (cmd.kind == Command::Kind::kCreate && cmd.instance_id.empty()) {
+      do {
+        cmd.instance_id = ids_.NewId();
+      } while (current(cmd.collection + "/" + cmd.instance_id) != nullptr);
+    }
+    const std::string stream = cmd.collection + "/" + cmd.instance_id;
+
+    if (!sub.idempotency_key.empty()) {
+      if (auto it = idempotency_in_batch.find(sub.idempotency_key); it != idempotency_in_batch.end()) {
+        // The first of two concurrent repeats is not durable yet: the second must retry.
+        return reject(Error{it->second == sub.request_digest ? ErrorCode::kVersionConflict
+                                                             : ErrorCode::kIdempotencyKeyReused,
+                            "a request with this Idempotency-Key is in progress",
+                            nlohmann::json::object()});
+      }
+      auto stored = log_.Get(Space::kIdempotency, sub.idempotency_key);
+      if (!stored) return reject(stored.error());
+      if (*stored) {
+        auto rec = nlohmann::json::parse(**stored, nullptr, false);
+        auto at = rec.is_object() ? ParseRfc3339(rec.value("at", "")) : std::nullopt;
+        if (at && *at + options_.idempotency_ttl >= now) {
+          if (rec.value("digest", "") != sub.request_digest) {
+            return reject(Error{ErrorCode::kIdempotencyKeyReused,
+                                "this Idempotency-Key was used for a different request",
+                                nlohmann::json::object()});
+          }
+          CommandResult replay;
+          replay.replayed = true;
+          replay.version = rec.value("version", std::uint64_t{0});
+          replay.state = rec.value("state", "");
+          const std::string first_stream = rec.value("stream", "");
+          if (const InstanceState* s = current(first_stream)) replay.instance = *s;
+          std::uint64_t first = rec.value("first_seq", std::uint64_t{0});
+          std::uint64_t count = rec.value("count", std::uint64_t{0});
+          if (count > 0) {
+            auto r = log_.ForEach(first, first + count - 1,
+                                  [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
+                                    auto e = DecodeRecord(record);
+                                    replay.events.push_back(AppendedEvent{
+                                        seq, e ? e->stream : "", e ? e->version : 0, hash,
+                                        std::string(record)});
+                                    return true;
+                                  });
+            if (!r) return reject(r.error());
+          }
+          answered.emplace_back(std::move(done), std::move(replay));
+          return;
+        }
+      }
+    }
+
+    const InstanceState* cur = current(stream);
+    if (cmd.expected_version) {
+      if (cur == nullptr && cmd.kind != Command::Kind::kCreate) {
+        return reject(Error{ErrorCode::kNotFound, "no instance " + stream, nlohmann::json::object()});
+      }
+      std::uint64_t have = cur ? cur->version : 0;
+      if (*cmd.expected_version != have) {
+        return reject(Error{ErrorCode::kVersionConflict,
+                            "instance is at version " + std::to_string(have) + ", not " +
+                                std::to_string(*cmd.expected_version),
+                            {{"current_version", have}}});
+      }
+    }
+    DecideContext ctx{now, definitions_, directory_, routing_};
+    auto decided = Decide(cur, cmd, ctx);
+    if (!decided) return reject(std::move(decided.error()));
+    if (decided->empty()) {
+      if (done) answered.emplace_back(std::move(done), CommandResult{cur ? *cur : InstanceState{}, {}, cur ? cur->version : 0, cur ? cur->state : "", false});
+      return;
+    }
+
+    InstanceState next = cur ? *cur : InstanceState{};
+    StreamAppend part{stream, cur ? cur->version : 0, {}};
+    const std::string command_id = ids_.NewId() + ids_.NewId().substr(0, 4);
+    for (auto& d : *decided) {
+      NewEvent e;
+      e.type = d.type;
+      e.occurred_at = now;
+      e.actor = Actor{cmd.actor.org, cmd.actor.role, cmd.actor.token_id};
+      e.command = cmd.kind == Command::Kind::kFireTimer ? "deadline" : cmd.name;
+      e.command_id = command_id;
+      e.data = d.data.dump();
+      if (auto ok = ValidateNewEvent(stream, e); !ok) return reject(ok.error());
+      if (e.data.size() + 2048 > kMaxRecordBytes) {
+        return reject(Error{ErrorCode::kPayloadTooLarge, "the event would exceed the record bound",
+                            nlohmann::json::object()});
+      }
+      Evolve(next, d.type, now, d.data);
+      part.events.push_back(std::move(e));
+    }
+
+    // Keep the timer index in step with the instance's armed deadlines.
+    const std::map<std::string, Timestamp> no_timers;
+    const auto& before = cur ? cur->timers : no_timers;
+    for (const auto& [name, due] : before) {
+      auto it = next.timers.find(name);
+      if (it == next.timers.end() || it->second != due) {
+        timers_removed.push_back({due, stream, name});
+        batch.writes.push_back({Space::kTimers, TimerIndexKey(timers_removed.back()), std::nullopt});
+      }
+    }
+    for (const auto& [name, due] : next.timers) {
+      auto it = before.find(name);
+      if (it == before.end() || it->second != due) {
+        timers_added.push_back({due, stream, name});
+        batch.writes.push_back({Space::kTimers, TimerIndexKey(timers_added.back()), ""});
+      }
+    }
+    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToJson(next).dump()});
+
+    Accepted a;
+    a.done = std::move(done);
+    a.first_event = event_total;
+    a.event_count = part.events.size();
+    a.result.version = next.version;
+    a.result.state = next.state;
+    if (!sub.idempotency_key.empty()) {
+      nlohmann::json rec = {{"digest", sub.request_digest},
+                            {"stream", stream},
+                            {"first_seq", base_seq + event_total + 1},
+                            {"count", part.events.size()},
+                            {"version", next.version},
+                            {"state", next.state},
+                            {"at", FormatRfc3339(now)}};
+      batch.writes.push_back({Space::kIdempotency, sub.idempotency_key, rec.dump()});
+      idempotency_in_batch[sub.idempotency_key] = sub.request_digest;
+    }
+    event_total += part.events.size();
+    batch.appends.push_back(std::move(part));
+    a.result.instance = next;
+    overlay[stream] = std::move(next);
+    accepted.push_back(std::move(a));
+  };
+
+  if (fire_timers) {
+    std::vector<TimerKey> due;
+    for (const auto& t : timers_) {
+      if (t.due > now || due.size() >= options_.max_batch) break;
+      due.push_back(t);
+    }
+    for (const auto& t : due) {
+      auto [collection, id] = SplitStream(t.stream);
+      Submission sub;
+      sub.command.kind = Command::Kind::kFireTimer;
+      sub.command.collection = collection;
+      sub.command.instance_id = id;
+      sub.command.name = "deadline";
+      sub.command.actor = SystemPrincipal();
+      sub.command.timer = t.name;
+      sub.command.timer_due = t.due;
+      const std::size_t before = accepted.size();
+      process(sub, nullptr);
+      if (accepted.size() > before) ++fired;
+      // The fired (or stale) entry leaves the index in any case.
+      timers_removed.push_back(t);
+      batch.writes.push_back({Space::kTimers, TimerIndexKey(t), std::nullopt});
+    }
+  }
+  for (auto& r : requests) process(r.submission, std::move(r.done));
+
+  std::uint64_t committed_fired = 0;
+  if (!batch.appends.empty() || !batch.writes.empty()) {
+    const auto start = std::chrono::steady_clock::now();
+    auto appended = log_.Append(batch);
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - start).count();
+    if (!appended) {
+      // Nothing was written: nobody is acknowledged, memory keeps the last durable state.
+      last_batch_failed_ = true;
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.append_failures;
+      }
+      for (auto& a : accepted) {
+        if (a.done) a.done(std::unexpected(appended.error()));
+      }
+      for (auto& [done, result] : answered) {
+        if (done) done(std::move(result));
+      }
+      return 0;
+    }
+    {
+      std::unique_lock lock(state_mu_);
+      for (auto& [stream, state] : overlay) instances_[stream] = std::move(state);
+    }
+    for (const auto& t : timers_removed) timers_.erase(t);
+    for (const auto& t : timers_added) timers_.insert(t);
+    committed_fired = fired;
+    {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.batches;
+      stats_.commands += accepted.size();
+      stats_.events += appended->events.size();
+      stats_.timers_fired += fired;
+      stats_.last_batch_commands = accepted.size();
+      stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
+    }
+    for (auto& a : accepted) {
+      auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
+      a.result.events.assign(std::make_move_iterator(first),
+                             std::make_move_iterator(first + static_cast<std::ptrdiff_t>(a.event_count)));
+      if (a.done) a.done(std::move(a.result));
+    }
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    for (auto& [done, result] : answered) {
+      if (!result) ++stats_.rejected;
+    }
+  }
+  for (auto& [done, result] : answered) {
+    if (done) done(std::move(result));
+  }
+  return committed_fired;
+}
+
+}  // namespace expertflow::engine

@@ -1,0 +1,167 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/clock.h"
+#include "engine/decide.h"
+#include "engine/event_log.h"
+#include "engine/instance.h"
+
+namespace expertflow::engine {
+
+// What an accepted command did: the instance after it and the events it appended, in order.
+struct CommandResult {
+  InstanceState instance;  // the instance right after the command (now, for a replay)
+  std::vector<AppendedEvent> events;
+  std::uint64_t version = 0;  // the instance's version and state right after the command
+  std::string state;
+  bool replayed = false;  // an Idempotency-Key repeat: the first answer, nothing appended
+};
+
+// A command as handed to the sequencer, with what the write path needs besides the decision.
+struct Submission {
+  Command command;
+  // Idempotency (API.md): a key already scoped to the principal, and a digest of the request. A
+  // repeat with the same digest answers the first result; another digest is refused.
+  std::string idempotency_key;
+  std::string request_digest;
+};
+
+// Instance ids for new instances. Tests use a deterministic one.
+class IdGenerator {
+ public:
+  virtual ~IdGenerator() = default;
+  virtual std::string NewId() = 0;
+};
+
+// 12 lower-case hex characters from a random 48-bit number.
+class RandomIdGenerator final : public IdGenerator {
+ public:
+  RandomIdGenerator();
+  std::string NewId() override;
+
+ private:
+  std::mutex mu_;
+  std::uint64_t state_;
+};
+
+struct SequencerOptions {
+  std::size_t max_batch = 1024;  // commands decided into one durable write at most
+  // How long an idempotency record is kept (API.md asks for at least 7 days).
+  Duration idempotency_ttl = std::chrono::days(8);
+};
+
+struct SequencerStats {
+  std::uint64_t batches = 0;
+  std::uint64_t commands = 0;   // accepted
+  std::uint64_t rejected = 0;
+  std::uint64_t events = 0;
+  std::uint64_t timers_fired = 0;
+  std::uint64_t append_failures = 0;
+  std::uint64_t last_batch_commands = 0;
+  std::uint64_t sync_micros_total = 0;
+};
+
+// The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
+// write: it drains the queue, decides and evolves each command against the instance states in
+// memory, and puts all resulting events, the instance views, timers and idempotency records into
+// ONE append (one durable sync), then completes every caller. Due timers fire on the same path as
+// system commands. Callers never wait on the disk one by one.
+class Sequencer {
+ public:
+  using Callback = std::function<void(Result<CommandResult>)>;
+
+  Sequencer(EventLog& log, const DefinitionSet& definitions, const Directory& directory,
+            const RoutingTable& routing, Clock& clock, IdGenerator& ids,
+            SequencerOptions options = {});
+  ~Sequencer();
+  Sequencer(const Sequencer&) = delete;
+  Sequencer& operator=(const Sequencer&) = delete;
+
+  // Loads instance states from their stored views (or replays the log when there are none) and
+  // the timer index, then starts the writer thread.
+  [[nodiscard]] Result<void> Start();
+  // Finishes what is queued, then stops. Later submissions are refused with kUnavailable.
+  void Stop();
+
+  // Queues a command; `done` runs on the writer thread once the batch holding it is durable (or
+  // at once for a rejection). It must not block.
+  void Submit(Submission submission, Callback done);
+  std::future<Result<CommandResult>> Submit(Submission submission);
+
+  // Fires every timer due at the clock's current time (and those that firing makes due), then
+  // answers how many fired. With the system clock this happens by itself as well.
+  Result<std::uint64_t> FireDueTimers();
+
+  // Read side: instance states as of the last durable batch. Thread-safe.
+  std::optional<InstanceState> Find(std::string_view collection, std::string_view id) const;
+  // Visits every instance under a shared lock; return false to stop.
+  void ForEachInstance(const std::function<bool(const InstanceState&)>& visit) const;
+
+  SequencerStats Stats() const;
+  const DefinitionSet& definitions() const { return definitions_; }
+  const Directory& directory() const { return directory_; }
+  Clock& clock() const { return clock_; }
+
+  // The key of an instance's stored view in Space::kViews.
+  static std::string ViewKey(std::string_view stream);
+
+ private:
+  struct Request {
+    Submission submission;
+    Callback done;
+    std::promise<Result<std::uint64_t>>* tick = nullptr;  // a FireDueTimers request
+  };
+  struct TimerKey {
+    Timestamp due;
+    std::string stream;
+    std::string name;
+    auto operator<=>(const TimerKey&) const = default;
+  };
+
+  void Run();
+  // Decides one batch of requests and writes it. Returns the number of timers fired.
+  std::uint64_t ProcessBatch(std::vector<Request>& requests, bool fire_timers);
+  Result<void> Load();
+  static std::string TimerIndexKey(const TimerKey& key);
+
+  EventLog& log_;
+  const DefinitionSet& definitions_;
+  const Directory& directory_;
+  const RoutingTable& routing_;
+  Clock& clock_;
+  IdGenerator& ids_;
+  SequencerOptions options_;
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<Request> queue_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::thread thread_;
+
+  mutable std::shared_mutex state_mu_;
+  std::unordered_map<std::string, InstanceState> instances_;  // by stream
+  std::set<TimerKey> timers_;  // writer thread only
+  bool last_batch_failed_ = false;  // writer thread only
+
+  mutable std::mutex stats_mu_;
+  SequencerStats stats_;
+};
+
+}  // namespace expertflow::engine
