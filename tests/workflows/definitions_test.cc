@@ -1,0 +1,51 @@
+#include "workflows/definitions.h"
+
+#include <gtest/gtest.h>
+
+namespace expertflow::workflows {
+namespace {
+
+TEST(BuiltinDefinitions, LoadsTheFourWorkflowsOfRecord) {
+  auto set = BuiltinDefinitions();
+  ASSERT_TRUE(set) << set.error().message;
+  struct Expect {
+    const char* id;
+    const char* collection;
+    const char* initial;
+  };
+  for (const Expect& e : {Expect{"industry_proposal", "proposals", "drafting"},
+                          Expect{"fgos_proposal", "proposals", "drafting"},
+                          Expect{"protocol_assignment", "assignments", "assigned"},
+                          Expect{"agreement", "agreements", "draft"}}) {
+    const engine::Definition* def = set->Latest(e.id);
+    ASSERT_NE(def, nullptr) << e.id;
+    EXPECT_EQ(def->version, 1u);
+    EXPECT_EQ(def->collection, e.collection);
+    EXPECT_EQ(def->create.to, e.initial);
+  }
+  EXPECT_EQ(set->InCollection("proposals").size(), 2u);
+}
+
+TEST(BuiltinDefinitions, IndustryProposalHasTheStagesOfWorkflowsMd) {
+  auto set = BuiltinDefinitions();
+  ASSERT_TRUE(set);
+  const engine::Definition* def = set->Latest("industry_proposal");
+  std::vector<std::pair<std::string, std::string>> states;
+  for (const auto& s : def->states) states.emplace_back(s.name, s.stage);
+  EXPECT_EQ(states, (std::vector<std::pair<std::string, std::string>>{
+                        {"drafting", "association"},
+                        {"umc_review", "umc"},
+                        {"expertise", "expertise"},
+                        {"approbation", "approbation"},
+                        {"ministry_review", "ministry"},
+                        {"dissemination", "dissemination"},
+                        {"scaled", "scaled"},
+                        {"rejected", "rejected"},
+                        {"withdrawn", "withdrawn"}}));
+  EXPECT_EQ(def->CommandsIn("umc_review"),
+            (std::vector<std::string>{"update", "return_to_association", "send_to_expertise",
+                                      "withdraw"}));
+}
+
+}  // namespace
+}  // namespace expertflow::workflows
