@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,12 +42,14 @@ class SequentialIds final : public engine::IdGenerator {
 
 class World {
  public:
+  // `extra` may add definitions (a v2 fixture) before the sequencer starts.
   explicit World(engine::EventLog* log = nullptr,
+                 const std::function<void(engine::DefinitionSet&)>& extra = nullptr,
                  engine::Timestamp start = *engine::ParseRfc3339("2026-01-12T09:00:00Z"))
       : owned_log_(log ? nullptr : std::make_unique<engine::MemoryEventLog>()),
         log_(log ? *log : *owned_log_),
         clock_(start),
-        definitions_(Load()),
+        definitions_(Load(extra)),
         routing_(workflows::BuiltinRouting()),
         sequencer_(std::make_unique<engine::Sequencer>(log_, definitions_, workflows::Builtin(),
                                                        routing_, clock_, ids_)) {
@@ -132,10 +135,12 @@ class World {
   const engine::DefinitionSet& definitions() const { return definitions_; }
 
  private:
-  static engine::DefinitionSet Load() {
+  static engine::DefinitionSet Load(const std::function<void(engine::DefinitionSet&)>& extra) {
     auto set = workflows::BuiltinDefinitions();
     EXPECT_TRUE(set) << (set ? "" : set.error().message);
-    return set ? std::move(*set) : engine::DefinitionSet{};
+    engine::DefinitionSet out = set ? std::move(*set) : engine::DefinitionSet{};
+    if (extra) extra(out);
+    return out;
   }
 
   std::unique_ptr<engine::MemoryEventLog> owned_log_;

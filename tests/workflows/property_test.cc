@@ -1,0 +1,227 @@
+// A property test: thousands of random commands (fixed seed) from right and wrong actors, with
+// time moving on, never break an invariant, and replaying the log gives exactly the live state.
+#include <random>
+#include <set>
+
+#include "tests/workflows/harness.h"
+
+namespace expertflow::testing {
+namespace {
+
+class RandomDriver {
+ public:
+  RandomDriver(World& world, std::uint64_t seed) : world_(world), rng_(seed) {}
+
+  void Step() {
+    int dice = Pick(100);
+    if (dice < 12 || ids_.empty()) return CreateOne();
+    if (dice < 16) {
+      world_.Advance(std::chrono::hours(1 + Pick(24 * 20)));
+      return;
+    }
+    auto [collection, id] = ids_[Pick(ids_.size())];
+    auto s = world_.Get(collection, id);
+    const engine::Definition* def = world_.definitions().Find(s.workflow, s.workflow_version);
+    ASSERT_NE(def, nullptr);
+    std::vector<const engine::CommandSpec*> specs;
+    for (const auto& c : def->commands) specs.push_back(&c);
+    const engine::CommandSpec* spec = specs[Pick(specs.size())];
+    // Mostly a command valid now, from someone entitled to it.
+    if (Pick(100) < 75) {
+      auto names = def->CommandsIn(s.state);
+      if (!names.empty()) spec = def->FindCommand(names[Pick(names.size())], s.state);
+    }
+    Principal actor = Pick(100) < 80 ? EntitledActor(*def, s, *spec) : RandomActor();
+    auto r = world_.Act(collection, id, spec->name, actor, Payload(spec->payload, spec->partial));
+    if (r) ++accepted_;
+    else ++rejected_;
+  }
+
+  void CheckInvariants() {
+    for (const auto& [collection, id] : ids_) {
+      auto s = world_.Get(collection, id);
+      const engine::Definition* def = world_.definitions().Find(s.workflow, s.workflow_version);
+      ASSERT_NE(def, nullptr);
+      const engine::StateSpec* st = def->FindState(s.state);
+      ASSERT_NE(st, nullptr) << s.state;
+      auto events = world_.log().ReadStream(s.Stream(), 1, 1 << 20);
+      ASSERT_TRUE(events);
+      ASSERT_EQ(s.version, events->size()) << "version counts the stream's events";
+      EXPECT_EQ(s.round.has_value(), st->round.has_value() && !st->terminal) << s.Stream() << " " << s.state;
+      if (st->terminal) {
+        EXPECT_TRUE(s.timers.empty()) << "a closed instance has no deadline running";
+        if (terminal_versions_.contains(s.Stream())) {
+          EXPECT_EQ(terminal_versions_[s.Stream()], s.version) << "a terminal state is final";
+        }
+        terminal_versions_[s.Stream()] = s.version;
+      }
+      for (const auto& [name, due] : s.timers) {
+        auto dl = std::find_if(def->deadlines.begin(), def->deadlines.end(),
+                               [&](const engine::DeadlineSpec& d) { return d.name == name; });
+        ASSERT_NE(dl, def->deadlines.end());
+        EXPECT_NE(std::find(dl->while_in.begin(), dl->while_in.end(), s.state), dl->while_in.end())
+            << name << " runs only in its states";
+      }
+    }
+  }
+
+  std::size_t accepted() const { return accepted_; }
+  std::size_t rejected() const { return rejected_; }
+  const std::vector<std::pair<std::string, std::string>>& ids() const { return ids_; }
+
+ private:
+  std::size_t Pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+
+  void CreateOne() {
+    static const std::vector<std::pair<std::string, std::string>> kinds = {
+        {"proposals", "industry_proposal"}, {"proposals", "fgos_proposal"},
+        {"assignments", "protocol_assignment"}, {"agreements", "agreement"}};
+    auto [collection, workflow] = kinds[Pick(kinds.size())];
+    const engine::Definition* def = world_.definitions().Latest(workflow);
+    json payload = Payload(def->create.payload, false);
+    Principal actor;
+    if (workflow == "industry_proposal") {
+      actor = P(Num("assoc-", 22), "association_member");
+    } else if (workflow == "fgos_proposal") {
+      actor = P("rumo-52", "rumo_member");
+      payload["ugps"] = "09.00.00";
+    } else if (workflow == "protocol_assignment") {
+      actor = P("ministry", "ministry_official");
+      payload["issuer"] = "ministry";
+      payload["assignee"] = Pick(2) ? "roiv-52" : "roiv-77";
+    } else {
+      payload["fumo"] = "fumo-09.00.00";
+      payload["rumo"] = Pick(2) ? "rumo-52" : "rumo-77";
+      actor = P(payload["rumo"], "rumo_member");
+    }
+    if (Pick(10) == 0) actor = RandomActor();
+    auto r = world_.Create(collection, workflow, actor, payload);
+    if (r) {
+      ids_.emplace_back(collection, r->instance.id);
+      ++accepted_;
+    } else {
+      ++rejected_;
+    }
+  }
+
+  std::string Num(const std::string& prefix, int n) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d", static_cast<int>(Pick(n)) + 1);
+    return prefix + buf;
+  }
+
+  Principal EntitledActor(const engine::Definition& def, const InstanceState& s,
+                          const engine::CommandSpec& spec) {
+    std::vector<Principal> candidates;
+    for (const auto& slot : spec.by) {
+      if (slot == "round") {
+        if (!s.round) continue;
+        for (const auto& p : s.round->parties) candidates.push_back(P(p.org, p.role));
+      } else if (auto org = s.participants.find(slot); org != s.participants.end()) {
+        for (const auto& role : def.participants.at(slot)) {
+          if (std::find(spec.roles.begin(), spec.roles.end(), role) != spec.roles.end()) {
+            candidates.push_back(P(org->second, role));
+          }
+        }
+      }
+    }
+    if (candidates.empty()) return RandomActor();
+    return candidates[Pick(candidates.size())];
+  }
+
+  Principal RandomActor() {
+    static const std::vector<Principal> pool = {
+        P("umc-05", "umc_lead"),          P("assoc-05", "association_member"),
+        P("fumo-09.00.00", "fumo_expert"), P("irpo", "irpo_staff"),
+        P("ministry", "ministry_official"), P("rumo-52", "rumo_member"),
+        P("roiv-52", "region_official"),  P("ftpo-kaluga", "ftpo_coordinator"),
+        P("business-rspp", "business_expert"), P("irpo", "auditor")};
+    return pool[Pick(pool.size())];
+  }
+
+  json Value(const engine::FieldSpec& f) {
+    const auto& t = f.type;
+    if (!f.enum_values.empty()) return f.enum_values[Pick(f.enum_values.size())];
+    if (t == "string" || t == "text") return "значение " + std::to_string(Pick(1000));
+    if (t == "integer") return f.minimum ? *f.minimum + static_cast<long long>(Pick(10)) : 1;
+    if (t == "boolean") return Pick(2) == 1;
+    if (t == "date") {
+      auto day = engine::MoscowDate(world_.clock().Now() + std::chrono::days(31 + Pick(60)));
+      return engine::FormatRfc3339(engine::Timestamp(std::chrono::sys_days(day))).substr(0, 10);
+    }
+    if (t == "datetime") return engine::FormatRfc3339(world_.clock().Now());
+    if (t == "ugps") return Pick(2) ? "09.00.00" : "15.00.00";
+    if (t == "org") {
+      auto orgs = workflows::Builtin().Organizations(f.org_kind);
+      return orgs[Pick(orgs.size())]->id;
+    }
+    if (t == "array") {
+      json out = json::array();
+      std::set<std::string> seen;
+      std::size_t n = std::max<std::size_t>(f.min_items, 1 + Pick(2));
+      for (std::size_t i = 0; i < n; ++i) {
+        json v = Value(f.items.front());
+        if (v.is_string() && !seen.insert(v.get<std::string>()).second) continue;
+        out.push_back(v);
+      }
+      return out;
+    }
+    if (t == "object") return Payload(f.properties, false);
+    if (t == "deadline") {
+      if (Pick(2)) return {{"due", engine::FormatRfc3339(world_.clock().Now() + std::chrono::days(Pick(40) + 1))}};
+      return {{"recurring", {{"every", "week"}, {"weekday", "friday"}, {"time", "18:00"},
+                             {"until", engine::FormatRfc3339(world_.clock().Now() + std::chrono::days(60)).substr(0, 10)}}}};
+    }
+    return nullptr;
+  }
+
+  json Payload(const std::vector<engine::FieldSpec>& spec, bool partial) {
+    json out = json::object();
+    for (const auto& f : spec) {
+      if ((f.required && !partial) || Pick(3) == 0) out[f.name] = Value(f);
+    }
+    if (Pick(25) == 0) out["unexpected"] = 1;  // sometimes wrong on purpose
+    return out;
+  }
+
+  World& world_;
+  std::mt19937_64 rng_;
+  std::vector<std::pair<std::string, std::string>> ids_;
+  std::map<std::string, std::uint64_t> terminal_versions_;
+  std::size_t accepted_ = 0;
+  std::size_t rejected_ = 0;
+};
+
+TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
+  engine::MemoryEventLog log;
+  World world(&log);
+  RandomDriver driver(world, /*seed=*/20241023);
+  constexpr int kSteps = 3000;
+  for (int i = 0; i < kSteps; ++i) {
+    driver.Step();
+    if (i % 100 == 99) driver.CheckInvariants();
+    if (::testing::Test::HasFailure()) FAIL() << "at step " << i;
+  }
+  driver.CheckInvariants();
+  EXPECT_GT(driver.accepted(), kSteps / 4) << "the driver must exercise the workflows";
+  EXPECT_GT(driver.rejected(), kSteps / 20) << "and their refusals";
+
+  // Replaying the whole log through evolve gives exactly the live states.
+  std::map<std::string, InstanceState> replayed;
+  auto r = log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const engine::Hash&, std::string_view rec) {
+    auto e = engine::DecodeRecord(rec);
+    EXPECT_TRUE(e);
+    engine::Evolve(replayed[e->stream], e->type, e->occurred_at, e->data);
+    return true;
+  });
+  ASSERT_TRUE(r);
+  for (const auto& [collection, id] : driver.ids()) {
+    EXPECT_EQ(replayed[collection + "/" + id], world.Get(collection, id)) << collection << "/" << id;
+  }
+  auto verified = engine::Verify(log);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok) << verified->reason;
+}
+
+}  // namespace
+}  // namespace expertflow::testing

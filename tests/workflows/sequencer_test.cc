@@ -1,0 +1,219 @@
+// The sequencer's promises: group commit, nothing acknowledged that is not written, timers that
+// fire once and survive restarts, idempotent repeats, and state rebuilt from the log.
+#include <gmock/gmock.h>
+
+#include <atomic>
+#include <thread>
+
+#include "tests/workflows/harness.h"
+
+namespace expertflow::testing {
+namespace {
+
+using std::chrono::days;
+
+const Principal kAssoc = P("assoc-05", "association_member");
+const Principal kUmc = P("umc-05", "umc_lead");
+
+json Draft(int n = 0) {
+  return {{"title", "Предложение " + std::to_string(n)},
+          {"topic", "teaching_materials"},
+          {"summary", "Методические материалы"}};
+}
+
+// An in-memory log whose appends take a while, as a disk sync does: commands that arrive during
+// one append must share the next.
+class SlowLog final : public engine::EventLog {
+ public:
+  Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ++appends;
+    return inner.Append(batch);
+  }
+  engine::Head GetHead() const override { return inner.GetHead(); }
+  Result<std::uint64_t> StreamVersion(std::string_view s) const override { return inner.StreamVersion(s); }
+  Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view s, std::uint64_t v,
+                                                      std::size_t m) const override {
+    return inner.ReadStream(s, v, m);
+  }
+  Result<void> ForEach(std::uint64_t f, std::uint64_t t, const engine::EventVisitor& v) const override {
+    return inner.ForEach(f, t, v);
+  }
+  Result<std::optional<std::string>> Get(engine::Space sp, std::string_view k) const override {
+    return inner.Get(sp, k);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(engine::Space sp, std::string_view f,
+                                                                std::string_view t,
+                                                                std::size_t m) const override {
+    return inner.Scan(sp, f, t, m);
+  }
+  engine::MemoryEventLog inner;
+  std::atomic<int> appends{0};
+};
+
+TEST(Sequencer, ShouldShareOneDurableWriteAmongConcurrentCommands) {
+  SlowLog log;
+  World world(&log);
+  constexpr int kThreads = 32;
+  constexpr int kEach = 5;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        if (world.Create("proposals", "industry_proposal", kAssoc, Draft(t * 100 + i))) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  auto stats = world.sequencer().Stats();
+  EXPECT_EQ(stats.commands, static_cast<std::uint64_t>(kThreads * kEach));
+  EXPECT_LT(stats.batches, stats.commands) << "commands waiting together share a write";
+  EXPECT_EQ(log.GetHead().seq, static_cast<std::uint64_t>(kThreads * kEach));
+  auto verified = engine::Verify(log);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok);
+}
+
+TEST(Sequencer, ShouldAcknowledgeNothingWhenTheWriteFails) {
+  engine::MemoryEventLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+  const auto head = log.GetHead();
+
+  log.FailNextAppends(1);
+  auto failed = world.Act("proposals", id, "submit_to_umc", kAssoc);
+  EXPECT_REJECTED(failed, kUnavailable);
+  EXPECT_EQ(log.GetHead(), head);
+  EXPECT_EQ(world.Get("proposals", id).state, "drafting") << "memory keeps the durable state";
+  EXPECT_EQ(world.Get("proposals", id).version, 1u);
+
+  ASSERT_ACCEPTED(world.Act("proposals", id, "submit_to_umc", kAssoc));
+  EXPECT_EQ(world.Get("proposals", id).state, "umc_review");
+}
+
+TEST(Sequencer, ShouldDecideLaterCommandsOfABatchOnTheEarlierOnesEffects) {
+  SlowLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+  // Two updates that both expect version 1: exactly one wins, whichever batch they land in.
+  std::vector<std::future<Result<CommandResult>>> futures;
+  for (int i = 0; i < 2; ++i) {
+    engine::Submission s;
+    s.command.collection = "proposals";
+    s.command.instance_id = id;
+    s.command.name = "update";
+    s.command.actor = kAssoc;
+    s.command.payload = {{"title", "v" + std::to_string(i)}};
+    s.command.expected_version = 1;
+    futures.push_back(world.sequencer().Submit(std::move(s)));
+  }
+  int accepted = 0, conflicts = 0;
+  for (auto& f : futures) {
+    auto r = f.get();
+    if (r) ++accepted;
+    else if (r.error().code == ErrorCode::kVersionConflict) ++conflicts;
+  }
+  EXPECT_EQ(accepted, 1);
+  EXPECT_EQ(conflicts, 1);
+  EXPECT_EQ(world.Get("proposals", id).version, 2u);
+}
+
+TEST(Sequencer, ShouldKeepTimersAcrossARestartAndFireThemOnce) {
+  engine::MemoryEventLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+  ASSERT_ACCEPTED(world.Act("proposals", id, "submit_to_umc", kAssoc));
+  ASSERT_ACCEPTED(world.Act("proposals", id, "send_to_expertise", kUmc,
+                            {{"experts", {{"fumo", {"fumo-09.00.00"}}}}}));
+  const auto before = world.Get("proposals", id);
+
+  world.Restart();
+  EXPECT_EQ(world.Get("proposals", id), before) << "state comes back from the stored view";
+  EXPECT_EQ(world.Advance(days(31)), 1u);
+  world.Restart();
+  EXPECT_EQ(world.Advance(days(1)), 0u) << "a fired timer does not fire again after a restart";
+  auto types = world.EventTypes("proposals", id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "ExpertiseOverdue"), 1);
+}
+
+TEST(Sequencer, ShouldRebuildStatesFromTheLogWhenViewsAreMissing) {
+  engine::MemoryEventLog log;
+  World world(&log);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(i));
+    ASSERT_ACCEPTED(r);
+    ids.push_back(r->instance.id);
+  }
+  ASSERT_ACCEPTED(world.Act("proposals", ids[0], "submit_to_umc", kAssoc));
+  ASSERT_ACCEPTED(world.Act("proposals", ids[0], "send_to_expertise", kUmc,
+                            {{"experts", {{"fumo", {"fumo-09.00.00"}}}}}));
+  std::vector<InstanceState> live;
+  for (const auto& id : ids) live.push_back(world.Get("proposals", id));
+
+  // Throw the views away behind the sequencer's back, then restart.
+  engine::AppendBatch drop;
+  auto views = log.Scan(engine::Space::kViews, "", "", 1000);
+  ASSERT_TRUE(views);
+  for (const auto& [key, value] : *views) drop.writes.push_back({engine::Space::kViews, key, std::nullopt});
+  ASSERT_TRUE(log.Append(drop));
+  world.Restart();
+  for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(world.Get("proposals", ids[i]), live[i]);
+  // The rebuilt views are stored again, byte for byte what the live system wrote.
+  auto stored = log.Get(engine::Space::kViews, engine::Sequencer::ViewKey("proposals/" + ids[0]));
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ(**stored, engine::StateToJson(live[0]).dump());
+  EXPECT_EQ(world.Advance(days(31)), 1u) << "the timer index is rebuilt too";
+}
+
+TEST(Sequencer, ShouldAnswerARepeatedIdempotencyKeyWithTheFirstResult) {
+  World world;
+  auto submit = [&](std::string digest) {
+    engine::Submission s;
+    s.command.kind = engine::Command::Kind::kCreate;
+    s.command.collection = "proposals";
+    s.command.workflow = "industry_proposal";
+    s.command.name = "create";
+    s.command.actor = kAssoc;
+    s.command.payload = Draft();
+    s.idempotency_key = "tok-assoc-05:key-1";
+    s.request_digest = std::move(digest);
+    return world.sequencer().Submit(std::move(s)).get();
+  };
+  auto first = submit("digest-a");
+  ASSERT_ACCEPTED(first);
+  const auto head = world.log().GetHead();
+  auto again = submit("digest-a");
+  ASSERT_ACCEPTED(again);
+  EXPECT_TRUE(again->replayed);
+  EXPECT_EQ(again->instance.id, first->instance.id);
+  ASSERT_EQ(again->events.size(), 1u);
+  EXPECT_EQ(again->events[0].record, first->events[0].record);
+  EXPECT_EQ(world.log().GetHead(), head) << "a repeat appends nothing";
+  EXPECT_REJECTED(submit("digest-b"), kIdempotencyKeyReused);
+  EXPECT_EQ(world.log().GetHead(), head);
+}
+
+TEST(Sequencer, ShouldRefuseWritesAfterStop) {
+  World world;
+  world.sequencer().Stop();
+  EXPECT_REJECTED(world.Create("proposals", "industry_proposal", kAssoc, Draft()), kUnavailable);
+}
+
+TEST(Sequencer, ShouldPinTheWorkflowVersionOfEachInstance) {
+  World world;
+  auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(r);
+  EXPECT_EQ(r->instance.workflow_version, 1u);
+}
+
+}  // namespace
+}  // namespace expertflow::testing
