@@ -9,6 +9,7 @@ namespace {
 
 constexpr std::string_view kViewPrefix = "i/";
 constexpr std::size_t kScanPage = 4096;
+constexpr std::size_t kNoGroup = static_cast<std::size_t>(-1);
 
 void AppendBigEndian(std::uint64_t v, std::string& out) {
   for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
@@ -157,15 +158,27 @@ void Sequencer::Stop() {
 }
 
 void Sequencer::Submit(Submission submission, Callback done) {
+  Request r;
+  r.submissions.push_back(std::move(submission));
+  r.done = std::move(done);
+  if (!Enqueue(r)) r.done(Fail(ErrorCode::kUnavailable, "the service is not accepting writes"));
+}
+
+void Sequencer::SubmitGroup(std::vector<Submission> group, GroupCallback done) {
+  Request r;
+  r.submissions = std::move(group);
+  r.group_done = std::move(done);
+  if (!Enqueue(r)) r.group_done(Fail(ErrorCode::kUnavailable, "the service is not accepting writes"));
+}
+
+bool Sequencer::Enqueue(Request& request) {
   {
     std::lock_guard lock(queue_mu_);
-    if (started_ && !stopping_) {
-      queue_.push_back(Request{std::move(submission), std::move(done), nullptr});
-      queue_cv_.notify_one();
-      return;
-    }
+    if (!started_ || stopping_) return false;
+    queue_.push_back(std::move(request));
   }
-  done(Fail(ErrorCode::kUnavailable, "the service is not accepting writes"));
+  queue_cv_.notify_one();
+  return true;
 }
 
 std::future<Result<CommandResult>> Sequencer::Submit(Submission submission) {
@@ -175,15 +188,16 @@ std::future<Result<CommandResult>> Sequencer::Submit(Submission submission) {
   return future;
 }
 
+void Sequencer::FireDueTimers(TickCallback done) {
+  Request r;
+  r.tick = std::move(done);
+  if (!Enqueue(r)) r.tick(Fail(ErrorCode::kUnavailable, "the sequencer is not running"));
+}
+
 Result<std::uint64_t> Sequencer::FireDueTimers() {
   std::promise<Result<std::uint64_t>> promise;
   auto future = promise.get_future();
-  {
-    std::lock_guard lock(queue_mu_);
-    if (!started_ || stopping_) return Fail(ErrorCode::kUnavailable, "the sequencer is not running");
-    queue_.push_back(Request{{}, nullptr, &promise});
-  }
-  queue_cv_.notify_one();
+  FireDueTimers([&promise](Result<std::uint64_t> r) { promise.set_value(std::move(r)); });
   return future.get();
 }
 
@@ -246,9 +260,9 @@ void Sequencer::Run() {
         }
       }
       if (failed) {
-        tick.tick->set_value(Fail(ErrorCode::kUnavailable, "storage failed while firing timers"));
+        tick.tick(Fail(ErrorCode::kUnavailable, "storage failed while firing timers"));
       } else {
-        tick.tick->set_value(fired);
+        tick.tick(fired);
       }
     }
   }
@@ -259,14 +273,22 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
   const Timestamp now = clock_.Now();
   const std::uint64_t base_seq = log_.GetHead().seq;
 
+  // An accepted command waiting for the durable write. Group members carry their group's index.
   struct Accepted {
     Callback done;
     CommandResult result;
     std::size_t first_event = 0;  // index into the batch's events
     std::size_t event_count = 0;
+    std::size_t group = kNoGroup;
+  };
+  struct Group {
+    GroupCallback done;
+    std::vector<CommandResult> results;
   };
   std::vector<Accepted> accepted;
+  std::vector<Group> groups;
   std::vector<std::pair<Callback, Result<CommandResult>>> answered;  // rejections and replays
+  std::vector<std::pair<GroupCallback, Error>> groups_refused;
   std::unordered_map<std::string, InstanceState> overlay;
   std::map<std::string, std::string> idempotency_in_batch;  // key -> digest
   std::vector<TimerKey> timers_removed;
@@ -274,6 +296,8 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
   AppendBatch batch;
   std::size_t event_total = 0;
   std::uint64_t fired = 0;
+  // While a group is decided, what each overlay entry was before it, to undo a refused group.
+  std::vector<std::pair<std::string, std::optional<InstanceState>>>* undo = nullptr;
 
   auto current = [&](const std::string& stream) -> const InstanceState* {
     if (auto it = overlay.find(stream); it != overlay.end()) return &it->second;
@@ -281,9 +305,10 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     return nullptr;
   };
 
-  auto process = [&](Submission& sub, Callback done) {
+  // Decides one command into the batch. A refusal is returned (nothing was added); a replay of
+  // an idempotent repeat is answered through `done` at once.
+  auto process = [&](Submission& sub, Callback& done, std::size_t group) -> std::optional<Error> {
     Command& cmd = sub.command;
-    auto reject = [&](Error e) { answered.emplace_back(std::move(done), std::unexpected(std::move(e))); };
     if (cmd.kind == Command::Kind::kCreate && cmd.instance_id.empty()) {
       do {
         cmd.instance_id = ids_.NewId();
@@ -291,31 +316,29 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     }
     const std::string stream = cmd.collection + "/" + cmd.instance_id;
 
-    if (!sub.idempotency_key.empty()) {
+    if (!sub.idempotency_key.empty() && group == kNoGroup) {
       if (auto it = idempotency_in_batch.find(sub.idempotency_key); it != idempotency_in_batch.end()) {
         // The first of two concurrent repeats is not durable yet: the second must retry.
-        return reject(Error{it->second == sub.request_digest ? ErrorCode::kVersionConflict
-                                                             : ErrorCode::kIdempotencyKeyReused,
-                            "a request with this Idempotency-Key is in progress",
-                            nlohmann::json::object()});
+        return Error{it->second == sub.request_digest ? ErrorCode::kVersionConflict
+                                                      : ErrorCode::kIdempotencyKeyReused,
+                     "a request with this Idempotency-Key is in progress", nlohmann::json::object()};
       }
       auto stored = log_.Get(Space::kIdempotency, sub.idempotency_key);
-      if (!stored) return reject(stored.error());
+      if (!stored) return stored.error();
       if (*stored) {
         auto rec = nlohmann::json::parse(**stored, nullptr, false);
         auto at = rec.is_object() ? ParseRfc3339(rec.value("at", "")) : std::nullopt;
         if (at && *at + options_.idempotency_ttl >= now) {
           if (rec.value("digest", "") != sub.request_digest) {
-            return reject(Error{ErrorCode::kIdempotencyKeyReused,
-                                "this Idempotency-Key was used for a different request",
-                                nlohmann::json::object()});
+            return Error{ErrorCode::kIdempotencyKeyReused,
+                         "this Idempotency-Key was used for a different request",
+                         nlohmann::json::object()};
           }
           CommandResult replay;
           replay.replayed = true;
           replay.version = rec.value("version", std::uint64_t{0});
           replay.state = rec.value("state", "");
-          const std::string first_stream = rec.value("stream", "");
-          if (const InstanceState* s = current(first_stream)) replay.instance = *s;
+          if (const InstanceState* s = current(rec.value("stream", ""))) replay.instance = *s;
           std::uint64_t first = rec.value("first_seq", std::uint64_t{0});
           std::uint64_t count = rec.value("count", std::uint64_t{0});
           if (count > 0) {
@@ -327,10 +350,10 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
                                         std::string(record)});
                                     return true;
                                   });
-            if (!r) return reject(r.error());
+            if (!r) return r.error();
           }
           answered.emplace_back(std::move(done), std::move(replay));
-          return;
+          return std::nullopt;
         }
       }
     }
@@ -338,22 +361,27 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     const InstanceState* cur = current(stream);
     if (cmd.expected_version) {
       if (cur == nullptr && cmd.kind != Command::Kind::kCreate) {
-        return reject(Error{ErrorCode::kNotFound, "no instance " + stream, nlohmann::json::object()});
+        return Error{ErrorCode::kNotFound, "no instance " + stream, nlohmann::json::object()};
       }
       std::uint64_t have = cur ? cur->version : 0;
       if (*cmd.expected_version != have) {
-        return reject(Error{ErrorCode::kVersionConflict,
-                            "instance is at version " + std::to_string(have) + ", not " +
-                                std::to_string(*cmd.expected_version),
-                            {{"current_version", have}}});
+        return Error{ErrorCode::kVersionConflict,
+                     "instance is at version " + std::to_string(have) + ", not " +
+                         std::to_string(*cmd.expected_version),
+                     {{"current_version", have}}};
       }
     }
     DecideContext ctx{now, definitions_, directory_, routing_};
     auto decided = Decide(cur, cmd, ctx);
-    if (!decided) return reject(std::move(decided.error()));
+    if (!decided) return std::move(decided.error());
     if (decided->empty()) {
-      if (done) answered.emplace_back(std::move(done), CommandResult{cur ? *cur : InstanceState{}, {}, cur ? cur->version : 0, cur ? cur->state : "", false});
-      return;
+      // A stale timer: nothing to do, nothing to answer.
+      if (done) {
+        answered.emplace_back(std::move(done),
+                              CommandResult{cur ? *cur : InstanceState{}, {}, cur ? cur->version : 0,
+                                            cur ? cur->state : "", false});
+      }
+      return std::nullopt;
     }
 
     InstanceState next = cur ? *cur : InstanceState{};
@@ -367,10 +395,10 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
       e.command = cmd.kind == Command::Kind::kFireTimer ? "deadline" : cmd.name;
       e.command_id = command_id;
       e.data = d.data.dump();
-      if (auto ok = ValidateNewEvent(stream, e); !ok) return reject(ok.error());
+      if (auto ok = ValidateNewEvent(stream, e); !ok) return ok.error();
       if (e.data.size() + 2048 > kMaxRecordBytes) {
-        return reject(Error{ErrorCode::kPayloadTooLarge, "the event would exceed the record bound",
-                            nlohmann::json::object()});
+        return Error{ErrorCode::kPayloadTooLarge, "the event would exceed the record bound",
+                     nlohmann::json::object()};
       }
       Evolve(next, d.type, now, d.data);
       part.events.push_back(std::move(e));
@@ -397,11 +425,12 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
 
     Accepted a;
     a.done = std::move(done);
+    a.group = group;
     a.first_event = event_total;
     a.event_count = part.events.size();
     a.result.version = next.version;
     a.result.state = next.state;
-    if (!sub.idempotency_key.empty()) {
+    if (!sub.idempotency_key.empty() && group == kNoGroup) {
       nlohmann::json rec = {{"digest", sub.request_digest},
                             {"stream", stream},
                             {"first_seq", base_seq + event_total + 1},
@@ -415,8 +444,14 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     event_total += part.events.size();
     batch.appends.push_back(std::move(part));
     a.result.instance = next;
+    if (undo != nullptr) {
+      auto prior = overlay.find(stream);
+      undo->emplace_back(stream, prior == overlay.end() ? std::nullopt
+                                                        : std::optional<InstanceState>(prior->second));
+    }
     overlay[stream] = std::move(next);
     accepted.push_back(std::move(a));
+    return std::nullopt;
   };
 
   if (fire_timers) {
@@ -436,14 +471,51 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
       sub.command.timer = t.name;
       sub.command.timer_due = t.due;
       const std::size_t before = accepted.size();
-      process(sub, nullptr);
+      Callback none;
+      // A timer that cannot fire (its instance refuses) is dropped rather than retried forever.
+      (void)process(sub, none, kNoGroup);
       if (accepted.size() > before) ++fired;
       // The fired (or stale) entry leaves the index in any case.
       timers_removed.push_back(t);
       batch.writes.push_back({Space::kTimers, TimerIndexKey(t), std::nullopt});
     }
   }
-  for (auto& r : requests) process(r.submission, std::move(r.done));
+
+  for (auto& r : requests) {
+    if (!r.group_done) {
+      if (auto refused = process(r.submissions.front(), r.done, kNoGroup)) {
+        answered.emplace_back(std::move(r.done), std::unexpected(std::move(*refused)));
+      }
+      continue;
+    }
+    // All or nothing: remember where the batch stood, and roll back to it on a refusal.
+    const std::size_t appends = batch.appends.size(), writes = batch.writes.size();
+    const std::size_t accepted_before = accepted.size(), events_before = event_total;
+    const std::size_t removed = timers_removed.size(), added = timers_added.size();
+    std::vector<std::pair<std::string, std::optional<InstanceState>>> undo_log;
+    undo = &undo_log;
+    std::optional<Error> refused;
+    for (auto& sub : r.submissions) {
+      Callback none;
+      if ((refused = process(sub, none, groups.size()))) break;
+    }
+    undo = nullptr;
+    if (!refused) {
+      groups.push_back(Group{std::move(r.group_done), {}});
+      continue;
+    }
+    batch.appends.resize(appends);
+    batch.writes.resize(writes);
+    accepted.resize(accepted_before);
+    event_total = events_before;
+    timers_removed.resize(removed);
+    timers_added.resize(added);
+    for (auto it = undo_log.rbegin(); it != undo_log.rend(); ++it) {
+      if (it->second) overlay[it->first] = std::move(*it->second);
+      else overlay.erase(it->first);
+    }
+    groups_refused.emplace_back(std::move(r.group_done), std::move(*refused));
+  }
 
   std::uint64_t committed_fired = 0;
   if (!batch.appends.empty() || !batch.writes.empty()) {
@@ -461,43 +533,50 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
       for (auto& a : accepted) {
         if (a.done) a.done(std::unexpected(appended.error()));
       }
-      for (auto& [done, result] : answered) {
-        if (done) done(std::move(result));
+      for (auto& g : groups) g.done(std::unexpected(appended.error()));
+      groups.clear();
+    } else {
+      {
+        std::unique_lock lock(state_mu_);
+        for (auto& [stream, state] : overlay) instances_[stream] = std::move(state);
       }
-      return 0;
-    }
-    {
-      std::unique_lock lock(state_mu_);
-      for (auto& [stream, state] : overlay) instances_[stream] = std::move(state);
-    }
-    for (const auto& t : timers_removed) timers_.erase(t);
-    for (const auto& t : timers_added) timers_.insert(t);
-    committed_fired = fired;
-    {
-      std::lock_guard lock(stats_mu_);
-      ++stats_.batches;
-      stats_.commands += accepted.size();
-      stats_.events += appended->events.size();
-      stats_.timers_fired += fired;
-      stats_.last_batch_commands = accepted.size();
-      stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
-    }
-    for (auto& a : accepted) {
-      auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
-      a.result.events.assign(std::make_move_iterator(first),
-                             std::make_move_iterator(first + static_cast<std::ptrdiff_t>(a.event_count)));
-      if (a.done) a.done(std::move(a.result));
+      for (const auto& t : timers_removed) timers_.erase(t);
+      for (const auto& t : timers_added) timers_.insert(t);
+      committed_fired = fired;
+      {
+        std::lock_guard lock(stats_mu_);
+        ++stats_.batches;
+        stats_.commands += accepted.size();
+        stats_.events += appended->events.size();
+        stats_.timers_fired += fired;
+        stats_.last_batch_commands = accepted.size();
+        stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
+      }
+      for (auto& a : accepted) {
+        auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
+        a.result.events.assign(
+            std::make_move_iterator(first),
+            std::make_move_iterator(first + static_cast<std::ptrdiff_t>(a.event_count)));
+        if (a.group != kNoGroup) {
+          groups[a.group].results.push_back(std::move(a.result));
+        } else if (a.done) {
+          a.done(std::move(a.result));
+        }
+      }
     }
   }
+  for (auto& g : groups) g.done(std::move(g.results));
   {
     std::lock_guard lock(stats_mu_);
     for (auto& [done, result] : answered) {
       if (!result) ++stats_.rejected;
     }
+    stats_.rejected += groups_refused.size();
   }
   for (auto& [done, result] : answered) {
     if (done) done(std::move(result));
   }
+  for (auto& [done, error] : groups_refused) done(std::unexpected(std::move(error)));
   return committed_fired;
 }
 

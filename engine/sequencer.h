@@ -85,6 +85,8 @@ struct SequencerStats {
 class Sequencer {
  public:
   using Callback = std::function<void(Result<CommandResult>)>;
+  using GroupCallback = std::function<void(Result<std::vector<CommandResult>>)>;
+  using TickCallback = std::function<void(Result<std::uint64_t>)>;
 
   Sequencer(EventLog& log, const DefinitionSet& definitions, const Directory& directory,
             const RoutingTable& routing, Clock& clock, IdGenerator& ids,
@@ -104,8 +106,14 @@ class Sequencer {
   void Submit(Submission submission, Callback done);
   std::future<Result<CommandResult>> Submit(Submission submission);
 
+  // Queues commands that succeed or fail together: all are decided into the same durable write,
+  // or, when any is refused, none is written and `done` gets that refusal. (A protocol and the
+  // assignments it makes.) Idempotency keys are not honoured inside a group.
+  void SubmitGroup(std::vector<Submission> group, GroupCallback done);
+
   // Fires every timer due at the clock's current time (and those that firing makes due), then
   // answers how many fired. With the system clock this happens by itself as well.
+  void FireDueTimers(TickCallback done);
   Result<std::uint64_t> FireDueTimers();
 
   // Read side: instance states as of the last durable batch. Thread-safe.
@@ -123,9 +131,10 @@ class Sequencer {
 
  private:
   struct Request {
-    Submission submission;
-    Callback done;
-    std::promise<Result<std::uint64_t>>* tick = nullptr;  // a FireDueTimers request
+    std::vector<Submission> submissions;  // one, or an all-or-nothing group
+    Callback done;                        // a single submission
+    GroupCallback group_done;             // a group
+    TickCallback tick;                    // a FireDueTimers request
   };
   struct TimerKey {
     Timestamp due;
@@ -134,6 +143,7 @@ class Sequencer {
     auto operator<=>(const TimerKey&) const = default;
   };
 
+  bool Enqueue(Request& request);
   void Run();
   // Decides one batch of requests and writes it. Returns the number of timers fired.
   std::uint64_t ProcessBatch(std::vector<Request>& requests, bool fire_timers);
