@@ -157,6 +157,11 @@ void Sequencer::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+bool Sequencer::Running() const {
+  std::lock_guard lock(queue_mu_);
+  return started_ && !stopping_;
+}
+
 void Sequencer::Submit(Submission submission, Callback done) {
   Request r;
   r.submissions.push_back(std::move(submission));

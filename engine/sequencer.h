@@ -101,6 +101,9 @@ class Sequencer {
   // Finishes what is queued, then stops. Later submissions are refused with kUnavailable.
   void Stop();
 
+  // True between Start and Stop: writes are accepted.
+  bool Running() const;
+
   // Queues a command; `done` runs on the writer thread once the batch holding it is durable (or
   // at once for a rejection). It must not block.
   void Submit(Submission submission, Callback done);
@@ -158,7 +161,7 @@ class Sequencer {
   IdGenerator& ids_;
   SequencerOptions options_;
 
-  std::mutex queue_mu_;
+  mutable std::mutex queue_mu_;
   std::condition_variable queue_cv_;
   std::deque<Request> queue_;
   bool stopping_ = false;

@@ -1,0 +1,244 @@
+#include "api/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "api/problem.h"
+
+namespace expertflow::api {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// Hands a request to the router and resumes the coroutine on its own executor with the answer,
+// whichever thread the router answers from (the sequencer's, for writes).
+template <typename Token>
+auto AsyncHandle(Router& router, HttpRequest request, Token&& token) {
+  return asio::async_initiate<Token, void(HttpResponse)>(
+      [&router](auto handler, HttpRequest req) {
+        using Handler = decltype(handler);
+        auto shared = std::make_shared<Handler>(std::move(handler));
+        auto executor = asio::get_associated_executor(*shared);
+        router.Handle(std::move(req), [shared, executor](HttpResponse response) {
+          asio::post(executor, [shared, response = std::move(response)]() mutable {
+            (*shared)(std::move(response));
+          });
+        });
+      },
+      token, std::move(request));
+}
+
+HttpRequest FromBeast(const http::request<http::string_body>& req) {
+  HttpRequest out;
+  out.method = std::string(req.method_string());
+  out.target = std::string(req.target());
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    out.headers[name] = std::string(field.value());
+  }
+  out.body = req.body();
+  return out;
+}
+
+http::response<http::string_body> ToBeast(HttpResponse r, unsigned version, bool keep_alive) {
+  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+  res.set(http::field::server, "expertflow");
+  if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+  for (auto& [k, v] : r.headers) res.set(k, v);
+  res.keep_alive(keep_alive);
+  res.body() = std::move(r.body);
+  res.prepare_payload();
+  return res;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(Router& router, Metrics& metrics, ServerOptions options)
+      : router_(router), metrics_(metrics), options_(std::move(options)),
+        ioc_(options_.threads), acceptor_(asio::make_strand(ioc_)) {}
+
+  engine::Result<std::uint16_t> Start() {
+    beast::error_code ec;
+    auto address = asio::ip::make_address(options_.host, ec);
+    if (ec) return engine::Fail(engine::ErrorCode::kBadRequest, "bad listen address " + options_.host);
+    tcp::endpoint endpoint(address, options_.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return engine::Fail(engine::ErrorCode::kUnavailable,
+                          "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                              ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint().port();
+    asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
+    return port_;
+  }
+
+  void Run(bool handle_signals) {
+    asio::signal_set signals(ioc_);
+    if (handle_signals) {
+      signals.add(SIGINT);
+      signals.add(SIGTERM);
+      signals.async_wait([this](beast::error_code ec, int signal) {
+        if (!ec) {
+          spdlog::info("signal {}: draining and stopping", signal);
+          Stop();
+        }
+      });
+    }
+    std::vector<std::thread> threads;
+    for (int i = 1; i < options_.threads; ++i) threads.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : threads) t.join();
+  }
+
+  void Stop() {
+    asio::post(acceptor_.get_executor(), [this] {
+      if (stopping_.exchange(true)) return;
+      beast::error_code ec;
+      acceptor_.close(ec);
+      asio::co_spawn(ioc_, Drain(), asio::detached);
+    });
+  }
+
+ private:
+  // Waits for the requests in flight to be answered, then ends the I/O loop. Idle keep-alive
+  // connections hold nothing that was acknowledged, so they are simply closed.
+  asio::awaitable<void> Drain() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+    while (in_flight_.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(kUseTuple);
+    }
+    ioc_.stop();
+  }
+
+  asio::awaitable<void> Accept() {
+    while (!stopping_) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(ioc_), kUseTuple);
+      if (ec) {
+        if (stopping_) co_return;
+        continue;
+      }
+      if (connections_.load() >= options_.max_connections) {
+        beast::error_code ignored;
+        socket.close(ignored);  // over the cap: refuse at once rather than queue
+        continue;
+      }
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(beast::tcp_stream(std::move(socket))), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> Session(beast::tcp_stream stream) {
+    ++connections_;
+    metrics_.ConnectionOpened();
+    beast::flat_buffer buffer;
+    bool first = true;
+    while (!stopping_) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
+      parser.body_limit(options_.body_limit);
+      stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
+      // Wait for the first byte of the next request within the idle timeout, then the whole
+      // request within the read timeout.
+      auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      if (!hec) {
+        stream.expires_after(options_.read_timeout);
+        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+        hec = bec;
+      }
+      first = false;
+      if (hec) {
+        if (hec == http::error::body_limit) {
+          co_await Reply(stream, Problem(engine::ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"), 11, false);
+        } else if (hec == http::error::header_limit) {
+          HttpResponse r = Problem(engine::ErrorCode::kBadRequest, "the request headers are too large");
+          r.status = 431;
+          co_await Reply(stream, std::move(r), 11, false);
+        } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
+                   hec != asio::error::operation_aborted && hec != asio::error::eof &&
+                   hec != asio::error::connection_reset) {
+          co_await Reply(stream, Problem(engine::ErrorCode::kBadRequest, "malformed HTTP request"), 11, false);
+        }
+        break;
+      }
+      auto request = parser.release();
+      const auto start = std::chrono::steady_clock::now();
+      ++in_flight_;
+      HttpRequest req = FromBeast(request);
+      const std::string route = Router::RouteOf(req);
+      const std::string method = req.method;
+      HttpResponse response = co_await AsyncHandle(router_, std::move(req), asio::use_awaitable);
+      const auto micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                         std::chrono::steady_clock::now() - start).count());
+      const int status = response.status;
+      metrics_.ObserveRequest(method, route, status, micros);
+      if (status >= 500) {
+        spdlog::error("{} {} -> {} ({} us)", method, route, status, micros);
+      } else {
+        spdlog::debug("{} {} -> {} ({} us)", method, route, status, micros);
+      }
+      const bool keep_alive = request.keep_alive() && !stopping_;
+      bool ok = co_await Reply(stream, std::move(response), request.version(), keep_alive);
+      --in_flight_;
+      if (!ok || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    --connections_;
+    metrics_.ConnectionClosed();
+  }
+
+  asio::awaitable<bool> Reply(beast::tcp_stream& stream, HttpResponse response, unsigned version,
+                              bool keep_alive) {
+    auto res = ToBeast(std::move(response), version, keep_alive);
+    stream.expires_after(options_.read_timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, kUseTuple);
+    co_return !ec;
+  }
+
+  Router& router_;
+  Metrics& metrics_;
+  ServerOptions options_;
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> connections_{0};
+  std::atomic<std::size_t> in_flight_{0};
+};
+
+Server::Server(Router& router, Metrics& metrics, ServerOptions options)
+    : impl_(std::make_unique<Impl>(router, metrics, std::move(options))) {}
+Server::~Server() = default;
+engine::Result<std::uint16_t> Server::Start() { return impl_->Start(); }
+void Server::Run(bool handle_signals) { impl_->Run(handle_signals); }
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace expertflow::api

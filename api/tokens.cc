@@ -1,0 +1,155 @@
+#include "api/tokens.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+
+#include "engine/hash.h"
+
+namespace expertflow::api {
+namespace {
+
+constexpr std::string_view kPrefix = "t/";
+constexpr std::size_t kIdHex = 12;
+constexpr std::size_t kSecretBytes = 32;
+
+std::string Hex(const unsigned char* data, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xf]);
+  }
+  return out;
+}
+
+bool IsHex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+nlohmann::json ToJson(const TokenRecord& r, const std::string& hash_hex) {
+  return {{"hash", hash_hex}, {"org", r.org},       {"role", r.role},
+          {"name", r.name},   {"created_at", r.created_at}, {"revoked", r.revoked}};
+}
+
+std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j, std::string* hash) {
+  if (!j.is_object()) return std::nullopt;
+  TokenRecord r;
+  r.id = std::string(id);
+  r.org = j.value("org", "");
+  r.role = j.value("role", "");
+  r.name = j.value("name", "");
+  r.created_at = j.value("created_at", "");
+  r.revoked = j.value("revoked", false);
+  if (hash) *hash = j.value("hash", "");
+  return r;
+}
+
+}  // namespace
+
+bool IsKnownRole(std::string_view role) {
+  static constexpr std::array<std::string_view, 11> kRoles = {
+      "association_member", "umc_lead",          "fumo_expert",     "rumo_member",
+      "irpo_staff",         "business_expert",   "ftpo_coordinator", "ministry_official",
+      "region_official",    "auditor",           "admin"};
+  return std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end();
+}
+
+engine::Result<IssuedToken> TokenStore::Issue(std::string_view org, std::string_view role,
+                                              std::string_view name, engine::Timestamp now) {
+  if (!IsKnownRole(role)) {
+    return engine::Fail(engine::ErrorCode::kValidationFailed, "unknown role " + std::string(role),
+                        {{"errors", {{{"field", "role"}, {"message", "is not a role of API.md"}}}}});
+  }
+  // Auditors and admins may belong to organisations outside the registry (an audit chamber).
+  if (role != "auditor" && role != "admin" && directory_.FindOrganization(org) == nullptr) {
+    return engine::Fail(engine::ErrorCode::kValidationFailed, "unknown organisation " + std::string(org),
+                        {{"errors", {{{"field", "org"}, {"message", "is not a known organisation"}}}}});
+  }
+  if (org.empty() || org.size() > 100 || name.size() > 200) {
+    return engine::Fail(engine::ErrorCode::kValidationFailed, "org or name is out of bounds",
+                        {{"errors", {{{"field", "name"}, {"message", "must be at most 200 characters"}}}}});
+  }
+  unsigned char random[6 + kSecretBytes];
+  if (RAND_bytes(random, sizeof random) != 1) {
+    return engine::Fail(engine::ErrorCode::kInternal, "the random generator failed");
+  }
+  IssuedToken out;
+  out.record.id = Hex(random, 6);
+  out.record.org = std::string(org);
+  out.record.role = std::string(role);
+  out.record.name = std::string(name);
+  out.record.created_at = engine::FormatRfc3339(now);
+  out.token = out.record.id + "." + Hex(random + 6, kSecretBytes);
+  const std::string hash = engine::ToHex(engine::Sha256(out.token));
+  engine::AppendBatch batch;
+  batch.writes.push_back({engine::Space::kTokens, std::string(kPrefix) + out.record.id,
+                          ToJson(out.record, hash).dump()});
+  if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
+  return out;
+}
+
+engine::Result<void> TokenStore::Revoke(std::string_view id) {
+  auto stored = log_.Get(engine::Space::kTokens, std::string(kPrefix) + std::string(id));
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return engine::Fail(engine::ErrorCode::kNotFound, "no token " + std::string(id));
+  auto j = nlohmann::json::parse(**stored, nullptr, false);
+  if (!j.is_object()) return engine::Fail(engine::ErrorCode::kCorruption, "token record is not JSON");
+  j["revoked"] = true;
+  engine::AppendBatch batch;
+  batch.writes.push_back({engine::Space::kTokens, std::string(kPrefix) + std::string(id), j.dump()});
+  if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
+  return {};
+}
+
+engine::Result<std::vector<TokenRecord>> TokenStore::List() const {
+  auto page = log_.Scan(engine::Space::kTokens, kPrefix, "t0", 100000);
+  if (!page) return std::unexpected(page.error());
+  std::vector<TokenRecord> out;
+  for (const auto& [key, value] : *page) {
+    auto j = nlohmann::json::parse(value, nullptr, false);
+    if (auto r = FromJson(std::string_view(key).substr(kPrefix.size()), j, nullptr)) out.push_back(*r);
+  }
+  return out;
+}
+
+engine::Result<std::optional<TokenRecord>> TokenStore::Find(std::string_view id) const {
+  auto stored = log_.Get(engine::Space::kTokens, std::string(kPrefix) + std::string(id));
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return std::optional<TokenRecord>();
+  return FromJson(id, nlohmann::json::parse(**stored, nullptr, false), nullptr);
+}
+
+engine::Result<engine::Principal> TokenStore::Authenticate(std::string_view token) const {
+  auto unauthenticated = [] {
+    return engine::Fail(engine::ErrorCode::kUnauthenticated, "missing, unknown or revoked token");
+  };
+  if (token.size() != kIdHex + 1 + 2 * kSecretBytes || token[kIdHex] != '.') return unauthenticated();
+  std::string_view id = token.substr(0, kIdHex);
+  if (!IsHex(id) || !IsHex(token.substr(kIdHex + 1))) return unauthenticated();
+  auto stored = log_.Get(engine::Space::kTokens, std::string(kPrefix) + std::string(id));
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return unauthenticated();
+  std::string hash_hex;
+  auto record = FromJson(id, nlohmann::json::parse(**stored, nullptr, false), &hash_hex);
+  auto expected = engine::HashFromHex(hash_hex);
+  if (!record || !expected) return unauthenticated();
+  const engine::Hash presented = engine::Sha256(token);
+  // Constant time: how much of the hash matched must not show in the timing.
+  if (CRYPTO_memcmp(presented.data(), expected->data(), presented.size()) != 0 || record->revoked) {
+    return unauthenticated();
+  }
+  return engine::Principal{record->org, record->role, record->id};
+}
+
+engine::Result<bool> TokenStore::Empty() const {
+  auto page = log_.Scan(engine::Space::kTokens, kPrefix, "t0", 1);
+  if (!page) return std::unexpected(page.error());
+  return page->empty();
+}
+
+}  // namespace expertflow::api

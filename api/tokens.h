@@ -1,0 +1,60 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/error.h"
+#include "engine/event_log.h"
+#include "engine/policy.h"
+#include "engine/time.h"
+
+namespace expertflow::api {
+
+// A bearer token as stored: never the token itself, only its SHA-256 (API.md, Authentication).
+struct TokenRecord {
+  std::string id;  // public, 12 hex characters; the first part of the token
+  std::string org;
+  std::string role;
+  std::string name;
+  std::string created_at;
+  bool revoked = false;
+};
+
+struct IssuedToken {
+  TokenRecord record;
+  std::string token;  // "<id>.<64 hex of 32 random bytes>": shown once, stored hashed
+};
+
+// The roles of API.md.
+bool IsKnownRole(std::string_view role);
+
+// Tokens live in Space::kTokens, written through the event log's atomic batches:
+//   "t/<id>" -> {"hash": hex SHA-256 of the whole token, "org", "role", "name", "created_at",
+//                "revoked"}
+// A token is "<id>.<secret>": the id finds the record, and the hash of the presented token is
+// compared with the stored one in constant time. Revocation writes the record again, so it takes
+// effect on the next request.
+class TokenStore {
+ public:
+  TokenStore(engine::EventLog& log, const engine::Directory& directory)
+      : log_(log), directory_(directory) {}
+
+  // 32 bytes from OpenSSL's CSPRNG. Refuses an unknown organisation or role.
+  engine::Result<IssuedToken> Issue(std::string_view org, std::string_view role,
+                                    std::string_view name, engine::Timestamp now);
+  engine::Result<void> Revoke(std::string_view id);
+  engine::Result<std::vector<TokenRecord>> List() const;
+  engine::Result<std::optional<TokenRecord>> Find(std::string_view id) const;
+  // The principal of a presented token, or kUnauthenticated (missing, unknown, revoked, malformed).
+  engine::Result<engine::Principal> Authenticate(std::string_view token) const;
+  // True when no token exists yet (the first start writes an admin token).
+  engine::Result<bool> Empty() const;
+
+ private:
+  engine::EventLog& log_;
+  const engine::Directory& directory_;
+};
+
+}  // namespace expertflow::api
