@@ -1,0 +1,379 @@
+#include "app/commands.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "api/router.h"
+#include "api/server.h"
+#include "api/tokens.h"
+#include "app/demo.h"
+#include "engine/sequencer.h"
+#include "storage/rocksdb_event_log.h"
+#include "workflows/definitions.h"
+#include "workflows/registry.h"
+#include "workflows/routing.h"
+
+namespace expertflow::app {
+namespace {
+
+namespace fs = std::filesystem;
+using storage::RocksDbEventLog;
+
+enum class Access { kWrite, kReadOnly };
+
+// Opens the store in `data`. A store held by a running server cannot be opened for writing; say
+// so plainly instead of passing on RocksDB's lock error.
+std::unique_ptr<RocksDbEventLog> OpenStore(const std::string& data, Access access,
+                                           bool allow_broken_chain = false) {
+  RocksDbEventLog::Options options;
+  options.create_if_missing = access == Access::kWrite;
+  options.read_only = access == Access::kReadOnly;
+  options.allow_broken_chain = allow_broken_chain || access == Access::kReadOnly;
+  if (access == Access::kReadOnly && !fs::exists(fs::path(data) / "CURRENT")) {
+    std::cerr << "expertflow: no store in " << data << "\n";
+    return nullptr;
+  }
+  auto log = RocksDbEventLog::Open(data, options);
+  if (!log) {
+    const std::string& m = log.error().message;
+    if (m.find("lock") != std::string::npos || m.find("LOCK") != std::string::npos) {
+      std::cerr << "expertflow: the store in " << data
+                << " is held by a running server; stop it first, or use the HTTP API\n";
+    } else {
+      std::cerr << "expertflow: cannot open the store in " << data << ": " << log.error().ToString() << "\n";
+    }
+    return nullptr;
+  }
+  return std::move(*log);
+}
+
+engine::RoutingTable Routing() { return workflows::BuiltinRouting(); }
+
+std::optional<std::pair<std::string, std::uint16_t>> ParseListen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  unsigned port = 0;
+  auto [p, ec] = std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
+  if (ec != std::errc() || p != listen.data() + listen.size() || port > 65535) return std::nullopt;
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+// The first start on an empty store writes an admin token to a file only the owner can read.
+bool WriteAdminToken(api::TokenStore& tokens, const std::string& data, engine::Timestamp now) {
+  auto empty = tokens.Empty();
+  if (!empty) {
+    spdlog::error("cannot read tokens: {}", empty.error().ToString());
+    return false;
+  }
+  if (!*empty) return true;
+  auto issued = tokens.Issue("admin", "admin", "first admin", now);
+  if (!issued) {
+    spdlog::error("cannot issue the admin token: {}", issued.error().ToString());
+    return false;
+  }
+  const fs::path path = fs::path(data) / "admin.token";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << issued->token << "\n";
+  }
+  ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
+  spdlog::info("admin token written to {} (mode 0600)", path.string());
+  return true;
+}
+
+}  // namespace
+
+int Serve(const ServeOptions& o) {
+  auto listen = ParseListen(o.listen);
+  if (!listen) {
+    std::cerr << "expertflow: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n";
+    return 2;
+  }
+  std::error_code ec;
+  fs::create_directories(o.data, ec);
+  auto log = OpenStore(o.data, Access::kWrite, o.allow_broken_chain);
+  if (!log) return 1;
+
+  // A broken chain means the record was altered: refuse to write on it unless told otherwise.
+  spdlog::info("verifying the hash chain of {} events", log->GetHead().seq);
+  auto verified = engine::Verify(*log);
+  if (!verified) {
+    spdlog::error("verification failed: {}", verified.error().ToString());
+    return 1;
+  }
+  if (!verified->ok) {
+    spdlog::error("the hash chain is broken at seq {}: {}", verified->first_bad_seq, verified->reason);
+    if (!o.allow_broken_chain) {
+      spdlog::error("refusing to serve; run `expertflow verify`, or start with --allow-broken-chain");
+      return 1;
+    }
+  }
+
+  auto definitions = workflows::BuiltinDefinitions();
+  if (!definitions) {
+    spdlog::error("{}", definitions.error().message);
+    return 1;
+  }
+  const auto routing = Routing();
+  const auto& directory = workflows::Builtin();
+  engine::SystemClock system_clock;
+  std::optional<engine::ManualClock> manual_clock;
+  if (o.clock == "manual" || o.demo) {
+    engine::Timestamp start = system_clock.Now();
+    if (!o.clock_start.empty()) {
+      auto t = engine::ParseRfc3339(o.clock_start);
+      if (!t) {
+        std::cerr << "expertflow: --clock-start must be an RFC 3339 time\n";
+        return 2;
+      }
+      start = *t;
+    }
+    // The demo lives through the year that ends now.
+    if (o.demo && o.clock_start.empty()) start -= std::chrono::days(364);
+    manual_clock.emplace(start);
+  }
+  engine::RandomIdGenerator ids;
+  api::TokenStore tokens(*log, directory);
+  if (!WriteAdminToken(tokens, o.data, system_clock.Now())) return 1;
+
+  if (o.demo) {
+    if (log->GetHead().seq > 0) {
+      spdlog::warn("--demo ignored: the store is not empty");
+    } else {
+      engine::Sequencer demo_sequencer(*log, *definitions, directory, routing, *manual_clock, ids);
+      if (auto r = demo_sequencer.Start(); !r) {
+        spdlog::error("{}", r.error().ToString());
+        return 1;
+      }
+      spdlog::info("demo: driving a year of traffic");
+      DemoSummary summary = RunDemo(demo_sequencer, *manual_clock);
+      demo_sequencer.Stop();
+      spdlog::info("demo: {} commands ({} refused), {} instances, {} events", summary.commands,
+                   summary.refused, summary.instances, log->GetHead().seq);
+      const engine::Timestamp now = manual_clock->Now();
+      std::cout << "Demo tokens (keep them; they are shown once):\n";
+      for (auto [org, role, who] : {std::tuple{"umc-01", "umc_lead", "UMC lead"},
+                                    std::tuple{"audit", "auditor", "auditor"},
+                                    std::tuple{"irpo", "irpo_staff", "IRPO analyst"}}) {
+        auto t = tokens.Issue(org, role, std::string("demo ") + who, now);
+        if (t) std::cout << "  " << who << " (" << org << ", " << role << "): " << t->token << "\n";
+      }
+      std::cout.flush();
+    }
+  }
+
+  engine::Clock& clock = o.clock == "manual" ? static_cast<engine::Clock&>(*manual_clock)
+                                             : static_cast<engine::Clock&>(system_clock);
+  engine::Sequencer sequencer(*log, *definitions, directory, routing, clock, ids);
+  if (auto r = sequencer.Start(); !r) {
+    spdlog::error("cannot start: {}", r.error().ToString());
+    return 1;
+  }
+  api::Metrics metrics;
+  api::RouterOptions router_options;
+  if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
+  // Verify and export read the whole log: they run on their own threads, not the I/O threads.
+  router_options.offload = [](std::function<void()> work) { std::thread(std::move(work)).detach(); };
+  api::Router router(sequencer, *log, tokens, metrics, router_options);
+  api::ServerOptions server_options;
+  server_options.host = listen->first;
+  server_options.port = listen->second;
+  server_options.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  api::Server server(router, metrics, server_options);
+  auto port = server.Start();
+  if (!port) {
+    spdlog::error("{}", port.error().message);
+    return 1;
+  }
+  spdlog::info("expertflow listening on {}:{} ({} I/O threads, {} clock, store {})", listen->first, *port,
+               server_options.threads, o.clock, o.data);
+  server.Run(/*handle_signals=*/true);
+  sequencer.Stop();
+  spdlog::info("stopped; {} events in the log", log->GetHead().seq);
+  return 0;
+}
+
+int TokenIssue(const std::string& data, const std::string& org, const std::string& role,
+               const std::string& name) {
+  auto log = OpenStore(data, Access::kWrite);
+  if (!log) return 1;
+  api::TokenStore tokens(*log, workflows::Builtin());
+  auto issued = tokens.Issue(org, role, name, engine::SystemClock().Now());
+  if (!issued) {
+    std::cerr << "expertflow: " << issued.error().message << "\n";
+    return 1;
+  }
+  std::cout << issued->token << "\n";
+  return 0;
+}
+
+int TokenList(const std::string& data) {
+  auto log = OpenStore(data, Access::kReadOnly);
+  if (!log) return 1;
+  api::TokenStore tokens(*log, workflows::Builtin());
+  auto list = tokens.List();
+  if (!list) {
+    std::cerr << "expertflow: " << list.error().ToString() << "\n";
+    return 1;
+  }
+  for (const auto& t : *list) {
+    std::cout << t.id << "\t" << t.org << "\t" << t.role << "\t" << t.created_at << "\t"
+              << (t.revoked ? "revoked" : "active") << "\t" << t.name << "\n";
+  }
+  return 0;
+}
+
+int TokenRevoke(const std::string& data, const std::string& id) {
+  auto log = OpenStore(data, Access::kWrite);
+  if (!log) return 1;
+  api::TokenStore tokens(*log, workflows::Builtin());
+  if (auto r = tokens.Revoke(id); !r) {
+    std::cerr << "expertflow: " << r.error().message << "\n";
+    return 1;
+  }
+  std::cout << "revoked " << id << "\n";
+  return 0;
+}
+
+int Verify(const std::string& data) {
+  auto log = OpenStore(data, Access::kReadOnly);
+  if (!log) return 1;
+  auto v = engine::Verify(*log);
+  if (!v) {
+    std::cerr << "expertflow: " << v.error().ToString() << "\n";
+    return 1;
+  }
+  if (!v->ok) {
+    std::cout << "BROKEN at seq " << v->first_bad_seq << ": " << v->reason << " (" << v->checked
+              << " events verified before it)\n";
+    return 3;
+  }
+  std::cout << "ok: " << v->checked << " events, head seq " << v->head.seq << ", head hash "
+            << engine::ToHex(v->head.hash) << "\n";
+  return 0;
+}
+
+int Export(const std::string& data, std::uint64_t after) {
+  auto log = OpenStore(data, Access::kReadOnly);
+  if (!log) return 1;
+  std::string line;
+  auto r = log->ForEach(after + 1, log->GetHead().seq,
+                        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+                          line.clear();
+                          line += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"";
+                          engine::AppendHex(hash, line);
+                          line += "\",\"record\":";
+                          engine::AppendJsonString(record, line);
+                          line += "}\n";
+                          std::cout << line;
+                          return static_cast<bool>(std::cout);
+                        });
+  std::cout.flush();
+  if (!r) {
+    std::cerr << "expertflow: " << r.error().ToString() << "\n";
+    return 1;
+  }
+  return std::cout ? 0 : 1;
+}
+
+int Import(const std::string& data, const std::string& file) {
+  std::ifstream in(file);
+  if (!in) {
+    std::cerr << "expertflow: cannot read " << file << "\n";
+    return 1;
+  }
+  // Pass 1: the whole file must verify before anything is written.
+  std::vector<std::pair<engine::Hash, std::string>> records;
+  engine::Hash prev = engine::kZeroHash;
+  std::string line;
+  std::uint64_t expected = 1;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    auto fail = [&](const std::string& why) {
+      std::cerr << "expertflow: " << file << ": seq " << expected << ": " << why << "; nothing was imported\n";
+      return 3;
+    };
+    if (!j.is_object() || !j.contains("seq") || !j.contains("hash") || !j.contains("record") ||
+        !j["record"].is_string() || !j["hash"].is_string() || !j["seq"].is_number_unsigned()) {
+      return fail("not a line of an export");
+    }
+    if (j["seq"].get<std::uint64_t>() != expected) return fail("seq out of order or missing");
+    const std::string record = j["record"].get<std::string>();
+    auto hash = engine::HashFromHex(j["hash"].get<std::string>());
+    if (!hash || engine::ChainHash(prev, record) != *hash) return fail("the hash does not match the chain");
+    auto decoded = engine::DecodeRecord(record);
+    if (!decoded || decoded->seq != expected || decoded->prev_hash != prev) return fail("the record does not chain");
+    prev = *hash;
+    records.emplace_back(*hash, record);
+    ++expected;
+  }
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  auto log = OpenStore(data, Access::kWrite);
+  if (!log) return 1;
+  if (log->GetHead().seq != 0) {
+    std::cerr << "expertflow: " << data << " is not empty; import goes into an empty store only\n";
+    return 1;
+  }
+  // Pass 2: append in batches through the log itself, which re-encodes each record; the result
+  // must be byte for byte the imported record, or the import stops.
+  constexpr std::size_t kBatch = 5000;
+  for (std::size_t i = 0; i < records.size(); i += kBatch) {
+    engine::AppendBatch batch;
+    for (std::size_t k = i; k < std::min(records.size(), i + kBatch); ++k) {
+      const std::string& record = records[k].second;
+      auto e = engine::DecodeRecord(record);
+      constexpr std::string_view kData = ",\"data\":";
+      auto data_at = record.find(kData);
+      auto prev_at = record.rfind(",\"prev_hash\":\"");
+      engine::NewEvent ne;
+      ne.type = e->type;
+      ne.schema = e->schema;
+      ne.occurred_at = e->occurred_at;
+      ne.actor = e->actor;
+      ne.command = e->command;
+      ne.command_id = e->command_id;
+      ne.data = record.substr(data_at + kData.size(), prev_at - data_at - kData.size());
+      batch.appends.push_back({e->stream, e->version - 1, {std::move(ne)}});
+    }
+    auto r = log->Append(batch);
+    if (!r) {
+      std::cerr << "expertflow: import stopped at seq " << i + 1 << ": " << r.error().ToString()
+                << "; remove " << data << " and start again\n";
+      return 1;
+    }
+    for (std::size_t k = 0; k < r->events.size(); ++k) {
+      if (r->events[k].record != records[i + k].second || r->events[k].hash != records[i + k].first) {
+        std::cerr << "expertflow: seq " << i + k + 1 << " did not re-encode to the same bytes; remove "
+                  << data << "\n";
+        return 1;
+      }
+    }
+  }
+  std::cout << "imported " << records.size() << " events; head hash " << engine::ToHex(prev)
+            << "\nviews are rebuilt from the log at the next start\n";
+  return 0;
+}
+
+int Backup(const std::string& data, const std::string& to) {
+  auto log = OpenStore(data, Access::kWrite);
+  if (!log) return 1;
+  if (auto r = log->Checkpoint(to); !r) {
+    std::cerr << "expertflow: " << r.error().ToString() << "\n";
+    return 1;
+  }
+  std::cout << "backup of " << log->GetHead().seq << " events written to " << to << "\n";
+  return 0;
+}
+
+}  // namespace expertflow::app

@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace expertflow::app {
+
+// The subcommands of the `expertflow` binary. Each returns the process exit code and reports
+// problems on stderr in plain words.
+
+struct ServeOptions {
+  std::string data = "data";
+  std::string listen = "127.0.0.1:8080";
+  int threads = 0;  // 0: one per core
+  std::string clock = "system";
+  std::string clock_start;  // manual clock: where time starts (RFC 3339); default: now
+  bool demo = false;
+  bool allow_broken_chain = false;
+};
+int Serve(const ServeOptions& options);
+
+int TokenIssue(const std::string& data, const std::string& org, const std::string& role,
+               const std::string& name);
+int TokenList(const std::string& data);
+int TokenRevoke(const std::string& data, const std::string& id);
+
+int Verify(const std::string& data);
+int Export(const std::string& data, std::uint64_t after);
+int Import(const std::string& data, const std::string& file);
+int Backup(const std::string& data, const std::string& to);
+
+}  // namespace expertflow::app

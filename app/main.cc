@@ -1,0 +1,68 @@
+// expertflow: one binary for the server and the operator's tools.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace expertflow::app;
+  CLI::App app{"expertflow — event-sourced workflow engine for proposals and their expertise"};
+  app.require_subcommand(1);
+
+  ServeOptions serve;
+  auto* s = app.add_subcommand("serve", "Start the HTTP server on the embedded store");
+  s->add_option("--data", serve.data, "Data folder (created if missing)")->capture_default_str();
+  s->add_option("--listen", serve.listen, "HOST:PORT to listen on")->capture_default_str();
+  s->add_option("--threads", serve.threads, "I/O threads (default: one per core)");
+  s->add_option("--clock", serve.clock, "system, or manual (tests; enables POST /api/v1/admin/clock)")
+      ->check(CLI::IsMember({"system", "manual"}))
+      ->capture_default_str();
+  s->add_option("--clock-start", serve.clock_start, "Manual clock: the time it starts at (RFC 3339)");
+  s->add_flag("--demo", serve.demo, "On an empty store: drive a year of plausible traffic first");
+  s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
+              "Serve even when the hash chain does not verify (reads only are safe then)");
+
+  std::string data = "data";
+  auto* token = app.add_subcommand("token", "Issue, list and revoke bearer tokens");
+  token->require_subcommand(1);
+  std::string org, role, name, id;
+  auto* issue = token->add_subcommand("issue", "Issue a token; prints it alone on stdout");
+  issue->add_option("--data", data, "Data folder")->capture_default_str();
+  issue->add_option("--org", org, "Organisation id, e.g. umc-05")->required();
+  issue->add_option("--role", role, "Role, e.g. umc_lead")->required();
+  issue->add_option("--name", name, "Who or what the token is for");
+  auto* list = token->add_subcommand("list", "List tokens (ids and principals, never the tokens)");
+  list->add_option("--data", data, "Data folder")->capture_default_str();
+  auto* revoke = token->add_subcommand("revoke", "Revoke a token at once");
+  revoke->add_option("--data", data, "Data folder")->capture_default_str();
+  revoke->add_option("id", id, "Token id")->required();
+
+  auto* verify = app.add_subcommand("verify", "Recompute the hash chain; exit 0 when it holds");
+  verify->add_option("--data", data, "Data folder")->capture_default_str();
+
+  std::uint64_t after = 0;
+  auto* exp = app.add_subcommand("export", "Write the log as NDJSON ({seq, hash, record}) to stdout");
+  exp->add_option("--data", data, "Data folder")->capture_default_str();
+  exp->add_option("--after", after, "Only events after this seq");
+
+  std::string file;
+  auto* imp = app.add_subcommand("import", "Load an NDJSON export into an empty store");
+  imp->add_option("--data", data, "Data folder (must be empty)")->capture_default_str();
+  imp->add_option("file", file, "The export file")->required();
+
+  std::string to;
+  auto* backup = app.add_subcommand("backup", "Write a consistent copy of the store (a checkpoint)");
+  backup->add_option("--data", data, "Data folder")->capture_default_str();
+  backup->add_option("--to", to, "Folder to create for the copy")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (s->parsed()) return Serve(serve);
+  if (issue->parsed()) return TokenIssue(data, org, role, name);
+  if (list->parsed()) return TokenList(data);
+  if (revoke->parsed()) return TokenRevoke(data, id);
+  if (verify->parsed()) return Verify(data);
+  if (exp->parsed()) return Export(data, after);
+  if (imp->parsed()) return Import(data, file);
+  if (backup->parsed()) return Backup(data, to);
+  return 2;
+}

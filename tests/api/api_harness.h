@@ -1,0 +1,100 @@
+#pragma once
+
+// The API over an in-memory log, driven without sockets: requests go straight to the router.
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "api/router.h"
+#include "api/tokens.h"
+#include "engine/memory_event_log.h"
+#include "engine/sequencer.h"
+#include "workflows/definitions.h"
+#include "workflows/registry.h"
+#include "workflows/routing.h"
+
+namespace expertflow::testing {
+
+using nlohmann::json;
+
+struct Reply {
+  int status = 0;
+  std::string content_type;
+  std::map<std::string, std::string> headers;
+  std::string text;
+  json body;
+};
+
+class ApiWorld {
+ public:
+  explicit ApiWorld(bool manual_clock_route = true)
+      : clock_(*engine::ParseRfc3339("2026-01-12T09:00:00Z")),
+        definitions_(*workflows::BuiltinDefinitions()),
+        routing_(workflows::BuiltinRouting()),
+        sequencer_(log_, definitions_, workflows::Builtin(), routing_, clock_, ids_),
+        tokens_(log_, workflows::Builtin()) {
+    EXPECT_TRUE(sequencer_.Start());
+    api::RouterOptions options;
+    if (manual_clock_route) options.manual_clock = &clock_;
+    router_ = std::make_unique<api::Router>(sequencer_, log_, tokens_, metrics_, options);
+    admin_ = Token("admin", "admin");
+  }
+
+  std::string Token(const std::string& org, const std::string& role) {
+    auto t = tokens_.Issue(org, role, "test", clock_.Now());
+    EXPECT_TRUE(t) << (t ? "" : t.error().ToString());
+    return t ? t->token : "";
+  }
+
+  Reply Call(const std::string& method, const std::string& target, const std::string& token,
+             const std::string& body = "", std::map<std::string, std::string> headers = {}) {
+    api::HttpRequest req;
+    req.method = method;
+    req.target = target;
+    if (!token.empty()) req.headers["authorization"] = "Bearer " + token;
+    if (!body.empty() || method == "POST") req.headers["content-type"] = "application/json";
+    for (auto& [k, v] : headers) req.headers[k] = v;
+    req.body = body;
+    std::promise<api::HttpResponse> promise;
+    auto future = promise.get_future();
+    router_->Handle(std::move(req), [&promise](api::HttpResponse r) { promise.set_value(std::move(r)); });
+    api::HttpResponse r = future.get();
+    Reply out;
+    out.status = r.status;
+    out.content_type = r.content_type;
+    for (auto& [k, v] : r.headers) out.headers[k] = v;
+    out.text = r.body;
+    if (r.content_type.find("json") != std::string::npos && !r.body.empty()) {
+      out.body = json::parse(r.body, nullptr, false);
+    }
+    return out;
+  }
+
+  Reply Post(const std::string& target, const std::string& token, const json& body,
+             std::map<std::string, std::string> headers = {}) {
+    return Call("POST", target, token, body.dump(), std::move(headers));
+  }
+  Reply Get(const std::string& target, const std::string& token) { return Call("GET", target, token); }
+
+  std::uint64_t Head() const { return log_.GetHead().seq; }
+  const std::string& admin() const { return admin_; }
+  engine::MemoryEventLog& log() { return log_; }
+  engine::ManualClock& clock() { return clock_; }
+  engine::Sequencer& sequencer() { return sequencer_; }
+  api::TokenStore& tokens() { return tokens_; }
+
+ private:
+  engine::MemoryEventLog log_;
+  engine::ManualClock clock_;
+  engine::RandomIdGenerator ids_;
+  engine::DefinitionSet definitions_;
+  engine::RoutingTable routing_;
+  engine::Sequencer sequencer_;
+  api::TokenStore tokens_;
+  api::Metrics metrics_;
+  std::unique_ptr<api::Router> router_;
+  std::string admin_;
+};
+
+}  // namespace expertflow::testing

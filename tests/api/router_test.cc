@@ -1,0 +1,370 @@
+// The REST contract of API.md, driven through the router without sockets.
+#include <gmock/gmock.h>
+
+#include "tests/api/api_harness.h"
+
+namespace expertflow::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+json Draft() {
+  return {{"workflow", "industry_proposal"},
+          {"payload", {{"title", "Единый подход"}, {"topic", "standard_programme"}, {"summary", "Кратко"}}}};
+}
+
+class Api : public ::testing::Test {
+ protected:
+  std::string Create(const std::string& token) {
+    auto r = w_.Post("/api/v1/proposals", token, Draft());
+    EXPECT_EQ(r.status, 201) << r.text;
+    return r.body.value("id", "");
+  }
+  void ExpectProblem(const Reply& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.text;
+    EXPECT_EQ(r.content_type, "application/problem+json");
+    EXPECT_EQ(r.body.value("code", ""), code) << r.text;
+    EXPECT_EQ(r.body.value("status", 0), status);
+    EXPECT_TRUE(r.body.contains("title"));
+    EXPECT_TRUE(r.body.contains("detail"));
+  }
+
+  ApiWorld w_;
+  std::string assoc_ = w_.Token("assoc-05", "association_member");
+  std::string umc_ = w_.Token("umc-05", "umc_lead");
+  std::string other_umc_ = w_.Token("umc-12", "umc_lead");
+  std::string irpo_ = w_.Token("irpo", "irpo_staff");
+  std::string auditor_ = w_.Token("audit", "auditor");
+  std::string ministry_ = w_.Token("ministry", "ministry_official");
+};
+
+TEST_F(Api, HealthzNeedsNoToken) {
+  auto r = w_.Get("/healthz", "");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(w_.Get("/readyz", "").status, 200);
+  auto m = w_.Get("/metrics", "");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_THAT(m.text, HasSubstr("expertflow_events_appended_total"));
+}
+
+TEST_F(Api, ShouldCreateWithLocationETagAndView) {
+  auto r = w_.Post("/api/v1/proposals", assoc_, Draft());
+  ASSERT_EQ(r.status, 201) << r.text;
+  const std::string id = r.body["id"];
+  EXPECT_EQ(r.headers["Location"], "/api/v1/proposals/" + id);
+  EXPECT_EQ(r.headers["ETag"], "\"1\"");
+  for (const char* k : {"id", "collection", "workflow", "workflow_version", "state", "version", "created_at",
+                        "updated_at", "stage_entered_at", "participants", "awaiting", "deadline", "fields",
+                        "allowed_commands"}) {
+    EXPECT_TRUE(r.body.contains(k)) << k;
+  }
+  EXPECT_EQ(r.body["participants"]["umc"], "umc-05");
+  EXPECT_EQ(r.body["allowed_commands"], json({"update", "submit_to_umc", "withdraw"}));
+  auto g = w_.Get("/api/v1/proposals/" + id, umc_);
+  EXPECT_EQ(g.status, 200);
+  EXPECT_EQ(g.headers["ETag"], "\"1\"");
+  EXPECT_EQ(g.body["allowed_commands"], json({"update", "withdraw"}));
+}
+
+TEST_F(Api, ShouldRunACommandAndAnswerItsEvents) {
+  const std::string id = Create(assoc_);
+  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}, {"expected_version", 1}});
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.body["state"], "umc_review");
+  EXPECT_EQ(r.body["version"], 2);
+  ASSERT_EQ(r.body["events"].size(), 1u);
+  const auto& e = r.body["events"][0];
+  EXPECT_EQ(e["type"], "ProposalSubmittedToUmc");
+  EXPECT_EQ(e["seq"], 2);
+  EXPECT_EQ(e["actor"]["org"], "assoc-05");
+  EXPECT_EQ(e["command"], "submit_to_umc");
+  EXPECT_EQ(e["hash"].get<std::string>().size(), 64u);
+  auto history = w_.Get("/api/v1/proposals/" + id + "/events", irpo_);
+  ASSERT_EQ(history.status, 200);
+  EXPECT_EQ(history.body["events"].size(), 2u);
+  EXPECT_EQ(history.body["events"][1]["prev_hash"], history.body["events"][0]["hash"]);
+}
+
+TEST_F(Api, MissingOrRevokedTokenIsUnauthenticated) {
+  ExpectProblem(w_.Get("/api/v1/me", ""), 401, "unauthenticated");
+  ExpectProblem(w_.Get("/api/v1/me", "0123456789ab." + std::string(64, 'a')), 401, "unauthenticated");
+  ExpectProblem(w_.Get("/api/v1/me", "garbage"), 401, "unauthenticated");
+  auto me = w_.Get("/api/v1/me", umc_);
+  ASSERT_EQ(me.status, 200);
+  const std::string token_id = me.body["token_id"];
+  auto del = w_.Call("DELETE", "/api/v1/tokens/" + token_id, w_.admin());
+  EXPECT_EQ(del.status, 204);
+  ExpectProblem(w_.Get("/api/v1/me", umc_), 401, "unauthenticated");
+  const auto head = w_.Head();
+  ExpectProblem(w_.Post("/api/v1/proposals", umc_, Draft()), 401, "unauthenticated");
+  EXPECT_EQ(w_.Head(), head);
+}
+
+TEST_F(Api, MalformedJsonWrongTypeAndUnsupportedMediaTypeAppendNothing) {
+  const auto head = w_.Head();
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "{not json"), 400, "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "[1,2]"), 400, "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, R"({"a":1,"a":2})"), 400, "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(40, '[') + std::string(40, ']')), 400,
+                "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "{\"workflow\":\"\xff\xfe\"}"), 400, "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, Draft().dump(), {{"content-type", "text/plain"}}), 415,
+                "unsupported_media_type");
+  json wrong = Draft();
+  wrong["payload"]["title"] = 7;
+  auto r = w_.Post("/api/v1/proposals", assoc_, wrong);
+  ExpectProblem(r, 422, "validation_failed");
+  EXPECT_EQ(r.body["errors"][0]["field"], "title");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(2 << 20, ' ')), 413, "payload_too_large");
+  EXPECT_EQ(w_.Head(), head);
+}
+
+TEST_F(Api, UnknownRouteCollectionAndCommand) {
+  ExpectProblem(w_.Get("/api/v1/nothing", umc_), 404, "not_found");
+  ExpectProblem(w_.Get("/nowhere", umc_), 404, "not_found");
+  ExpectProblem(w_.Get("/api/v1/proposals/..%2F..%2Fetc", umc_), 404, "not_found");
+  const std::string id = Create(assoc_);
+  const auto head = w_.Head();
+  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "teleport"}});
+  ExpectProblem(r, 409, "invalid_transition");
+  EXPECT_EQ(r.body["state"], "drafting");
+  EXPECT_TRUE(r.body["allowed_commands"].is_array());
+  EXPECT_EQ(w_.Head(), head);
+}
+
+TEST_F(Api, StaleVersionAndIfMatch) {
+  const std::string id = Create(assoc_);
+  const auto head = w_.Head();
+  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}, {"expected_version", 7}});
+  ExpectProblem(r, 409, "version_conflict");
+  EXPECT_EQ(r.body["current_version"], 1);
+  r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}, {{"if-match", "\"4\""}});
+  ExpectProblem(r, 409, "version_conflict");
+  EXPECT_EQ(w_.Head(), head);
+  r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}, {{"if-match", "\"1\""}});
+  EXPECT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.headers["ETag"], "\"2\"");
+}
+
+TEST_F(Api, IdempotencyKeyAnswersTheFirstResponseAgain) {
+  auto first = w_.Post("/api/v1/proposals", assoc_, Draft(), {{"idempotency-key", "k-1"}});
+  ASSERT_EQ(first.status, 201);
+  const auto head = w_.Head();
+  auto again = w_.Post("/api/v1/proposals", assoc_, Draft(), {{"idempotency-key", "k-1"}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body["id"], first.body["id"]);
+  EXPECT_EQ(w_.Head(), head);
+  json other = Draft();
+  other["payload"]["title"] = "Другое";
+  ExpectProblem(w_.Post("/api/v1/proposals", assoc_, other, {{"idempotency-key", "k-1"}}), 422, "idempotency_key_reused");
+  EXPECT_EQ(w_.Head(), head);
+  // The same key from another principal is another request.
+  auto umc = w_.Post("/api/v1/proposals", umc_, Draft(), {{"idempotency-key", "k-1"}});
+  EXPECT_EQ(umc.status, 201);
+  EXPECT_NE(umc.body["id"], first.body["id"]);
+}
+
+TEST_F(Api, ForbiddenCommandsAndInvisibleInstances) {
+  const std::string id = Create(assoc_);
+  const auto head = w_.Head();
+  // umc-12 is no participant: the instance does not exist for it.
+  ExpectProblem(w_.Get("/api/v1/proposals/" + id, other_umc_), 404, "not_found");
+  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", other_umc_, {{"command", "update"}, {"payload", {{"title", "x"}}}}),
+                404, "not_found");
+  // The umc lead sees it but may not submit it.
+  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", umc_, {{"command", "submit_to_umc"}}), 403, "forbidden");
+  // Auditors see everything and never write.
+  EXPECT_EQ(w_.Get("/api/v1/proposals/" + id, auditor_).status, 200);
+  ExpectProblem(w_.Post("/api/v1/proposals", auditor_, Draft()), 403, "forbidden");
+  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", auditor_, {{"command", "withdraw"}}), 403, "forbidden");
+  EXPECT_EQ(w_.Head(), head);
+  auto list = w_.Get("/api/v1/proposals", other_umc_);
+  EXPECT_EQ(list.body["items"].size(), 0u);
+}
+
+TEST_F(Api, ListsAreNewestFirstWithCursorsAndFilters) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(Create(assoc_));
+    w_.clock().Advance(std::chrono::hours(1));
+  }
+  w_.Post("/api/v1/proposals/" + ids[0] + "/commands", assoc_, {{"command", "submit_to_umc"}});
+  auto page1 = w_.Get("/api/v1/proposals?limit=2", umc_);
+  ASSERT_EQ(page1.status, 200);
+  ASSERT_EQ(page1.body["items"].size(), 2u);
+  EXPECT_EQ(page1.body["items"][0]["id"], ids[4]);
+  EXPECT_EQ(page1.body["items"][1]["id"], ids[3]);
+  ASSERT_TRUE(page1.body["next_cursor"].is_string());
+  auto page2 = w_.Get("/api/v1/proposals?limit=2&cursor=" + page1.body["next_cursor"].get<std::string>(), umc_);
+  EXPECT_EQ(page2.body["items"][0]["id"], ids[2]);
+  auto page3 = w_.Get("/api/v1/proposals?limit=2&cursor=" + page2.body["next_cursor"].get<std::string>(), umc_);
+  EXPECT_EQ(page3.body["items"].size(), 1u);
+  EXPECT_TRUE(page3.body["next_cursor"].is_null());
+  auto filtered = w_.Get("/api/v1/proposals?state=umc_review", umc_);
+  ASSERT_EQ(filtered.body["items"].size(), 1u);
+  EXPECT_EQ(filtered.body["items"][0]["id"], ids[0]);
+  auto awaiting = w_.Get("/api/v1/proposals?awaiting=umc-05", irpo_);
+  EXPECT_EQ(awaiting.body["items"].size(), 5u);  // update/withdraw while drafting, review after
+  ExpectProblem(w_.Get("/api/v1/proposals?limit=501", umc_), 400, "bad_request");
+  ExpectProblem(w_.Get("/api/v1/proposals?limit=0", umc_), 400, "bad_request");
+  ExpectProblem(w_.Get("/api/v1/proposals?colour=red", umc_), 400, "bad_request");
+  auto inbox = w_.Get("/api/v1/inbox", assoc_);
+  EXPECT_EQ(inbox.body["items"].size(), 4u) << "the one in umc_review awaits the UMC, not the association";
+}
+
+TEST_F(Api, AsOfAndAtVersionShowThePast) {
+  const std::string id = Create(assoc_);
+  const std::string t1 = engine::FormatRfc3339(w_.clock().Now());
+  w_.clock().Advance(std::chrono::hours(2));
+  w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}});
+  auto v1 = w_.Get("/api/v1/proposals/" + id + "?at_version=1", auditor_);
+  ASSERT_EQ(v1.status, 200);
+  EXPECT_EQ(v1.body["state"], "drafting");
+  EXPECT_EQ(v1.headers["ETag"], "\"1\"");
+  auto then = w_.Get("/api/v1/proposals/" + id + "?as_of=" + t1, auditor_);
+  EXPECT_EQ(then.body["state"], "drafting");
+  auto now = w_.Get("/api/v1/proposals/" + id, auditor_);
+  EXPECT_EQ(now.body["state"], "umc_review");
+  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?at_version=9", auditor_), 404, "not_found");
+  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?as_of=yesterday", auditor_), 400, "bad_request");
+  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?as_of=2020-01-01T00:00:00Z", auditor_), 404, "not_found");
+}
+
+TEST_F(Api, ProtocolsMakeOneAssignmentPerDecisionAndAssignee) {
+  json protocol = {{"number", "Д05-98/05пр"}, {"date", "2024-10-23"}, {"title", "Совещание"}, {"chair", "А.А."},
+                   {"items", {{{"title", "Пункт 1"},
+                               {"decisions", {{{"text", "Представить отчёт"}, {"assignees", {"roiv-31", "roiv-69"}},
+                                               {"deadline", {{"due", "2026-02-28"}}}},
+                                              {{"text", "Еженедельно"}, {"assignees", {"roiv-52"}},
+                                               {"deadline", {{"recurring", {{"every", "week"}, {"weekday", "monday"},
+                                                                             {"time", "12:00"}, {"until", "2026-03-01"}}}}}}}}}}}};
+  auto r = w_.Post("/api/v1/protocols", ministry_, protocol);
+  ASSERT_EQ(r.status, 201) << r.text;
+  ASSERT_EQ(r.body["assignments"].size(), 3u);
+  auto p = w_.Get("/api/v1/protocols/" + r.body["id"].get<std::string>(), ministry_);
+  ASSERT_EQ(p.status, 200) << p.text;
+  EXPECT_EQ(p.body["assignment_states"].size(), 3u);
+  const std::string assignment = r.body["assignments"][0];
+  auto region = w_.Token("roiv-31", "region_official");
+  EXPECT_EQ(w_.Get("/api/v1/assignments/" + assignment, region).status, 200);
+  // A bad deadline in any decision refuses the whole protocol.
+  const auto head = w_.Head();
+  protocol["items"][0]["decisions"][1]["deadline"] = {{"recurring", {{"every", "fortnight"}}}};
+  ExpectProblem(w_.Post("/api/v1/protocols", ministry_, protocol), 422, "validation_failed");
+  protocol["items"][0]["decisions"][1]["assignees"] = {"roiv-00"};
+  ExpectProblem(w_.Post("/api/v1/protocols", ministry_, protocol), 422, "validation_failed");
+  ExpectProblem(w_.Post("/api/v1/protocols", umc_, protocol), 403, "forbidden");
+  EXPECT_EQ(w_.Head(), head);
+  // Assignments are not created one by one.
+  ExpectProblem(w_.Post("/api/v1/assignments", ministry_, {{"payload", json::object()}}), 403, "forbidden");
+}
+
+TEST_F(Api, AllRegionsShorthandReachesEveryRegionalBody) {
+  json protocol = {{"number", "Д05-1"}, {"date", "2026-01-10"}, {"title", "Всем регионам"},
+                   {"items", {{{"title", "Пункт"}, {"decisions", {{{"text", "Отчитаться"}, {"assignees", {"all:roiv"}},
+                                                                  {"deadline", {{"due", "2026-02-01"}}}}}}}}}};
+  auto r = w_.Post("/api/v1/protocols", ministry_, protocol);
+  ASSERT_EQ(r.status, 201) << r.text;
+  EXPECT_EQ(r.body["assignments"].size(), 89u);
+}
+
+TEST_F(Api, AdminIssuesTokensAndMovesTheManualClock) {
+  auto issued = w_.Post("/api/v1/tokens", w_.admin(), {{"org", "umc-07"}, {"role", "umc_lead"}, {"name", "lead"}});
+  ASSERT_EQ(issued.status, 201) << issued.text;
+  auto me = w_.Get("/api/v1/me", issued.body["token"]);
+  EXPECT_EQ(me.body["org"], "umc-07");
+  ExpectProblem(w_.Post("/api/v1/tokens", umc_, {{"org", "umc-07"}, {"role", "admin"}}), 403, "forbidden");
+  ExpectProblem(w_.Post("/api/v1/tokens", w_.admin(), {{"org", "umc-07"}, {"role", "wizard"}}), 422, "validation_failed");
+  auto clock = w_.Post("/api/v1/admin/clock", w_.admin(), {{"advance", "P31D"}});
+  ASSERT_EQ(clock.status, 200) << clock.text;
+  EXPECT_EQ(clock.body["now"], "2026-02-12T09:00:00Z");
+  ExpectProblem(w_.Post("/api/v1/admin/clock", w_.admin(), {{"advance", "soon"}}), 422, "validation_failed");
+  ExpectProblem(w_.Post("/api/v1/admin/clock", umc_, {{"advance", "P1D"}}), 403, "forbidden");
+}
+
+TEST(ApiWithoutManualClock, ClockRouteDoesNotExist) {
+  ApiWorld w(/*manual_clock_route=*/false);
+  auto r = w.Post("/api/v1/admin/clock", w.admin(), {{"advance", "P1D"}});
+  EXPECT_EQ(r.status, 404);
+}
+
+TEST_F(Api, AuditVerifyExportAndGlobalEvents) {
+  Create(assoc_);
+  Create(assoc_);
+  auto v = w_.Get("/api/v1/audit/verify", auditor_);
+  ASSERT_EQ(v.status, 200);
+  EXPECT_EQ(v.body["ok"], true);
+  EXPECT_EQ(v.body["checked"], 2);
+  auto e = w_.Get("/api/v1/audit/export", auditor_);
+  ASSERT_EQ(e.status, 200);
+  EXPECT_EQ(e.content_type, "application/x-ndjson");
+  auto first_line = json::parse(e.text.substr(0, e.text.find('\n')));
+  EXPECT_EQ(first_line["seq"], 1);
+  EXPECT_EQ(engine::ToHex(engine::ChainHash(engine::kZeroHash, first_line["record"].get<std::string>())),
+            first_line["hash"]);
+  auto events = w_.Get("/api/v1/events?after=1&limit=10", irpo_);
+  EXPECT_EQ(events.body["events"].size(), 1u);
+  EXPECT_EQ(events.body["head"], 2);
+  ExpectProblem(w_.Get("/api/v1/events", umc_), 403, "forbidden");
+  w_.log().TamperRecord(1, R"({"seq":1,"tampered":true})");
+  auto broken = w_.Get("/api/v1/audit/verify", auditor_);
+  EXPECT_EQ(broken.body["ok"], false);
+  EXPECT_EQ(broken.body["first_bad_seq"], 1);
+}
+
+TEST_F(Api, ReferenceDataAndWorkflows) {
+  auto orgs = w_.Get("/api/v1/organizations?type=umc", umc_);
+  ASSERT_EQ(orgs.status, 200);
+  EXPECT_EQ(orgs.body["items"].size(), 22u);
+  EXPECT_EQ(w_.Get("/api/v1/organizations/umc-01", umc_).body["kind"], "umc");
+  EXPECT_EQ(w_.Get("/api/v1/regions", umc_).body["items"].size(), 89u);
+  auto wf = w_.Get("/api/v1/workflows/industry_proposal", umc_);
+  EXPECT_EQ(wf.body["collection"], "proposals");
+  EXPECT_EQ(w_.Get("/api/v1/workflows", umc_).status, 200);
+  ExpectProblem(w_.Get("/api/v1/workflows/nothing", umc_), 404, "not_found");
+}
+
+TEST_F(Api, StorageFailureIsUnavailableAndAcknowledgesNothing) {
+  const std::string id = Create(assoc_);
+  const auto head = w_.Head();
+  w_.log().FailNextAppends(1);
+  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}), 503, "unavailable");
+  EXPECT_EQ(w_.Head(), head);
+  EXPECT_EQ(w_.Get("/api/v1/proposals/" + id, assoc_).body["state"], "drafting");
+  EXPECT_EQ(w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}).status, 200);
+}
+
+// Walks the OpenAPI document: every path and method it lists is a route the server has.
+TEST_F(Api, EveryRouteOfTheOpenApiDocumentExists) {
+  auto doc = w_.Get("/api/v1/openapi.json", umc_);
+  ASSERT_EQ(doc.status, 200);
+  ASSERT_EQ(doc.body["openapi"], "3.1.0");
+  const std::string id = Create(assoc_);
+  int walked = 0;
+  for (const auto& [path, methods] : doc.body["paths"].items()) {
+    for (const auto& [method, spec] : methods.items()) {
+      if (method == "parameters") continue;
+      std::string target = path;
+      auto replace = [&](const std::string& from, const std::string& to) {
+        if (auto at = target.find(from); at != std::string::npos) target.replace(at, from.size(), to);
+      };
+      replace("{c}", "proposals");
+      replace("{id}", path.starts_with("/api/v1/workflows") ? "industry_proposal"
+                      : path.starts_with("/api/v1/organizations") ? "umc-01"
+                      : path.starts_with("/api/v1/tokens") ? "000000000000"
+                      : path.starts_with("/api/v1/protocols") ? "nonexistent" : id);
+      std::string upper = method;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      auto r = w_.Call(upper, target, w_.admin(), upper == "POST" ? "{}" : "");
+      const bool route_missing = r.status == 404 && r.body.value("detail", "") == "no such route";
+      EXPECT_FALSE(route_missing) << upper << " " << target;
+      EXPECT_TRUE(spec["responses"].contains(std::to_string(r.status)) || r.status == 404)
+          << upper << " " << target << " answered " << r.status << " which the document does not list";
+      ++walked;
+    }
+  }
+  EXPECT_GE(walked, 24);
+}
+
+}  // namespace
+}  // namespace expertflow::testing
