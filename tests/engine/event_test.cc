@@ -1,0 +1,88 @@
+#include "engine/event.h"
+
+#include <gtest/gtest.h>
+
+namespace expertflow::engine {
+namespace {
+
+NewEvent Sample() {
+  NewEvent e;
+  e.type = "ConclusionSubmitted";
+  e.occurred_at = *ParseRfc3339("2026-03-01T09:00:00Z");
+  e.actor = {"irpo", "irpo_staff", "tok1"};
+  e.command = "submit_conclusion";
+  e.command_id = "c1";
+  e.data = R"({"verdict":"approve"})";
+  return e;
+}
+
+TEST(EventRecord, HasTheFixedLayoutOfApiMd) {
+  std::string record = EncodeRecord(42, "proposals/ab12", 3, Sample(), kZeroHash);
+  EXPECT_EQ(record,
+            R"({"seq":42,"stream":"proposals/ab12","version":3,"type":"ConclusionSubmitted","schema":1,)"
+            R"("occurred_at":"2026-03-01T09:00:00Z","actor":{"org":"irpo","role":"irpo_staff","token_id":"tok1"},)"
+            R"("command":"submit_conclusion","command_id":"c1","data":{"verdict":"approve"},)"
+            R"("prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"})");
+  EXPECT_TRUE(nlohmann::json::accept(record));
+}
+
+TEST(EventRecord, DecodesBackToTheSameEvent) {
+  Hash prev = Sha256("previous");
+  auto e = DecodeRecord(EncodeRecord(7, "agreements/x", 2, Sample(), prev));
+  ASSERT_TRUE(e) << e.error().message;
+  EXPECT_EQ(e->seq, 7u);
+  EXPECT_EQ(e->stream, "agreements/x");
+  EXPECT_EQ(e->version, 2u);
+  EXPECT_EQ(e->type, "ConclusionSubmitted");
+  EXPECT_EQ(e->actor.token_id, "tok1");
+  EXPECT_EQ(e->data["verdict"], "approve");
+  EXPECT_EQ(e->prev_hash, prev);
+  EXPECT_FALSE(DecodeRecord("{}"));
+  EXPECT_FALSE(DecodeRecord("not json"));
+}
+
+TEST(EventRecord, EscapesStringsAsJson) {
+  std::string out;
+  AppendJsonString("a\"b\\c\n\x01й", out);
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001й\"");
+  EXPECT_EQ(nlohmann::json::parse(out).get<std::string>(), "a\"b\\c\n\x01й");
+}
+
+TEST(EventRecord, JsonTextAddsTheHashLast) {
+  StoredEvent s{1, Sha256("x"), EncodeRecord(1, "p/1", 1, Sample(), kZeroHash)};
+  auto j = nlohmann::json::parse(EventJsonText(s));
+  EXPECT_EQ(j["hash"], ToHex(s.hash));
+  EXPECT_EQ(j["seq"], 1);
+}
+
+TEST(ChainHash, IsSha256OfPreviousRawBytesAndRecord) {
+  // hash(n) = SHA-256(raw 32 bytes of hash(n-1) || record(n)): the same as hashing the
+  // concatenation in one go.
+  Hash prev = Sha256("abc");
+  std::string joined(reinterpret_cast<const char*>(prev.data()), prev.size());
+  joined += "record";
+  EXPECT_EQ(ChainHash(prev, "record"), Sha256(joined));
+  // A known vector: SHA-256("abc").
+  EXPECT_EQ(ToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashFromHex(ToHex(prev)), prev);
+  EXPECT_FALSE(HashFromHex("zz"));
+}
+
+TEST(ValidateNewEvent, RefusesWhatTheLogMustNotHold) {
+  NewEvent e = Sample();
+  EXPECT_TRUE(ValidateNewEvent("p/1", e));
+  EXPECT_EQ(ValidateNewEvent("", e).error().code, ErrorCode::kValidationFailed);
+  EXPECT_EQ(ValidateNewEvent(std::string(300, 'x'), e).error().code, ErrorCode::kValidationFailed);
+  e.data = "{not json";
+  EXPECT_EQ(ValidateNewEvent("p/1", e).error().code, ErrorCode::kMalformedJson);
+  e.data = "[1]";
+  EXPECT_EQ(ValidateNewEvent("p/1", e).error().code, ErrorCode::kMalformedJson);
+  e.data = "{\"big\":\"" + std::string(kMaxRecordBytes, 'x') + "\"}";
+  EXPECT_EQ(ValidateNewEvent("p/1", e).error().code, ErrorCode::kPayloadTooLarge);
+  e = Sample();
+  e.type = "";
+  EXPECT_EQ(ValidateNewEvent("p/1", e).error().code, ErrorCode::kValidationFailed);
+}
+
+}  // namespace
+}  // namespace expertflow::engine
