@@ -10,6 +10,7 @@
 #include "api/problem.h"
 #include "engine/hash.h"
 #include "engine/policy.h"
+#include "engine/stage_stats.h"
 
 namespace expertflow::api {
 namespace {
@@ -195,7 +196,8 @@ class Router::Impl {
  public:
   Impl(engine::Sequencer& sequencer, engine::EventLog& log, TokenStore& tokens, Metrics& metrics,
        RouterOptions options)
-      : seq_(sequencer), log_(log), tokens_(tokens), metrics_(metrics), options_(std::move(options)) {
+      : seq_(sequencer), log_(log), tokens_(tokens), metrics_(metrics), options_(std::move(options)),
+        stages_(sequencer.definitions(), sequencer.directory()) {
     if (!options_.offload) options_.offload = [](std::function<void()> f) { f(); };
   }
 
@@ -283,6 +285,8 @@ class Router::Impl {
     if (head == "events" && n == 1 && m == "GET") return GlobalEvents(t, p, std::move(respond));
     if (head == "audit" && n == 2 && m == "GET" && seg[1] == "export") return AuditExport(t, p, std::move(respond));
     if (head == "audit" && n == 2 && m == "GET" && seg[1] == "verify") return AuditVerify(p, std::move(respond));
+    if (head == "stats" && n == 2 && m == "GET" && seg[1] == "stages") return StatsStages(t, p, std::move(respond));
+    if (head == "stats" && n == 2 && m == "GET" && seg[1] == "discipline") return StatsDiscipline(t, p, std::move(respond));
     if (head == "protocols" && n == 1 && m == "POST") return CreateProtocol(req, p, body, std::move(respond));
     if (!IsCollection(head)) return not_found();
     if (n == 1 && m == "GET") return List(head, t, p, std::move(respond));
@@ -845,6 +849,59 @@ class Router::Impl {
     });
   }
 
+  // --- monitoring -------------------------------------------------------------------------
+
+  // from/to of a monitoring query; false (after answering) when one is not a time.
+  bool Window(const Target& t, std::optional<engine::Timestamp>& from, std::optional<engine::Timestamp>& to,
+              Respond& respond) {
+    for (auto [key, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
+      auto it = t.query.find(key);
+      if (it == t.query.end()) continue;
+      *out = engine::ParseDeadline(it->second);
+      if (!*out) {
+        respond(Problem(ErrorCode::kBadRequest, std::string(key) + " must be a date or an RFC 3339 time"));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::vector<engine::InstanceState> Instances(std::string_view collection) const {
+    std::vector<engine::InstanceState> out;
+    seq_.ForEachInstance([&](const engine::InstanceState& s) {
+      if (s.collection == collection) out.push_back(s);
+      return true;
+    });
+    return out;
+  }
+
+  void StatsStages(const Target& t, const Principal& p, Respond respond) {
+    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
+    engine::StageStatistics::Query q;
+    q.workflow = t.query.count("workflow") ? t.query.at("workflow") : "industry_proposal";
+    const engine::Definition* def = seq_.definitions().Latest(q.workflow);
+    if (def == nullptr) return respond(Problem(ErrorCode::kBadRequest, "no workflow " + q.workflow));
+    if (auto g = t.query.find("group_by"); g != t.query.end()) {
+      if (g->second != "umc" && g->second != "industry" && g->second != "federal_district") {
+        return respond(Problem(ErrorCode::kBadRequest, "group_by is umc, industry or federal_district"));
+      }
+      q.group_by = g->second;
+    }
+    if (!Window(t, q.from, q.to, respond)) return;
+    options_.offload([this, q, collection = def->collection, respond = std::move(respond)] {
+      if (auto r = stages_.CatchUp(log_); !r) return respond(Problem(r.error()));
+      respond(Json(200, stages_.Stages(q, Instances(collection))));
+    });
+  }
+
+  void StatsDiscipline(const Target& t, const Principal& p, Respond respond) {
+    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
+    std::optional<engine::Timestamp> from, to;
+    if (!Window(t, from, to, respond)) return;
+    const std::string protocol = t.query.count("protocol") ? t.query.at("protocol") : "";
+    respond(Json(200, engine::Discipline(Instances("assignments"), protocol, from, to)));
+  }
+
   // --- the log ----------------------------------------------------------------------------
 
   void GlobalEvents(const Target& t, const Principal& p, Respond respond) {
@@ -907,6 +964,7 @@ class Router::Impl {
   Metrics& metrics_;
   RouterOptions options_;
   engine::RandomIdGenerator ids_;
+  engine::StageStatistics stages_;
 };
 
 std::string_view Router::Impl::OpenApiDocument() {

@@ -1,0 +1,245 @@
+#include "engine/stage_stats.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace expertflow::engine {
+namespace {
+
+using nlohmann::json;
+
+bool InWindow(Timestamp t, const std::optional<Timestamp>& from, const std::optional<Timestamp>& to) {
+  return (!from || t >= *from) && (!to || t < *to);
+}
+
+// Nearest-rank percentile of sorted values.
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  auto rank = static_cast<std::size_t>(std::ceil(p * static_cast<double>(sorted.size())));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+// "2026-W03": the ISO week of the Moscow date of t.
+std::string IsoWeek(Timestamp t) {
+  using namespace std::chrono;
+  const sys_days day{MoscowDate(t)};
+  const weekday wd{day};
+  const sys_days thursday = day + days(3 - static_cast<int>((wd.c_encoding() + 6) % 7));
+  const year_month_day ymd{thursday};
+  const sys_days jan1{ymd.year() / January / 1};
+  const int week = static_cast<int>((thursday - jan1).count() / 7) + 1;
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%d-W%02d", static_cast<int>(ymd.year()), week);
+  return buf;
+}
+
+double Hours(Duration d) { return static_cast<double>(d.count()) / 3600.0; }
+
+}  // namespace
+
+std::uint64_t StageStatistics::checkpoint() const {
+  std::lock_guard lock(mu_);
+  return checkpoint_;
+}
+
+Result<void> StageStatistics::CatchUp(const EventLog& log) {
+  std::lock_guard lock(mu_);
+  const std::uint64_t head = log.GetHead().seq;
+  if (head <= checkpoint_) return {};
+  Result<void> failure;
+  auto r = log.ForEach(checkpoint_ + 1, head, [&](std::uint64_t seq, const Hash&, std::string_view record) {
+    auto e = DecodeRecord(record);
+    if (!e) {
+      failure = std::unexpected(e.error());
+      return false;
+    }
+    Apply(*e);
+    checkpoint_ = seq;
+    return true;
+  });
+  if (!r) return r;
+  return failure;
+}
+
+StageStatistics::Groups StageStatistics::GroupsOf(const Participants& participants) const {
+  Groups g;
+  // The UMC (industry proposals), else the organisation whose region places the instance: the
+  // RUMO of an FGOS proposal or agreement, the assignee of a protocol assignment.
+  for (const char* slot : {"umc", "rumo", "assignee"}) {
+    auto it = participants.find(slot);
+    if (it == participants.end()) continue;
+    const Organization* org = directory_.FindOrganization(it->second);
+    if (std::string_view(slot) == "umc") g.umc = it->second;
+    if (org != nullptr) {
+      if (g.industry.empty()) g.industry = org->industry;
+      if (g.federal_district.empty()) g.federal_district = org->federal_district;
+    }
+    break;
+  }
+  return g;
+}
+
+void StageStatistics::Apply(const Event& e) {
+  const json& d = e.data;
+  if (auto c = d.find("created"); c != d.end()) {
+    Open o;
+    o.workflow = c->value("workflow", "");
+    o.version = c->value("workflow_version", 0u);
+    Participants participants;
+    for (const auto& [slot, org] : c->value("participants", json::object()).items()) {
+      if (org.is_string()) participants[slot] = org.get<std::string>();
+    }
+    groups_.push_back(GroupsOf(participants));
+    const Definition* def = definitions_.Find(o.workflow, o.version);
+    const StateSpec* st = def ? def->FindState(d.value("to", "")) : nullptr;
+    auto& stays = stays_[o.workflow];
+    o.stay = stays.size();
+    stays.push_back(Stay{e.stream, st ? st->stage : d.value("to", ""), e.occurred_at, std::nullopt,
+                         static_cast<std::uint32_t>(groups_.size() - 1)});
+    open_[e.stream] = std::move(o);
+    return;
+  }
+  auto to = d.find("to");
+  if (to == d.end() || !to->is_string()) return;
+  auto it = open_.find(e.stream);
+  if (it == open_.end()) return;
+  Open& o = it->second;
+  const Definition* def = definitions_.Find(o.workflow, o.version);
+  const StateSpec* st = def ? def->FindState(to->get<std::string>()) : nullptr;
+  const std::string stage = st ? st->stage : to->get<std::string>();
+  auto& stays = stays_[o.workflow];
+  if (stays[o.stay].stage == stage) return;  // a move within one stage is no new stay
+  stays[o.stay].exited = e.occurred_at;
+  const std::uint32_t groups = stays[o.stay].groups;
+  o.stay = stays.size();
+  stays.push_back(Stay{e.stream, stage, e.occurred_at, std::nullopt, groups});
+}
+
+json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& current) const {
+  std::lock_guard lock(mu_);
+  const Definition* def = definitions_.Latest(q.workflow);
+  json out = {{"workflow", q.workflow}, {"as_of_seq", checkpoint_}, {"stages", json::array()}};
+  if (q.from) out["from"] = FormatRfc3339(*q.from);
+  if (q.to) out["to"] = FormatRfc3339(*q.to);
+  if (!q.group_by.empty()) out["group_by"] = q.group_by;
+  if (def == nullptr) return out;
+
+  struct Acc {
+    std::uint64_t entered = 0, exited = 0, overdue = 0;
+    std::vector<double> hours;
+    std::map<std::string, std::uint64_t> weeks;
+  };
+  auto group_key = [&](std::uint32_t index) -> std::string {
+    const Groups& g = groups_[index];
+    const std::string& k = q.group_by == "umc" ? g.umc : q.group_by == "industry" ? g.industry : g.federal_district;
+    return k.empty() ? "none" : k;
+  };
+  std::vector<std::string> stage_order;
+  for (const auto& s : def->states) {
+    if (std::find(stage_order.begin(), stage_order.end(), s.stage) == stage_order.end()) stage_order.push_back(s.stage);
+  }
+  std::map<std::string, Acc> totals;
+  std::map<std::string, std::map<std::string, Acc>> grouped;
+  auto each = [&](const std::string& stage, std::uint32_t groups, auto&& fn) {
+    fn(totals[stage]);
+    if (!q.group_by.empty()) fn(grouped[stage][group_key(groups)]);
+  };
+  if (auto it = stays_.find(q.workflow); it != stays_.end()) {
+    for (const Stay& s : it->second) {
+      if (InWindow(s.entered, q.from, q.to)) each(s.stage, s.groups, [](Acc& a) { ++a.entered; });
+      if (s.exited && InWindow(*s.exited, q.from, q.to)) {
+        const double h = Hours(*s.exited - s.entered);
+        const std::string week = IsoWeek(*s.exited);
+        each(s.stage, s.groups, [&](Acc& a) {
+          ++a.exited;
+          a.hours.push_back(h);
+          ++a.weeks[week];
+        });
+      }
+    }
+  }
+  for (const InstanceState& inst : current) {
+    if (inst.workflow != q.workflow || inst.overdue.empty()) continue;
+    const Definition* d = definitions_.Find(inst.workflow, inst.workflow_version);
+    const StateSpec* st = d ? d->FindState(inst.state) : nullptr;
+    if (st == nullptr || st->terminal) continue;
+    auto open = open_.find(inst.Stream());
+    std::uint32_t groups = 0;
+    if (open != open_.end()) groups = stays_.at(q.workflow)[open->second.stay].groups;
+    each(st->stage, groups, [](Acc& a) { ++a.overdue; });
+  }
+  auto render = [](Acc& a) {
+    std::sort(a.hours.begin(), a.hours.end());
+    json weeks = json::array();
+    for (const auto& [w, n] : a.weeks) weeks.push_back({{"week", w}, {"exited", n}});
+    return json{{"entered", a.entered},
+                {"exited", a.exited},
+                {"wip", static_cast<std::int64_t>(a.entered) - static_cast<std::int64_t>(a.exited)},
+                {"overdue", a.overdue},
+                {"time_in_stage_hours",
+                 {{"count", a.hours.size()},
+                  {"p50", Percentile(a.hours, 0.5)},
+                  {"p90", Percentile(a.hours, 0.9)},
+                  {"max", a.hours.empty() ? 0.0 : a.hours.back()}}},
+                {"throughput_per_week", weeks}};
+  };
+  for (const auto& stage : stage_order) {
+    json s = render(totals[stage]);
+    s["stage"] = stage;
+    if (!q.group_by.empty()) {
+      json groups = json::array();
+      for (auto& [key, acc] : grouped[stage]) {
+        json g = render(acc);
+        g["group"] = key;
+        groups.push_back(std::move(g));
+      }
+      s["groups"] = std::move(groups);
+    }
+    out["stages"].push_back(std::move(s));
+  }
+  return out;
+}
+
+json Discipline(const std::vector<InstanceState>& assignments, const std::string& protocol,
+                std::optional<Timestamp> from, std::optional<Timestamp> to) {
+  struct Acc {
+    std::uint64_t assigned = 0, done_on_time = 0, done_late = 0, overdue_open = 0, periods_missed = 0;
+  };
+  std::map<std::string, Acc> by_assignee;
+  for (const auto& a : assignments) {
+    if (a.workflow != "protocol_assignment") continue;
+    if (!protocol.empty() && a.fields.value("protocol", "") != protocol &&
+        a.fields.value("protocol_number", "") != protocol) {
+      continue;
+    }
+    if (!InWindow(a.created_at, from, to)) continue;
+    auto assignee = a.participants.find("assignee");
+    if (assignee == a.participants.end()) continue;
+    Acc& acc = by_assignee[assignee->second];
+    ++acc.assigned;
+    for (const auto& p : a.periods) acc.periods_missed += p.missed ? 1 : 0;
+    const bool late = std::any_of(a.periods.begin(), a.periods.end(),
+                                  [](const Period& p) { return p.missed || (p.accepted && !p.on_time); });
+    if (a.state == "done") {
+      (late ? acc.done_late : acc.done_on_time)++;
+    } else if (a.state != "cancelled" && !a.overdue.empty()) {
+      ++acc.overdue_open;
+    }
+  }
+  json items = json::array();
+  for (const auto& [assignee, acc] : by_assignee) {
+    items.push_back({{"assignee", assignee}, {"assigned", acc.assigned}, {"done_on_time", acc.done_on_time},
+                     {"done_late", acc.done_late}, {"overdue_open", acc.overdue_open},
+                     {"periods_missed", acc.periods_missed}});
+  }
+  // The ones with open overdue work first, then the most periods missed.
+  std::stable_sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return std::make_pair(a["overdue_open"].get<std::uint64_t>(), a["periods_missed"].get<std::uint64_t>()) >
+           std::make_pair(b["overdue_open"].get<std::uint64_t>(), b["periods_missed"].get<std::uint64_t>());
+  });
+  json out = {{"items", items}};
+  if (!protocol.empty()) out["protocol"] = protocol;
+  return out;
+}
+
+}  // namespace expertflow::engine
