@@ -957,6 +957,40 @@ class Router::Impl {
  public:
   static std::string_view OpenApiDocument();
 
+  engine::Result<std::uint64_t> OpenEventStream(const HttpRequest& req) {
+    Target t = ParseTarget(req.target);
+    if (!t.ok) return engine::Fail(ErrorCode::kBadRequest, "the request target is not valid");
+    auto p = Authenticate(req);
+    if (!p) return std::unexpected(p.error());
+    if (!engine::SeesEverything(*p)) {
+      return engine::Fail(ErrorCode::kForbidden, "the event stream is for irpo, ministry, auditors and admins");
+    }
+    std::string from = t.query.count("after") ? t.query.at("after") : "0";
+    if (std::string_view last = req.Header("last-event-id"); !last.empty()) from = std::string(last);
+    auto after = ParseCount(from);
+    if (!after) return engine::Fail(ErrorCode::kBadRequest, "after and Last-Event-ID must be a seq");
+    return *after;
+  }
+
+  std::pair<std::string, std::uint64_t> NextEventMessages(std::uint64_t after, std::size_t max) {
+    std::string out;
+    std::uint64_t last = after;
+    const std::uint64_t head = log_.GetHead().seq;
+    if (head <= after) return {out, last};
+    (void)log_.ForEach(after + 1, std::min<std::uint64_t>(head, after + max),
+                       [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+                         auto type = engine::RecordType(record);
+                         out += "id: " + std::to_string(seq) + "\nevent: ";
+                         out += type;
+                         out += "\ndata: ";
+                         out += engine::EventJsonText(engine::StoredEvent{seq, hash, std::string(record)});
+                         out += "\n\n";
+                         last = seq;
+                         return true;
+                       });
+    return {out, last};
+  }
+
  private:
   engine::Sequencer& seq_;
   engine::EventLog& log_;
@@ -982,6 +1016,14 @@ Router::~Router() = default;
 
 void Router::Handle(HttpRequest request, Respond respond) {
   impl_->Handle(std::move(request), std::move(respond));
+}
+
+engine::Result<std::uint64_t> Router::OpenEventStream(const HttpRequest& request) {
+  return impl_->OpenEventStream(request);
+}
+
+std::pair<std::string, std::uint64_t> Router::NextEventMessages(std::uint64_t after, std::size_t max) {
+  return impl_->NextEventMessages(after, max);
 }
 
 std::string Router::RouteOf(const HttpRequest& request) {

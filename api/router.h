@@ -32,6 +32,14 @@ class Router {
 
   void Handle(HttpRequest request, Respond respond);
 
+  // GET /api/v1/events/stream (Server-Sent Events) is served by the server itself, since it never
+  // ends; the router decides who may open it and from where: the seq after which to start
+  // (`after`, or `Last-Event-ID` when resuming), or the refusal to answer with.
+  engine::Result<std::uint64_t> OpenEventStream(const HttpRequest& request);
+  // The next events for a stream, formatted as SSE messages ("id", "event", "data"), and the last
+  // seq they hold (`after` when there are none).
+  std::pair<std::string, std::uint64_t> NextEventMessages(std::uint64_t after, std::size_t max);
+
   // The route template a request matched (for metrics and logs), e.g. "/api/v1/{c}/{id}".
   static std::string RouteOf(const HttpRequest& request);
 

@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -189,6 +190,17 @@ class Server::Impl {
         break;
       }
       auto request = parser.release();
+      if (request.method() == http::verb::get && request.target().starts_with("/api/v1/events/stream")) {
+        HttpRequest req = FromBeast(request);
+        auto opened = router_.OpenEventStream(req);
+        metrics_.ObserveRequest("GET", "/api/v1/events/stream", opened ? 200 : StatusOf(opened.error().code), 0);
+        if (!opened) {
+          if (!co_await Reply(stream, Problem(opened.error()), request.version(), request.keep_alive())) break;
+          continue;
+        }
+        co_await StreamEvents(stream, request.version(), *opened);
+        break;
+      }
       const auto start = std::chrono::steady_clock::now();
       ++in_flight_;
       HttpRequest req = FromBeast(request);
@@ -213,6 +225,37 @@ class Server::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     --connections_;
     metrics_.ConnectionClosed();
+  }
+
+  // Server-Sent Events from `after` on, live, until the client goes, is too slow, or we stop.
+  asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, unsigned version, std::uint64_t after) {
+    http::response<http::empty_body> res{http::status::ok, version};
+    res.set(http::field::server, "expertflow");
+    res.set(http::field::content_type, "text/event-stream");
+    res.set(http::field::cache_control, "no-cache");
+    res.keep_alive(false);
+    http::response_serializer<http::empty_body> serializer{res};
+    stream.expires_after(options_.sse_write_timeout);
+    auto [hec, hn] = co_await http::async_write_header(stream, serializer, kUseTuple);
+    if (hec) co_return;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    auto last_write = std::chrono::steady_clock::now();
+    while (!stopping_) {
+      auto [text, last] = router_.NextEventMessages(after, 256);
+      if (text.empty() && std::chrono::steady_clock::now() - last_write >= options_.sse_heartbeat) {
+        text = ": heartbeat\n\n";
+      }
+      if (!text.empty()) {
+        stream.expires_after(options_.sse_write_timeout);
+        auto [ec, n] = co_await asio::async_write(stream, asio::buffer(text), kUseTuple);
+        if (ec) co_return;  // gone, or too slow: cut off
+        after = last;
+        last_write = std::chrono::steady_clock::now();
+        continue;
+      }
+      timer.expires_after(options_.sse_poll);
+      co_await timer.async_wait(kUseTuple);
+    }
   }
 
   asio::awaitable<bool> Reply(beast::tcp_stream& stream, HttpResponse response, unsigned version,

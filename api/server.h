@@ -24,6 +24,12 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{15};
   std::chrono::seconds idle_timeout{60};
   std::chrono::seconds drain_timeout{10};
+  // Server-Sent Events: a comment line this often keeps proxies from closing an idle stream; a
+  // consumer that cannot take a write within sse_write_timeout is cut off, so a slow reader never
+  // holds anything the writers need.
+  std::chrono::milliseconds sse_heartbeat{15000};
+  std::chrono::seconds sse_write_timeout{10};
+  std::chrono::milliseconds sse_poll{100};
 };
 
 // HTTP/1.1 with keep-alive over Boost.Beast and C++20 coroutines, on N I/O threads. Each request

@@ -157,6 +157,16 @@ Result<Event> DecodeRecord(std::string_view record) {
   }
 }
 
+std::string_view RecordType(std::string_view record) {
+  constexpr std::string_view kKey = ",\"type\":\"";
+  auto at = record.find(kKey);
+  if (at == std::string_view::npos) return {};
+  auto begin = at + kKey.size();
+  auto end = record.find('"', begin);
+  if (end == std::string_view::npos) return {};
+  return record.substr(begin, end - begin);
+}
+
 std::string EventJsonText(const StoredEvent& stored) {
   std::string_view record = stored.record;
   if (!record.empty() && record.back() == '}') record.remove_suffix(1);

@@ -75,6 +75,10 @@ std::string EncodeRecord(std::uint64_t seq, std::string_view stream, std::uint64
 // Parses a record back. Fails with kCorruption when it is not a record.
 Result<Event> DecodeRecord(std::string_view record);
 
+// The type of a record without parsing it: the first "type" member, which the fixed layout puts
+// before `data`. Empty when the record is not in that layout.
+std::string_view RecordType(std::string_view record);
+
 // The event as the API shows it: the record's members, in the record's order, plus "hash" last.
 // Spliced as text, so the record's bytes appear unchanged.
 std::string EventJsonText(const StoredEvent& stored);
