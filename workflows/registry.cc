@@ -28,7 +28,13 @@ json File(std::string_view name) {
 
 BuiltinDirectory::BuiltinDirectory() {
   try {
-    for (const auto& r : File("registry/regions.json").at("regions")) {
+    // Each file is held in a local: a range-for over File(...).at(...) would iterate a temporary
+    // that is already gone.
+    const json regions = File("registry/regions.json");
+    const json organizations = File("registry/organizations.json");
+    const json umcs = File("registry/umcs.json");
+    const json fumos = File("registry/fumo.json");
+    for (const auto& r : regions.at("regions")) {
       region_index_[r.at("code").get<std::string>()] = regions_.size();
       regions_.push_back(engine::Region{r.at("code"), r.at("name"), r.at("name_en"), r.at("federal_district")});
     }
@@ -36,7 +42,7 @@ BuiltinDirectory::BuiltinDirectory() {
       const engine::Region* r = FindRegion(code);
       return r ? r->federal_district : std::string();
     };
-    for (const auto& o : File("registry/organizations.json").at("organizations")) {
+    for (const auto& o : organizations.at("organizations")) {
       engine::Organization org;
       org.id = o.at("id");
       org.kind = o.at("kind");
@@ -48,7 +54,7 @@ BuiltinDirectory::BuiltinDirectory() {
     }
     // Seed 001 annex: the UMCs in the annex's order, each with the association of its industry.
     // A UMC (and its association) is placed where its lead college is.
-    for (const auto& u : File("registry/umcs.json").at("umcs")) {
+    for (const auto& u : umcs.at("umcs")) {
       const std::string id = u.at("id");
       engine::Organization umc;
       umc.id = id;
@@ -71,7 +77,7 @@ BuiltinDirectory::BuiltinDirectory() {
       Insert(std::move(umc));
       Insert(std::move(assoc));
     }
-    for (const auto& f : File("registry/fumo.json").at("fumo")) {
+    for (const auto& f : fumos.at("fumo")) {
       engine::Organization org;
       org.ugps = f.at("ugps");
       org.id = "fumo-" + org.ugps;

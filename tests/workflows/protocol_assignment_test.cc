@@ -69,8 +69,8 @@ TEST_F(ProtocolAssignment, ShouldRefuseAMalformedDeadline) {
                    json{{"recurring", {{"every", "week"}, {"time", "12:00"}}}},
                    json{{"recurring", {{"every", "day"}, {"time", "25:00"}}}},
                    json{{"due", "2026-01-30"}, {"recurring", {{"every", "day"}, {"time", "18:00"}}}}}) {
-    EXPECT_REJECTED(world_.Create("assignments", "", kMinistry, Assignment(bad)), kValidationFailed)
-        << bad.dump();
+    SCOPED_TRACE(bad.dump());
+    EXPECT_REJECTED(world_.Create("assignments", "", kMinistry, Assignment(bad)), kValidationFailed);
   }
   // A series whose end is before its first instant never runs.
   EXPECT_REJECTED(world_.Create("assignments", "", kMinistry,

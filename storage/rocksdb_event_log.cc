@@ -1,0 +1,374 @@
+#include "storage/rocksdb_event_log.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+namespace expertflow::storage {
+namespace {
+
+using engine::ErrorCode;
+
+constexpr int kFormatVersion = 1;
+const char* const kHeadKey = "head";
+const char* const kFormatKey = "format";
+
+// Column families, in the order they are opened.
+enum Family : std::size_t { kDefault, kEvents, kStreams, kViews, kAnalytics, kIdempotency, kTokens, kTimers, kMeta, kFamilies };
+const char* const kFamilyNames[kFamilies] = {rocksdb::kDefaultColumnFamilyName.c_str(),
+                                             "events", "streams", "views", "analytics",
+                                             "idempotency", "tokens", "timers", "meta"};
+
+Family FamilyOf(engine::Space space) {
+  switch (space) {
+    case engine::Space::kViews: return kViews;
+    case engine::Space::kAnalytics: return kAnalytics;
+    case engine::Space::kIdempotency: return kIdempotency;
+    case engine::Space::kTokens: return kTokens;
+    case engine::Space::kTimers: return kTimers;
+  }
+  return kViews;
+}
+
+void PutBigEndian(std::uint64_t v, std::string& out) {
+  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+std::uint64_t GetBigEndian(std::string_view s) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < 8 && i < s.size(); ++i) v = v << 8 | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+std::string SeqKey(std::uint64_t seq) {
+  std::string k;
+  PutBigEndian(seq, k);
+  return k;
+}
+
+std::string StreamKey(std::string_view stream, std::uint64_t version) {
+  std::string k(stream);
+  k.push_back('\0');
+  PutBigEndian(version, k);
+  return k;
+}
+
+std::unexpected<engine::Error> FromStatus(const rocksdb::Status& s, const std::string& what) {
+  return engine::Fail(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kUnavailable,
+                      what + ": " + s.ToString());
+}
+
+}  // namespace
+
+struct RocksDbEventLog::Impl {
+  Options options;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  mutable std::mutex write_mu;  // the single writer; readers never take it
+  mutable std::mutex head_mu;
+  engine::Head head;
+  bool broken = false;  // opened with allow_broken_chain over a mismatch: no writes
+  // stream -> version, filled on first use from the streams family, updated after each write.
+  mutable std::unordered_map<std::string, std::uint64_t> versions;
+  std::atomic<int> fail_appends{0};
+
+  ~Impl() {
+    for (auto* h : families) {
+      if (h != nullptr && db) db->DestroyColumnFamilyHandle(h);
+    }
+    db.reset();
+  }
+
+  engine::Result<std::uint64_t> LoadVersion(std::string_view stream) const {
+    // The last key with the stream's prefix: seek just past the prefix and step back.
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), families[kStreams]));
+    std::string upper(stream);
+    upper.push_back('\x01');
+    it->SeekForPrev(upper);
+    if (!it->status().ok()) return FromStatus(it->status(), "reading stream " + std::string(stream));
+    if (!it->Valid()) return 0;
+    rocksdb::Slice key = it->key();
+    if (key.size() != stream.size() + 9 || !key.starts_with(rocksdb::Slice(stream.data(), stream.size())) ||
+        key[stream.size()] != '\0') {
+      return 0;
+    }
+    return GetBigEndian(std::string_view(key.data() + stream.size() + 1, 8));
+  }
+};
+
+RocksDbEventLog::RocksDbEventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksDbEventLog::~RocksDbEventLog() = default;
+
+engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std::string& path,
+                                                                       const Options& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+
+  // Tuning (storage/README.md): a shared block cache; bloom filters where reads are point
+  // lookups (stream heads, views, tokens, idempotency); the events family is read in order and
+  // compresses well (JSON), so LZ4 there with ZSTD at the bottom; few background jobs for a
+  // small machine; every write synced through the WAL.
+  auto cache = rocksdb::NewLRUCache(256 << 20);
+  auto table = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = cache;
+    t.block_size = 16 * 1024;
+    t.cache_index_and_filter_blocks = true;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return rocksdb::NewBlockBasedTableFactory(t);
+  };
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.keep_log_file_num = 5;
+  db_options.max_total_wal_size = 256 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (std::size_t f = 0; f < kFamilies; ++f) {
+    rocksdb::ColumnFamilyOptions cf;
+    cf.write_buffer_size = f == kEvents ? 64 << 20 : 16 << 20;
+    cf.table_factory.reset(table(f != kEvents));
+    cf.compression = f == kEvents ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+    if (f == kEvents) cf.bottommost_compression = rocksdb::kZSTD;
+    cf.level_compaction_dynamic_level_bytes = true;
+    descriptors.emplace_back(kFamilyNames[f], cf);
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = options.read_only
+                          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &impl->families, &raw)
+                          : rocksdb::DB::Open(db_options, path, descriptors, &impl->families, &raw);
+  if (!s.ok()) return FromStatus(s, "opening " + path);
+  impl->db.reset(raw);
+
+  // The head survives restarts in `meta` and must agree with the last stored event.
+  std::string value;
+  s = impl->db->Get(rocksdb::ReadOptions(), impl->families[kMeta], kHeadKey, &value);
+  if (s.ok()) {
+    if (value.size() != 40) return engine::Fail(ErrorCode::kCorruption, "the stored head is malformed");
+    impl->head.seq = GetBigEndian(value);
+    std::copy(value.begin() + 8, value.end(), impl->head.hash.begin());
+  } else if (!s.IsNotFound()) {
+    return FromStatus(s, "reading the head");
+  }
+  engine::Head last;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->families[kEvents]));
+    it->SeekToLast();
+    if (!it->status().ok()) return FromStatus(it->status(), "reading the last event");
+    if (it->Valid()) {
+      last.seq = GetBigEndian(std::string_view(it->key().data(), it->key().size()));
+      if (it->value().size() >= 32) std::copy(it->value().data(), it->value().data() + 32, last.hash.begin());
+    }
+  }
+  if (last != impl->head) {
+    if (!options.allow_broken_chain) {
+      return engine::Fail(ErrorCode::kCorruption,
+                          "the stored head (seq " + std::to_string(impl->head.seq) +
+                              ") does not match the last event (seq " + std::to_string(last.seq) +
+                              "); the store was altered");
+    }
+    impl->broken = true;
+    impl->head = last;
+  }
+  if (!options.read_only) {
+    s = impl->db->Get(rocksdb::ReadOptions(), impl->families[kMeta], kFormatKey, &value);
+    if (s.IsNotFound()) {
+      rocksdb::WriteOptions w;
+      w.sync = options.sync;
+      s = impl->db->Put(w, impl->families[kMeta], kFormatKey, std::to_string(kFormatVersion));
+    } else if (s.ok() && value != std::to_string(kFormatVersion)) {
+      return engine::Fail(ErrorCode::kCorruption, "store format " + value + " is not " + std::to_string(kFormatVersion));
+    }
+    if (!s.ok()) return FromStatus(s, "writing the format version");
+  }
+  return std::unique_ptr<RocksDbEventLog>(new RocksDbEventLog(std::move(impl)));
+}
+
+engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::AppendBatch& batch) {
+  Impl& d = *impl_;
+  if (d.options.read_only) return engine::Fail(ErrorCode::kUnavailable, "the store is open read-only");
+  if (d.broken) return engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes");
+  std::lock_guard lock(d.write_mu);
+  const engine::Head head = GetHead();
+  std::unordered_map<std::string, std::uint64_t> loaded;
+  auto prepared = engine::PrepareAppend(batch, head, [&](std::string_view stream) -> engine::Result<std::uint64_t> {
+    std::string key(stream);
+    if (auto it = d.versions.find(key); it != d.versions.end()) return it->second;
+    auto v = d.LoadVersion(stream);
+    if (v) loaded[key] = *v;
+    return v;
+  });
+  if (!prepared) return prepared;
+
+  rocksdb::WriteBatch wb;
+  std::string value;
+  for (const engine::AppendedEvent& e : prepared->events) {
+    value.assign(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
+    value += e.record;
+    wb.Put(d.families[kEvents], SeqKey(e.seq), value);
+    wb.Put(d.families[kStreams], StreamKey(e.stream, e.version), SeqKey(e.seq));
+  }
+  for (const engine::KvWrite& w : batch.writes) {
+    auto* cf = d.families[FamilyOf(w.space)];
+    if (w.value) wb.Put(cf, w.key, *w.value);
+    else wb.Delete(cf, w.key);
+  }
+  if (!prepared->events.empty()) {
+    std::string head_value = SeqKey(prepared->head.seq);
+    head_value.append(reinterpret_cast<const char*>(prepared->head.hash.data()), 32);
+    wb.Put(d.families[kMeta], kHeadKey, head_value);
+  }
+  if (d.fail_appends.load() > 0) {
+    --d.fail_appends;
+    return engine::Fail(ErrorCode::kUnavailable, "injected storage fault");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = d.options.sync;
+  rocksdb::Status s = d.db->Write(wo, &wb);
+  if (!s.ok()) return FromStatus(s, "writing a batch of " + std::to_string(prepared->events.size()) + " events");
+
+  // Only now, with the batch durable, do memory and the head move.
+  for (auto& [k, v] : loaded) d.versions.emplace(k, v);
+  for (const engine::AppendedEvent& e : prepared->events) d.versions[e.stream] = e.version;
+  {
+    std::lock_guard h(d.head_mu);
+    d.head = prepared->head;
+  }
+  return prepared;
+}
+
+engine::Head RocksDbEventLog::GetHead() const {
+  std::lock_guard h(impl_->head_mu);
+  return impl_->head;
+}
+
+engine::Result<std::uint64_t> RocksDbEventLog::StreamVersion(std::string_view stream) const {
+  {
+    std::lock_guard lock(impl_->write_mu);
+    if (auto it = impl_->versions.find(std::string(stream)); it != impl_->versions.end()) return it->second;
+  }
+  return impl_->LoadVersion(stream);
+}
+
+engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(std::string_view stream,
+                                                                             std::uint64_t from_version,
+                                                                             std::size_t max) const {
+  std::vector<engine::StoredEvent> out;
+  if (max == 0) return out;
+  const Impl& d = *impl_;
+  rocksdb::ReadOptions ro;
+  std::string upper(stream);
+  upper.push_back('\x01');
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.families[kStreams]));
+  std::vector<std::string> keys;
+  for (it->Seek(StreamKey(stream, std::max<std::uint64_t>(from_version, 1))); it->Valid() && keys.size() < max; it->Next()) {
+    if (it->key().size() != stream.size() + 9) continue;
+    keys.emplace_back(it->value().data(), it->value().size());
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "reading stream " + std::string(stream));
+  if (keys.empty()) return out;
+  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  d.db->MultiGet(rocksdb::ReadOptions(), d.families[kEvents], keys.size(), slices.data(), values.data(),
+                 statuses.data());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    if (!statuses[i].ok()) return FromStatus(statuses[i], "reading an event of " + std::string(stream));
+    if (values[i].size() < 32) return engine::Fail(ErrorCode::kCorruption, "an event value is truncated");
+    engine::StoredEvent e;
+    e.seq = GetBigEndian(keys[i]);
+    std::copy(values[i].data(), values[i].data() + 32, e.hash.begin());
+    e.record.assign(values[i].data() + 32, values[i].size() - 32);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+engine::Result<void> RocksDbEventLog::ForEach(std::uint64_t from_seq, std::uint64_t to_seq,
+                                              const engine::EventVisitor& visit) const {
+  const Impl& d = *impl_;
+  if (from_seq == 0) from_seq = 1;
+  if (to_seq < from_seq) return {};
+  rocksdb::ReadOptions ro;
+  const std::string upper = SeqKey(to_seq + 1);
+  rocksdb::Slice upper_slice(upper);
+  ro.iterate_upper_bound = &upper_slice;
+  // Long scans (verify, rebuild, export) should not push the working set out of the cache.
+  ro.fill_cache = to_seq - from_seq < 1024;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.families[kEvents]));
+  engine::Hash hash;
+  for (it->Seek(SeqKey(from_seq)); it->Valid(); it->Next()) {
+    rocksdb::Slice v = it->value();
+    if (v.size() < 32) return engine::Fail(ErrorCode::kCorruption, "an event value is truncated");
+    std::copy(v.data(), v.data() + 32, hash.begin());
+    if (!visit(GetBigEndian(std::string_view(it->key().data(), it->key().size())), hash,
+               std::string_view(v.data() + 32, v.size() - 32))) {
+      break;
+    }
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "reading the log");
+  return {};
+}
+
+engine::Result<std::optional<std::string>> RocksDbEventLog::Get(engine::Space space, std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->families[FamilyOf(space)],
+                                     rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromStatus(s, "reading a key");
+  return std::optional<std::string>(std::move(value));
+}
+
+engine::Result<std::vector<std::pair<std::string, std::string>>> RocksDbEventLog::Scan(
+    engine::Space space, std::string_view from, std::string_view to, std::size_t max) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  rocksdb::ReadOptions ro;
+  rocksdb::Slice upper(to.data(), to.size());
+  if (!to.empty()) ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->families[FamilyOf(space)]));
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid() && out.size() < max; it->Next()) {
+    out.emplace_back(it->key().ToString(), it->value().ToString());
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "scanning");
+  return out;
+}
+
+engine::Result<void> RocksDbEventLog::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(impl_->db.get(), &raw);
+  if (!s.ok()) return FromStatus(s, "preparing a checkpoint");
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  s = checkpoint->CreateCheckpoint(dir);
+  if (!s.ok()) return FromStatus(s, "writing a checkpoint to " + dir);
+  return {};
+}
+
+engine::Result<void> RocksDbEventLog::TamperRecordForTesting(std::uint64_t seq, std::string_view record) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->families[kEvents], SeqKey(seq), &value);
+  if (!s.ok()) return FromStatus(s, "reading seq " + std::to_string(seq));
+  value.resize(32);
+  value += record;
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  s = impl_->db->Put(wo, impl_->families[kEvents], SeqKey(seq), value);
+  if (!s.ok()) return FromStatus(s, "tampering");
+  return {};
+}
+
+void RocksDbEventLog::FailNextAppendsForTesting(int n) { impl_->fail_appends = n; }
+
+}  // namespace expertflow::storage

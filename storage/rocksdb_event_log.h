@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/event_log.h"
+
+namespace expertflow::storage {
+
+// The event log and its key/value spaces on RocksDB (DESIGN.md, storage layout). Column
+// families: `events` (big-endian seq -> 32-byte hash + record), `streams` (stream + '\0' +
+// big-endian version -> big-endian seq), one per engine::Space (`views`, `analytics`,
+// `idempotency`, `tokens`, `timers`), and `meta` (head seq and hash, format version).
+// Every Append is one WriteBatch written with sync: all of it is durable, or none of it.
+// RocksDB stays behind this header: nothing here includes <rocksdb/...>.
+class RocksDbEventLog final : public engine::EventLog {
+ public:
+  struct Options {
+    bool create_if_missing = true;
+    // Opens without the lock, for tools reading beside a running server (verify, export). Sees
+    // the store as of opening; appends are refused.
+    bool read_only = false;
+    // Opens even when the stored head and the last event disagree (an auditor's look at a
+    // damaged store). Writing on such a store is refused.
+    bool allow_broken_chain = false;
+    bool sync = true;  // WriteOptions::sync; false only for benchmark set-up
+  };
+
+  static engine::Result<std::unique_ptr<RocksDbEventLog>> Open(const std::string& path,
+                                                               const Options& options);
+  ~RocksDbEventLog() override;
+
+  engine::Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override;
+  engine::Head GetHead() const override;
+  engine::Result<std::uint64_t> StreamVersion(std::string_view stream) const override;
+  engine::Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view stream,
+                                                              std::uint64_t from_version,
+                                                              std::size_t max) const override;
+  engine::Result<void> ForEach(std::uint64_t from_seq, std::uint64_t to_seq,
+                               const engine::EventVisitor& visit) const override;
+  engine::Result<std::optional<std::string>> Get(engine::Space space,
+                                                 std::string_view key) const override;
+  engine::Result<std::vector<std::pair<std::string, std::string>>> Scan(
+      engine::Space space, std::string_view from, std::string_view to,
+      std::size_t max) const override;
+
+  // A consistent copy of the whole store in `dir` (which must not exist), hard-linking files
+  // where it can: `expertflow backup`.
+  engine::Result<void> Checkpoint(const std::string& dir);
+
+  // Test support: rewrites the stored record of `seq` without touching its hash, as someone
+  // editing the files behind the server's back would (the tampering tests).
+  engine::Result<void> TamperRecordForTesting(std::uint64_t seq, std::string_view record);
+  // Test support: makes the next `n` appends fail as a failing disk would.
+  void FailNextAppendsForTesting(int n);
+
+ private:
+  struct Impl;
+  explicit RocksDbEventLog(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace expertflow::storage
