@@ -457,7 +457,8 @@ class Router::Impl {
 
   void AddAssignmentStates(const engine::InstanceState& s, json& v) const {
     json list = json::array();
-    for (const auto& id : s.fields.value("assignments", json::array())) {
+    const json ids = s.fields.value("assignments", json::array());
+    for (const auto& id : ids) {
       if (!id.is_string()) continue;
       auto a = seq_.Find("assignments", id.get<std::string>());
       if (!a) continue;

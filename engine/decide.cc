@@ -268,13 +268,14 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
 
   if (!spec->answers_schedule.empty()) {
     // Seed 003: a report answers the oldest period not yet accepted; it was on time when it was
-    // submitted (the instance entered this state) by that period's due time.
+    // submitted (the instance entered this state) by that period's due time and the period had
+    // not been marked missed already.
     auto oldest = std::find_if(s.periods.begin(), s.periods.end(),
                                [](const Period& p) { return !p.accepted; });
     bool more = false;
     if (oldest != s.periods.end()) {
       data["periods"]["accepted"] = {{"number", oldest->number},
-                                     {"on_time", s.stage_entered_at <= oldest->due}};
+                                     {"on_time", !oldest->missed && s.stage_entered_at <= oldest->due}};
       more = std::any_of(oldest + 1, s.periods.end(), [](const Period& p) { return !p.accepted; });
       const bool latest = oldest + 1 == s.periods.end();
       auto dl = std::find_if(def.deadlines.begin(), def.deadlines.end(),

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <utility>
 
 namespace expertflow::engine {
 namespace {
@@ -250,11 +251,17 @@ void Sequencer::Run() {
     std::vector<Request> commands;
     std::vector<Request> ticks;
     for (auto& r : batch) (r.tick ? ticks : commands).push_back(std::move(r));
-    ProcessBatch(commands, !clock_.IsManual() || !ticks.empty());
+    // Timers fired along with the commands count for the first tick of the batch.
+    std::uint64_t fired_with_commands = ProcessBatch(commands, !clock_.IsManual() || !ticks.empty());
+    bool commands_failed = last_batch_failed_;
     for (auto& tick : ticks) {
       // Firing can arm timers that are already due (a repeating deadline after a long jump of
       // the manual clock): fire until none is due.
-      std::uint64_t fired = 0;
+      std::uint64_t fired = std::exchange(fired_with_commands, 0);
+      if (std::exchange(commands_failed, false)) {
+        tick.tick(Fail(ErrorCode::kUnavailable, "storage failed while firing timers"));
+        continue;
+      }
       std::vector<Request> none;
       bool failed = false;
       while (!timers_.empty() && timers_.begin()->due <= clock_.Now()) {

@@ -86,7 +86,8 @@ void StageStatistics::Apply(const Event& e) {
     o.workflow = c->value("workflow", "");
     o.version = c->value("workflow_version", 0u);
     Participants participants;
-    for (const auto& [slot, org] : c->value("participants", json::object()).items()) {
+    const json participants_json = c->value("participants", json::object());
+    for (const auto& [slot, org] : participants_json.items()) {
       if (org.is_string()) participants[slot] = org.get<std::string>();
     }
     groups_.push_back(GroupsOf(participants));
