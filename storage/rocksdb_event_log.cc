@@ -369,6 +369,14 @@ engine::Result<void> RocksDbEventLog::TamperRecordForTesting(std::uint64_t seq, 
   return {};
 }
 
+engine::Result<void> RocksDbEventLog::DeleteEventForTesting(std::uint64_t seq) {
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = impl_->db->Delete(wo, impl_->families[kEvents], SeqKey(seq));
+  if (!s.ok()) return FromStatus(s, "deleting");
+  return {};
+}
+
 void RocksDbEventLog::FailNextAppendsForTesting(int n) { impl_->fail_appends = n; }
 
 }  // namespace expertflow::storage

@@ -51,6 +51,8 @@ class RocksDbEventLog final : public engine::EventLog {
   // Test support: rewrites the stored record of `seq` without touching its hash, as someone
   // editing the files behind the server's back would (the tampering tests).
   engine::Result<void> TamperRecordForTesting(std::uint64_t seq, std::string_view record);
+  // Test support: deletes the stored event `seq` (and nothing else), as a careless hand would.
+  engine::Result<void> DeleteEventForTesting(std::uint64_t seq);
   // Test support: makes the next `n` appends fail as a failing disk would.
   void FailNextAppendsForTesting(int n);
 
