@@ -1,5 +1,8 @@
 #include "app/demo.h"
 
+#include "api/protocols.h"
+
+#include <future>
 #include <random>
 #include <string>
 #include <vector>
@@ -128,39 +131,59 @@ class Demo {
     return engine::FormatRfc3339(clock_.Now() + days(days_ahead)).substr(0, 10);
   }
 
-  void Assignments(const std::string& number, const std::vector<std::pair<std::string, json>>& decisions) {
-    for (const auto& [assignee, deadline] : decisions) {
-      auto r = Create("assignments", "protocol_assignment", As("ministry", "ministry_official"),
-                      {{"protocol", number}, {"protocol_number", number},
-                       {"decision", "Представить информацию в Минпросвещения России"},
-                       {"assignee", assignee}, {"issuer", "ministry"}, {"deadline", deadline}});
-      if (r) assignments_.push_back({r->instance.id, r->instance.participants, ""});
+  // Registers a protocol through the same all-or-nothing path as POST /api/v1/protocols.
+  void RegisterProtocol(const json& body) {
+    engine::RandomIdGenerator ids;
+    auto plan = api::PlanProtocol(body, As("ministry", "ministry_official"), seq_.directory(), ids);
+    ++summary_.commands;
+    if (!plan) {
+      ++summary_.refused;
+      return;
+    }
+    std::promise<engine::Result<std::vector<engine::CommandResult>>> done;
+    auto future = done.get_future();
+    seq_.SubmitGroup(std::move(plan->group), [&done](auto r) { done.set_value(std::move(r)); });
+    auto r = future.get();
+    if (!r) {
+      ++summary_.refused;
+      return;
+    }
+    for (const auto& result : *r) {
+      if (result.instance.collection == "assignments") {
+        assignments_.push_back({result.instance.id, result.instance.participants, ""});
+      }
     }
   }
 
-  // Modelled on seed 002 (protocol of 23 October 2024): a dated report from a set of regions and
-  // weekly Monday 12:00 reports until a date.
+  // Modelled on seed 002 (protocol № Д05-98/05пр of 23 October 2024): a dated report from a set
+  // of regions, and weekly Monday 12:00 reports until a date.
   void Protocol98() {
-    std::vector<std::pair<std::string, json>> d;
-    for (const char* r : {"roiv-31", "roiv-69", "roiv-52", "roiv-74", "roiv-16", "roiv-66", "roiv-77"}) {
-      d.emplace_back(r, json{{"due", Date(60)}});
-    }
-    for (const char* r : {"roiv-52", "roiv-16", "roiv-23"}) {
-      d.emplace_back(r, json{{"recurring", {{"every", "week"}, {"weekday", "monday"}, {"time", "12:00"},
-                                            {"until", Date(90)}}}});
-    }
-    Assignments("Д05-98/05пр", d);
+    RegisterProtocol({{"number", "Д05-98/05пр"}, {"date", Date(0)},
+                      {"title", "Совещание с органами исполнительной власти субъектов Российской Федерации, осуществляющими государственное управление в сфере образования"},
+                      {"chair", "Директор Департамента"},
+                      {"items", {{{"title", "О реализации федерального проекта «Профессионалитет»"},
+                                  {"decisions", {{{"text", "Представить информацию о ходе создания образовательных кластеров"},
+                                                  {"assignees", {"roiv-31", "roiv-69", "roiv-52", "roiv-74", "roiv-16", "roiv-66", "roiv-77"}},
+                                                  {"deadline", {{"due", Date(60)}}}},
+                                                 {{"text", "Еженедельно по понедельникам до 12:00 (МСК) представлять мониторинг"},
+                                                  {"assignees", {"roiv-52", "roiv-16", "roiv-23"}},
+                                                  {"deadline", {{"recurring", {{"every", "week"}, {"weekday", "monday"},
+                                                                               {"time", "12:00"}, {"until", Date(90)}}}}}}}}}}}});
   }
 
-  // Modelled on seed 003 (protocol of 20 June 2023): weekly reports by Friday 18:00.
+  // Modelled on seed 003 (protocol № Д05-78/05пр of 20 June 2023): weekly reports by Friday
+  // 18:00 and a dated one.
   void Protocol78() {
-    std::vector<std::pair<std::string, json>> d;
-    for (const char* r : {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}) {
-      d.emplace_back(r, json{{"recurring", {{"every", "week"}, {"weekday", "friday"}, {"time", "18:00"},
-                                            {"until", Date(120)}}}});
-      d.emplace_back(r, json{{"due", Date(45)}});
-    }
-    Assignments("Д05-78/05пр", d);
+    RegisterProtocol({{"number", "Д05-78/05пр"}, {"date", Date(0)},
+                      {"title", "Совещание с победителями конкурса на предоставление грантов (кластеры «Профессионалитет»)"},
+                      {"items", {{{"title", "Об исполнительской дисциплине"},
+                                  {"decisions", {{{"text", "Еженедельно до 18:00 (МСК) пятницы направлять отчёт"},
+                                                  {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
+                                                  {"deadline", {{"recurring", {{"every", "week"}, {"weekday", "friday"},
+                                                                               {"time", "18:00"}, {"until", Date(120)}}}}}},
+                                                 {{"text", "Представить план-график"},
+                                                  {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
+                                                  {"deadline", {{"due", Date(45)}}}}}}}}}});
   }
 
   void Progress() {

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/directory.h"
+#include "engine/sequencer.h"
+
+namespace expertflow::api {
+
+// A protocol registration (API.md, Protocols) checked and laid out as one all-or-nothing group of
+// commands: the protocol itself and one protocol_assignment per decision and assignee
+// ("all:roiv" stands for every regional education body).
+struct ProtocolPlan {
+  std::string protocol_id;
+  std::string number;
+  nlohmann::json assignment_ids = nlohmann::json::array();
+  std::vector<engine::Submission> group;  // for Sequencer::SubmitGroup
+};
+
+// Refuses a malformed body with validation_failed naming every problem.
+engine::Result<ProtocolPlan> PlanProtocol(const nlohmann::json& body, const engine::Principal& issuer,
+                                          const engine::Directory& directory, engine::IdGenerator& ids);
+
+}  // namespace expertflow::api
