@@ -83,6 +83,8 @@ class ApiWorld {
   engine::ManualClock& clock() { return clock_; }
   engine::Sequencer& sequencer() { return sequencer_; }
   api::TokenStore& tokens() { return tokens_; }
+  api::Router& router() { return *router_; }
+  api::Metrics& metrics() { return metrics_; }
 
  private:
   engine::MemoryEventLog log_;

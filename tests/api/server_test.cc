@@ -1,0 +1,165 @@
+// The real server on a random loopback port: a workflow end to end over HTTP, hostile requests
+// answered cleanly, and a graceful stop.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <thread>
+
+#include "api/server.h"
+#include "tests/api/api_harness.h"
+
+namespace expertflow::testing {
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+class LiveServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    api::ServerOptions o;
+    o.port = 0;
+    o.threads = 2;
+    o.read_timeout = std::chrono::seconds(2);
+    o.idle_timeout = std::chrono::seconds(2);
+    server_ = std::make_unique<api::Server>(w_.router(), w_.metrics(), o);
+    auto port = server_->Start();
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+    thread_ = std::thread([this] { server_->Run(false); });
+  }
+  void TearDown() override {
+    server_->Stop();
+    thread_.join();
+  }
+
+  // One request on a fresh connection.
+  http::response<http::string_body> Send(http::verb verb, const std::string& target, const std::string& token,
+                                         const std::string& body = "", const std::string& type = "application/json") {
+    asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    http::request<http::string_body> req{verb, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+    if (!body.empty()) req.set(http::field::content_type, type);
+    req.body() = body;
+    req.prepare_payload();
+    beast::error_code wec;
+    http::write(stream, req, wec);  // the server may answer and close before the body is sent
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    beast::error_code ec;
+    http::read(stream, buffer, parser, ec);
+    return parser.release();
+  }
+
+  // Raw bytes in, the raw answer out (until the server closes).
+  std::string Raw(const std::string& bytes) {
+    asio::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    beast::error_code ec;
+    asio::write(socket, asio::buffer(bytes), ec);
+    ec = {};
+    std::string out;
+    char buf[4096];
+    for (std::size_t n; (n = socket.read_some(asio::buffer(buf), ec)) > 0 && !ec;) out.append(buf, n);
+    return out;
+  }
+
+  ApiWorld w_;
+  std::unique_ptr<api::Server> server_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+};
+
+json Parse(const http::response<http::string_body>& r) { return json::parse(r.body(), nullptr, false); }
+
+TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
+  const std::string assoc = w_.Token("assoc-01", "association_member");
+  const std::string umc = w_.Token("umc-01", "umc_lead");
+  const std::string ftpo = w_.Token("ftpo-nnovgorod", "ftpo_coordinator");
+  const std::string ministry = w_.Token("ministry", "ministry_official");
+  const std::string irpo = w_.Token("irpo", "irpo_staff");
+  const std::string fumo = w_.Token("fumo-14.00.00", "fumo_expert");
+  auto created = Send(http::verb::post, "/api/v1/proposals", assoc,
+                      R"({"workflow":"industry_proposal","payload":{"title":"Единый подход","topic":"standard_programme","summary":"s"}})");
+  ASSERT_EQ(created.result_int(), 201) << created.body();
+  EXPECT_EQ(created[http::field::etag], "\"1\"");
+  const std::string id = Parse(created)["id"];
+  const std::string commands = "/api/v1/proposals/" + id + "/commands";
+  auto step = [&](const std::string& token, const std::string& body) {
+    auto r = Send(http::verb::post, commands, token, body);
+    EXPECT_EQ(r.result_int(), 200) << body << " -> " << r.body();
+    return Parse(r).value("state", "");
+  };
+  EXPECT_EQ(step(assoc, R"({"command":"submit_to_umc"})"), "umc_review");
+  EXPECT_EQ(step(umc, R"({"command":"send_to_expertise","payload":{"experts":{"fumo":["fumo-14.00.00"]}}})"), "expertise");
+  EXPECT_EQ(step(fumo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"), "expertise");
+  EXPECT_EQ(step(irpo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"), "approbation");
+  EXPECT_EQ(step(ftpo, R"({"command":"record_approbation","payload":{"outcome":"successful","report":"ok"}})"), "ministry_review");
+  EXPECT_EQ(step(ministry, R"({"command":"approve"})"), "dissemination");
+  EXPECT_EQ(step(ftpo, R"({"command":"complete"})"), "scaled");
+  auto history = Send(http::verb::get, "/api/v1/proposals/" + id + "/events", irpo);
+  EXPECT_EQ(Parse(history)["events"].size(), 9u);
+  auto verify = Send(http::verb::get, "/api/v1/audit/verify", irpo);
+  EXPECT_EQ(Parse(verify)["ok"], true);
+}
+
+TEST_F(LiveServer, AnswersHostileRequestsAndKeepsServing) {
+  const std::string umc = w_.Token("umc-01", "umc_lead");
+  const auto head = w_.Head();
+  auto big = Send(http::verb::post, "/api/v1/proposals", umc, std::string(2 << 20, 'x'));
+  EXPECT_EQ(big.result_int(), 413);
+  auto wrong_type = Send(http::verb::post, "/api/v1/proposals", umc, "{}", "text/plain");
+  EXPECT_EQ(wrong_type.result_int(), 415);
+  EXPECT_EQ(wrong_type[http::field::content_type], "application/problem+json");
+  std::string garbage = Raw("NONSENSE\r\n\r\n");
+  EXPECT_NE(garbage.find("400"), std::string::npos) << garbage;
+  std::string huge_header = Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_NE(huge_header.find("431"), std::string::npos) << huge_header.substr(0, 100);
+  EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "still serving";
+  EXPECT_EQ(w_.Head(), head) << "nothing appended";
+}
+
+TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
+  const std::string assoc = w_.Token("assoc-01", "association_member");
+  const std::string auditor = w_.Token("audit", "auditor");
+  Send(http::verb::post, "/api/v1/proposals", assoc,
+       R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"standard_programme","summary":"s"}})");
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  const std::string req = "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + auditor +
+                          "\r\nLast-Event-ID: 0\r\n\r\n";
+  asio::write(socket, asio::buffer(req));
+  std::string got;
+  char buf[4096];
+  while (got.find("\n\n", got.find("data: ")) == std::string::npos) {
+    beast::error_code ec;
+    std::size_t n = socket.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    got.append(buf, n);
+  }
+  EXPECT_NE(got.find("text/event-stream"), std::string::npos);
+  EXPECT_NE(got.find("id: 1\nevent: ProposalDrafted\ndata: {"), std::string::npos) << got;
+  // A live append reaches the open stream.
+  Send(http::verb::post, "/api/v1/proposals", assoc,
+       R"({"workflow":"industry_proposal","payload":{"title":"t2","topic":"standard_programme","summary":"s"}})");
+  while (got.find("id: 2\n") == std::string::npos) {
+    beast::error_code ec;
+    std::size_t n = socket.read_some(asio::buffer(buf), ec);
+    if (ec) break;
+    got.append(buf, n);
+  }
+  EXPECT_NE(got.find("id: 2\nevent: ProposalDrafted"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace expertflow::testing
