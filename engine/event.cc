@@ -1,5 +1,7 @@
 #include "engine/event.h"
 
+#include <simdjson.h>
+
 #include <charconv>
 
 namespace expertflow::engine {
@@ -81,10 +83,11 @@ Result<void> ValidateNewEvent(std::string_view stream, const NewEvent& event) {
                 "event data is larger than " + std::to_string(kMaxRecordBytes) + " bytes");
   }
   // The data must be exactly one JSON object: the record embeds it verbatim, so anything else
-  // would make the record itself invalid JSON. accept() validates without building a DOM.
-  std::string_view data = event.data;
-  while (!data.empty() && (data.front() == ' ' || data.front() == '\n')) data.remove_prefix(1);
-  if (data.empty() || data.front() != '{' || !nlohmann::json::accept(event.data)) {
+  // would make the record itself invalid JSON. simdjson validates it (UTF-8 included) several
+  // times faster than a DOM parser would, and this runs for every event appended.
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(event.data).get(root) != simdjson::SUCCESS || !root.is_object()) {
     return Fail(ErrorCode::kMalformedJson, "event data is not a JSON object");
   }
   return {};

@@ -10,7 +10,29 @@ namespace expertflow::engine {
 using std::chrono::days;
 using std::chrono::sys_days;
 
-std::string FormatRfc3339(Timestamp t) { return date::format("%FT%TZ", t); }
+std::string FormatRfc3339(Timestamp t) {
+  // Hand-written because it sits on every event's path: date::format goes through a stream.
+  const auto day = std::chrono::floor<days>(t);
+  const std::chrono::year_month_day ymd{day};
+  const std::chrono::hh_mm_ss hms{t - day};
+  const int y = static_cast<int>(ymd.year());
+  const unsigned parts[] = {static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                            static_cast<unsigned>(hms.hours().count()),
+                            static_cast<unsigned>(hms.minutes().count()),
+                            static_cast<unsigned>(hms.seconds().count())};
+  if (y < 0 || y > 9999) return date::format("%FT%TZ", t);
+  char buf[21] = "0000-00-00T00:00:00Z";
+  buf[0] = static_cast<char>('0' + y / 1000);
+  buf[1] = static_cast<char>('0' + y / 100 % 10);
+  buf[2] = static_cast<char>('0' + y / 10 % 10);
+  buf[3] = static_cast<char>('0' + y % 10);
+  const int at[] = {5, 8, 11, 14, 17};
+  for (int i = 0; i < 5; ++i) {
+    buf[at[i]] = static_cast<char>('0' + parts[i] / 10);
+    buf[at[i] + 1] = static_cast<char>('0' + parts[i] % 10);
+  }
+  return std::string(buf, 20);
+}
 
 std::optional<Timestamp> ParseRfc3339(std::string_view text) {
   // date::parse is strict about the pattern; try the forms RFC 3339 allows, most common first.
