@@ -94,7 +94,11 @@ struct RocksDbEventLog::Impl {
   engine::Head head;
   bool broken = false;  // opened with allow_broken_chain over a mismatch: no writes
   // stream -> version, filled on first use from the streams family, updated after each write.
-  mutable std::unordered_map<std::string, std::uint64_t> versions;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  mutable std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> versions;
   std::atomic<int> fail_appends{0};
 
   ~Impl() {
@@ -218,23 +222,32 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
   if (d.broken) return engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes");
   std::lock_guard lock(d.write_mu);
   const engine::Head head = GetHead();
-  std::unordered_map<std::string, std::uint64_t> loaded;
+  // PrepareAppend asks once per stream of the batch; the answers come from memory after the
+  // first time a stream is seen.
   auto prepared = engine::PrepareAppend(batch, head, [&](std::string_view stream) -> engine::Result<std::uint64_t> {
-    std::string key(stream);
-    if (auto it = d.versions.find(key); it != d.versions.end()) return it->second;
-    auto v = d.LoadVersion(stream);
-    if (v) loaded[key] = *v;
-    return v;
+    if (auto it = d.versions.find(stream); it != d.versions.end()) return it->second;
+    return d.LoadVersion(stream);
   });
   if (!prepared) return prepared;
 
-  rocksdb::WriteBatch wb;
-  std::string value;
+  // Reserve the whole batch up front: a growing WriteBatch would copy itself over and over.
+  std::size_t bytes = 64;
+  for (const engine::AppendedEvent& e : prepared->events) bytes += e.record.size() + e.stream.size() + 96;
+  for (const engine::KvWrite& w : batch.writes) bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
+  rocksdb::WriteBatch wb(bytes);
+  char seq_key[8];
+  char stream_version[8];
   for (const engine::AppendedEvent& e : prepared->events) {
-    value.assign(reinterpret_cast<const char*>(e.hash.data()), e.hash.size());
-    value += e.record;
-    wb.Put(d.families[kEvents], SeqKey(e.seq), value);
-    wb.Put(d.families[kStreams], StreamKey(e.stream, e.version), SeqKey(e.seq));
+    for (int i = 0; i < 8; ++i) seq_key[i] = static_cast<char>(e.seq >> (56 - 8 * i));
+    for (int i = 0; i < 8; ++i) stream_version[i] = static_cast<char>(e.version >> (56 - 8 * i));
+    const rocksdb::Slice key(seq_key, 8);
+    // The value is hash then record, written from both parts without joining them first.
+    const rocksdb::Slice value_parts[2] = {
+        rocksdb::Slice(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()), rocksdb::Slice(e.record)};
+    wb.Put(d.families[kEvents], rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(value_parts, 2));
+    const rocksdb::Slice index_parts[3] = {rocksdb::Slice(e.stream), rocksdb::Slice("\0", 1),
+                                           rocksdb::Slice(stream_version, 8)};
+    wb.Put(d.families[kStreams], rocksdb::SliceParts(index_parts, 3), rocksdb::SliceParts(&key, 1));
   }
   for (const engine::KvWrite& w : batch.writes) {
     auto* cf = d.families[FamilyOf(w.space)];
@@ -256,8 +269,13 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
   if (!s.ok()) return FromStatus(s, "writing a batch of " + std::to_string(prepared->events.size()) + " events");
 
   // Only now, with the batch durable, do memory and the head move.
-  for (auto& [k, v] : loaded) d.versions.emplace(k, v);
-  for (const engine::AppendedEvent& e : prepared->events) d.versions[e.stream] = e.version;
+  // The last event of each stream in the batch carries its new version.
+  const engine::AppendedEvent* prev = nullptr;
+  for (const engine::AppendedEvent& e : prepared->events) {
+    if (prev != nullptr && prev->stream != e.stream) d.versions.insert_or_assign(prev->stream, prev->version);
+    prev = &e;
+  }
+  if (prev != nullptr) d.versions.insert_or_assign(prev->stream, prev->version);
   {
     std::lock_guard h(d.head_mu);
     d.head = prepared->head;
@@ -273,7 +291,7 @@ engine::Head RocksDbEventLog::GetHead() const {
 engine::Result<std::uint64_t> RocksDbEventLog::StreamVersion(std::string_view stream) const {
   {
     std::lock_guard lock(impl_->write_mu);
-    if (auto it = impl_->versions.find(std::string(stream)); it != impl_->versions.end()) return it->second;
+    if (auto it = impl_->versions.find(stream); it != impl_->versions.end()) return it->second;
   }
   return impl_->LoadVersion(stream);
 }

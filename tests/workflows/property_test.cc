@@ -105,7 +105,7 @@ class RandomDriver {
   }
 
   std::string Num(const std::string& prefix, int n) {
-    char buf[8];
+    char buf[16];
     std::snprintf(buf, sizeof buf, "%02d", static_cast<int>(Pick(n)) + 1);
     return prefix + buf;
   }
