@@ -1,0 +1,236 @@
+// The authorization matrix: every role (with its own and other organisations) against every
+// command of every workflow in every state the command is valid in. The expected cells are
+// transcribed from WORKFLOWS.md and API.md ("the caller's role is among the command's roles AND
+// the caller's organisation is the instance's participant in that role"), not computed from the
+// definitions; a command the definitions add without a row here fails the test.
+#include <set>
+
+#include "tests/workflows/harness.h"
+
+namespace expertflow::testing {
+namespace {
+
+using std::chrono::days;
+
+// Every principal tried: for each role, the organisations that hold it in the instances below
+// and some that do not.
+const std::vector<Principal> kPrincipals = {
+    P("assoc-01", "association_member"), P("assoc-12", "association_member"),
+    P("umc-01", "umc_lead"),             P("umc-12", "umc_lead"),
+    P("fumo-14.00.00", "fumo_expert"),   P("fumo-09.00.00", "fumo_expert"),
+    P("fumo-15.00.00", "fumo_expert"),   P("rumo-52", "rumo_member"),
+    P("rumo-74", "rumo_member"),         P("rumo-77", "rumo_member"),
+    P("irpo", "irpo_staff"),             P("business-rspp", "business_expert"),
+    P("business-opora", "business_expert"), P("ftpo-nnovgorod", "ftpo_coordinator"),
+    P("ftpo-kaluga", "ftpo_coordinator"), P("ministry", "ministry_official"),
+    P("umc-01", "ministry_official"),    P("roiv-52", "region_official"),
+    P("roiv-31", "region_official"),     P("audit", "auditor"),
+    P("admin", "admin")};
+
+std::string Key(const Principal& p) { return p.role + "@" + p.org; }
+
+struct Row {
+  std::string workflow, state, command;
+  std::set<std::string> allowed;  // role@org
+};
+
+const std::set<std::string> kAgreementParties = {"fumo_expert@fumo-09.00.00", "rumo_member@rumo-52"};
+
+// WORKFLOWS.md, with the participants the drivers below create:
+// industry — assoc-01/umc-01 (Ural: ftpo-nnovgorod), experts fumo-14.00.00 and business-rspp;
+// fgos — rumo-52, fumo-09.00.00, expert rumo-74; assignment — issuer ministry, assignee roiv-52;
+// agreement — fumo-09.00.00 and rumo-52, amendment and notice by fumo-09.00.00.
+const std::vector<Row> kMatrix = {
+    {"industry_proposal", "drafting", "update", {"association_member@assoc-01", "umc_lead@umc-01"}},
+    {"industry_proposal", "drafting", "submit_to_umc", {"association_member@assoc-01"}},
+    {"industry_proposal", "drafting", "withdraw", {"association_member@assoc-01", "umc_lead@umc-01"}},
+    {"industry_proposal", "umc_review", "update", {"umc_lead@umc-01"}},
+    {"industry_proposal", "umc_review", "return_to_association", {"umc_lead@umc-01"}},
+    {"industry_proposal", "umc_review", "send_to_expertise", {"umc_lead@umc-01"}},
+    {"industry_proposal", "umc_review", "withdraw", {"umc_lead@umc-01"}},
+    {"industry_proposal", "expertise", "submit_conclusion",
+     {"fumo_expert@fumo-14.00.00", "business_expert@business-rspp", "irpo_staff@irpo"}},
+    {"industry_proposal", "approbation", "record_approbation", {"ftpo_coordinator@ftpo-nnovgorod"}},
+    {"industry_proposal", "ministry_review", "approve", {"ministry_official@ministry"}},
+    {"industry_proposal", "ministry_review", "return_for_revision", {"ministry_official@ministry"}},
+    {"industry_proposal", "ministry_review", "reject", {"ministry_official@ministry"}},
+    {"industry_proposal", "dissemination", "record_training", {"ftpo_coordinator@ftpo-nnovgorod"}},
+    {"industry_proposal", "dissemination", "complete", {"ftpo_coordinator@ftpo-nnovgorod"}},
+    {"fgos_proposal", "drafting", "update", {"rumo_member@rumo-52"}},
+    {"fgos_proposal", "drafting", "withdraw", {"rumo_member@rumo-52"}},
+    {"fgos_proposal", "drafting", "submit_to_fumo", {"rumo_member@rumo-52"}},
+    {"fgos_proposal", "fumo_review", "return_to_rumo", {"fumo_expert@fumo-09.00.00"}},
+    {"fgos_proposal", "fumo_review", "open_expertise", {"fumo_expert@fumo-09.00.00"}},
+    {"fgos_proposal", "fumo_review", "send_to_ministry", {"fumo_expert@fumo-09.00.00"}},
+    {"fgos_proposal", "fumo_review", "decline", {"fumo_expert@fumo-09.00.00"}},
+    {"fgos_proposal", "expertise", "submit_conclusion", {"rumo_member@rumo-74"}},
+    {"fgos_proposal", "ministry_review", "approve", {"ministry_official@ministry"}},
+    {"fgos_proposal", "ministry_review", "return_for_revision", {"ministry_official@ministry"}},
+    {"fgos_proposal", "ministry_review", "reject", {"ministry_official@ministry"}},
+    {"protocol_assignment", "assigned", "submit_report", {"region_official@roiv-52"}},
+    {"protocol_assignment", "assigned", "cancel", {"ministry_official@ministry"}},
+    {"protocol_assignment", "reported", "accept_report", {"ministry_official@ministry"}},
+    {"protocol_assignment", "reported", "return_report", {"ministry_official@ministry"}},
+    {"protocol_assignment", "reported", "cancel", {"ministry_official@ministry"}},
+    {"agreement", "draft", "sign", kAgreementParties},
+    {"agreement", "draft", "abandon", kAgreementParties},
+    {"agreement", "active", "record_meeting", kAgreementParties},
+    {"agreement", "active", "submit_annual_report", kAgreementParties},
+    {"agreement", "active", "propose_amendment", kAgreementParties},
+    {"agreement", "active", "notify_termination", kAgreementParties},
+    {"agreement", "amending", "sign", kAgreementParties},
+    {"agreement", "amending", "withdraw_amendment", {"fumo_expert@fumo-09.00.00"}},
+    {"agreement", "terminating", "revoke_termination", {"fumo_expert@fumo-09.00.00"}},
+};
+
+json ValidPayload(const std::string& command, World& w) {
+  const std::string today = engine::FormatRfc3339(w.clock().Now()).substr(0, 10);
+  const std::string later = engine::FormatRfc3339(w.clock().Now() + days(40)).substr(0, 10);
+  static const std::map<std::string, json> kPayloads = {
+      {"update", {{"summary", "s"}}},
+      {"return_to_association", {{"comment", "c"}}},
+      {"send_to_expertise", {{"experts", {{"fumo", {"fumo-14.00.00"}}, {"business", {"business-rspp"}}}}}},
+      {"submit_conclusion", {{"verdict", "approve"}}},
+      {"record_approbation", {{"outcome", "successful"}, {"report", "r"}}},
+      {"return_for_revision", {{"comment", "c"}}},
+      {"reject", {{"comment", "c"}}},
+      {"record_training", {{"programme", "p"}, {"teachers_trained", 1}}},
+      {"return_to_rumo", {{"comment", "c"}}},
+      {"open_expertise", {{"experts", {"rumo-74"}}}},
+      {"decline", {{"comment", "c"}}},
+      {"submit_report", {{"text", "t"}}},
+      {"return_report", {{"comment", "c"}}},
+      {"cancel", {{"comment", "c"}}},
+      {"submit_annual_report", {{"year", 2026}}},
+      {"propose_amendment", {{"text", "t"}}}};
+  if (command == "record_meeting") return {{"date", today}, {"minutes", "m"}};
+  if (command == "notify_termination") return {{"effective_date", later}};
+  auto it = kPayloads.find(command);
+  return it == kPayloads.end() ? json::object() : it->second;
+}
+
+// Creates an instance and drives it, as its rightful actors, into `state`.
+std::pair<std::string, std::string> Drive(World& w, const std::string& workflow, const std::string& state) {
+  auto act = [&](const std::string& c, const std::string& id, const std::string& cmd, const Principal& p) {
+    auto r = w.Act(c, id, cmd, p, ValidPayload(cmd, w));
+    EXPECT_TRUE(r) << workflow << " driving " << cmd << ": " << r.error().ToString();
+  };
+  if (workflow == "industry_proposal") {
+    auto r = w.Create("proposals", workflow, P("assoc-01", "association_member"),
+                      {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}});
+    const std::string id = r->instance.id;
+    const std::vector<std::string> path = {"drafting", "umc_review", "expertise", "approbation",
+                                           "ministry_review", "dissemination"};
+    for (std::size_t i = 0; path[i] != state; ++i) {
+      if (path[i] == "drafting") act("proposals", id, "submit_to_umc", P("assoc-01", "association_member"));
+      if (path[i] == "umc_review") act("proposals", id, "send_to_expertise", P("umc-01", "umc_lead"));
+      if (path[i] == "expertise") {
+        for (const auto& p : {P("fumo-14.00.00", "fumo_expert"), P("business-rspp", "business_expert"), P("irpo", "irpo_staff")}) {
+          act("proposals", id, "submit_conclusion", p);
+        }
+      }
+      if (path[i] == "approbation") act("proposals", id, "record_approbation", P("ftpo-nnovgorod", "ftpo_coordinator"));
+      if (path[i] == "ministry_review") act("proposals", id, "approve", P("ministry", "ministry_official"));
+    }
+    return {"proposals", id};
+  }
+  if (workflow == "fgos_proposal") {
+    auto r = w.Create("proposals", workflow, P("rumo-52", "rumo_member"),
+                      {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}});
+    const std::string id = r->instance.id;
+    if (state != "drafting") act("proposals", id, "submit_to_fumo", P("rumo-52", "rumo_member"));
+    if (state == "expertise") act("proposals", id, "open_expertise", P("fumo-09.00.00", "fumo_expert"));
+    if (state == "ministry_review") act("proposals", id, "send_to_ministry", P("fumo-09.00.00", "fumo_expert"));
+    return {"proposals", id};
+  }
+  if (workflow == "protocol_assignment") {
+    auto r = w.Create("assignments", workflow, P("ministry", "ministry_official"),
+                      {{"protocol", "p"}, {"protocol_number", "№1"}, {"decision", "d"}, {"assignee", "roiv-52"},
+                       {"issuer", "ministry"}, {"deadline", {{"due", "2026-12-31"}}}});
+    const std::string id = r->instance.id;
+    if (state == "reported") act("assignments", id, "submit_report", P("roiv-52", "region_official"));
+    return {"assignments", id};
+  }
+  auto r = w.Create("agreements", workflow, P("fumo-09.00.00", "fumo_expert"),
+                    {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "Нижний Новгород"}});
+  const std::string id = r->instance.id;
+  if (state != "draft") {
+    act("agreements", id, "sign", P("fumo-09.00.00", "fumo_expert"));
+    act("agreements", id, "sign", P("rumo-52", "rumo_member"));
+  }
+  if (state == "amending") act("agreements", id, "propose_amendment", P("fumo-09.00.00", "fumo_expert"));
+  if (state == "terminating") act("agreements", id, "notify_termination", P("fumo-09.00.00", "fumo_expert"));
+  return {"agreements", id};
+}
+
+TEST(AuthorizationMatrix, ExactlyTheAllowedCellsSucceed) {
+  World world;
+  std::size_t cells = 0, allowed = 0;
+  for (const Row& row : kMatrix) {
+    for (const Principal& p : kPrincipals) {
+      auto [collection, id] = Drive(world, row.workflow, row.state);
+      ASSERT_EQ(world.Get(collection, id).state, row.state) << row.workflow;
+      auto r = world.Act(collection, id, row.command, p, ValidPayload(row.command, world));
+      const bool expected = row.allowed.contains(Key(p));
+      ++cells;
+      if (expected) {
+        ++allowed;
+        EXPECT_TRUE(r) << row.workflow << "/" << row.state << "/" << row.command << " by " << Key(p)
+                       << " must succeed: " << (r ? "" : r.error().ToString());
+      } else {
+        EXPECT_FALSE(r) << row.workflow << "/" << row.state << "/" << row.command << " by " << Key(p)
+                        << " must be refused";
+        if (!r) {
+          EXPECT_EQ(r.error().code, ErrorCode::kForbidden)
+              << row.workflow << "/" << row.command << " by " << Key(p) << ": " << r.error().ToString();
+        }
+      }
+    }
+  }
+  EXPECT_EQ(cells, kMatrix.size() * kPrincipals.size());
+  EXPECT_GT(allowed, kMatrix.size());
+}
+
+TEST(AuthorizationMatrix, CoversEveryCommandOfEveryWorkflow) {
+  World world;
+  std::set<std::tuple<std::string, std::string, std::string>> rows;
+  for (const Row& r : kMatrix) rows.insert({r.workflow, r.state, r.command});
+  for (const auto* def : world.definitions().All()) {
+    for (const auto& cmd : def->commands) {
+      for (const auto& state : cmd.from) {
+        EXPECT_TRUE(rows.contains({def->id, state, cmd.name}))
+            << def->id << "/" << state << "/" << cmd.name << " has no row in the matrix";
+      }
+    }
+  }
+}
+
+TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
+  World world;
+  const std::map<std::string, std::pair<std::string, json>> creations = {
+      {"industry_proposal", {"proposals", {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}}},
+      {"fgos_proposal", {"proposals", {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}}}},
+      {"protocol_assignment", {"assignments", {{"protocol", "p"}, {"protocol_number", "№1"}, {"decision", "d"},
+                                               {"assignee", "roiv-52"}, {"issuer", "ministry"},
+                                               {"deadline", {{"due", "2026-12-31"}}}}}},
+      {"agreement", {"agreements", {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}}}}};
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"industry_proposal", {"association_member@assoc-01", "association_member@assoc-12", "umc_lead@umc-01", "umc_lead@umc-12"}},
+      {"fgos_proposal", {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77"}},
+      {"protocol_assignment", {"ministry_official@ministry"}},  // issuer ministry in the payload
+      {"agreement", kAgreementParties}};
+  for (const auto& [workflow, spec] : creations) {
+    for (const Principal& p : kPrincipals) {
+      auto r = world.Create(spec.first, workflow, p, spec.second);
+      const bool expected = allowed.at(workflow).contains(Key(p));
+      EXPECT_EQ(r.has_value(), expected) << "create " << workflow << " by " << Key(p) << ": "
+                                         << (r ? "" : r.error().ToString());
+      if (!r) {
+        EXPECT_EQ(r.error().code, ErrorCode::kForbidden) << workflow << " by " << Key(p);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace expertflow::testing
