@@ -157,6 +157,9 @@ class Server::Impl {
   }
 
   asio::awaitable<void> Session(beast::tcp_stream stream) {
+    beast::error_code remote_ec;
+    const auto endpoint = stream.socket().remote_endpoint(remote_ec);
+    const std::string remote = remote_ec ? "-" : endpoint.address().to_string();
     ++connections_;
     metrics_.ConnectionOpened();
     beast::flat_buffer buffer;
@@ -211,10 +214,12 @@ class Server::Impl {
                                                          std::chrono::steady_clock::now() - start).count());
       const int status = response.status;
       metrics_.ObserveRequest(method, route, status, micros);
+      // One structured access line a request: the route template, never the target's ids or a
+      // header, so no token and no personal data reach the log.
       if (status >= 500) {
-        spdlog::error("{} {} -> {} ({} us)", method, route, status, micros);
+        spdlog::error("access method={} route={} status={} us={} remote={}", method, route, status, micros, remote);
       } else {
-        spdlog::debug("{} {} -> {} ({} us)", method, route, status, micros);
+        spdlog::info("access method={} route={} status={} us={} remote={}", method, route, status, micros, remote);
       }
       const bool keep_alive = request.keep_alive() && !stopping_;
       bool ok = co_await Reply(stream, std::move(response), request.version(), keep_alive);

@@ -146,10 +146,11 @@ engine::Result<engine::Principal> TokenStore::Authenticate(std::string_view toke
   return engine::Principal{record->org, record->role, record->id};
 }
 
-engine::Result<bool> TokenStore::Empty() const {
-  auto page = log_.Scan(engine::Space::kTokens, kPrefix, "t0", 1);
-  if (!page) return std::unexpected(page.error());
-  return page->empty();
+engine::Result<bool> TokenStore::HasActiveAdmin() const {
+  auto list = List();
+  if (!list) return std::unexpected(list.error());
+  return std::any_of(list->begin(), list->end(),
+                     [](const TokenRecord& r) { return r.role == "admin" && !r.revoked; });
 }
 
 }  // namespace expertflow::api

@@ -49,8 +49,8 @@ class TokenStore {
   engine::Result<std::optional<TokenRecord>> Find(std::string_view id) const;
   // The principal of a presented token, or kUnauthenticated (missing, unknown, revoked, malformed).
   engine::Result<engine::Principal> Authenticate(std::string_view token) const;
-  // True when no token exists yet (the first start writes an admin token).
-  engine::Result<bool> Empty() const;
+  // True when some admin token is not revoked (a start without one writes one).
+  engine::Result<bool> HasActiveAdmin() const;
 
  private:
   engine::EventLog& log_;

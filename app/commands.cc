@@ -1,6 +1,7 @@
 #include "app/commands.h"
 
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,25 +68,32 @@ std::optional<std::pair<std::string, std::uint16_t>> ParseListen(const std::stri
   return std::make_pair(host, static_cast<std::uint16_t>(port));
 }
 
-// The first start on an empty store writes an admin token to a file only the owner can read.
+// The first start (any start without an active admin token) writes an admin token to a file only
+// the owner can read, and says where.
 bool WriteAdminToken(api::TokenStore& tokens, const std::string& data, engine::Timestamp now) {
-  auto empty = tokens.Empty();
-  if (!empty) {
-    spdlog::error("cannot read tokens: {}", empty.error().ToString());
+  auto has_admin = tokens.HasActiveAdmin();
+  if (!has_admin) {
+    spdlog::error("cannot read tokens: {}", has_admin.error().ToString());
     return false;
   }
-  if (!*empty) return true;
+  if (*has_admin) return true;
   auto issued = tokens.Issue("admin", "admin", "first admin", now);
   if (!issued) {
     spdlog::error("cannot issue the admin token: {}", issued.error().ToString());
     return false;
   }
   const fs::path path = fs::path(data) / "admin.token";
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << issued->token << "\n";
+  // Created with mode 0600 from the start: the token is never readable by others, not even briefly.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, S_IRUSR | S_IWUSR);
+  if (fd < 0) {
+    spdlog::error("cannot write {}", path.string());
+    return false;
   }
-  ::chmod(path.c_str(), S_IRUSR | S_IWUSR);
+  ::fchmod(fd, S_IRUSR | S_IWUSR);
+  const std::string line = issued->token + "\n";
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!written) return false;
   spdlog::info("admin token written to {} (mode 0600)", path.string());
   return true;
 }
@@ -93,6 +101,7 @@ bool WriteAdminToken(api::TokenStore& tokens, const std::string& data, engine::T
 }  // namespace
 
 int Serve(const ServeOptions& o) {
+  spdlog::set_level(spdlog::level::from_str(o.log_level));
   auto listen = ParseListen(o.listen);
   if (!listen) {
     std::cerr << "expertflow: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n";

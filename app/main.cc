@@ -18,6 +18,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_option("--clock-start", serve.clock_start, "Manual clock: the time it starts at (RFC 3339)");
   s->add_flag("--demo", serve.demo, "On an empty store: drive a year of plausible traffic first");
+  s->add_option("--log-level", serve.log_level, "trace, debug, info (one access line a request), warn, error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+      ->capture_default_str();
   s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
               "Serve even when the hash chain does not verify (reads only are safe then)");
 

@@ -16,7 +16,7 @@ port=$((20000 + RANDOM % 20000))
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$data"' EXIT
 
 assoc=$("$bin" token issue --data "$data" --org assoc-05 --role association_member --name bench)
-"$bin" serve --data "$data" --listen "127.0.0.1:$port" --clock manual >"$data/server.log" 2>&1 &
+"$bin" serve --data "$data" --listen "127.0.0.1:$port" --clock manual --log-level warn >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 

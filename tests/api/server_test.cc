@@ -112,6 +112,47 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
   EXPECT_EQ(Parse(verify)["ok"], true);
 }
 
+TEST_F(LiveServer, DrivesFgosProposalAgreementAndProtocolOverHttp) {
+  const std::string rumo = w_.Token("rumo-52", "rumo_member");
+  const std::string rumo74 = w_.Token("rumo-74", "rumo_member");
+  const std::string fumo = w_.Token("fumo-09.00.00", "fumo_expert");
+  const std::string ministry = w_.Token("ministry", "ministry_official");
+  const std::string region = w_.Token("roiv-52", "region_official");
+  auto step = [&](const std::string& path, const std::string& token, const std::string& body) {
+    auto r = Send(http::verb::post, path, token, body);
+    EXPECT_EQ(r.result_int(), 200) << body << " -> " << r.body();
+    return Parse(r).value("state", "");
+  };
+  // FGOS proposal: RUMO -> FUMO -> expertise with another RUMO -> ministry.
+  auto f = Send(http::verb::post, "/api/v1/proposals", rumo,
+                R"({"workflow":"fgos_proposal","payload":{"title":"t","ugps":"09.00.00","standard":"s","summary":"s"}})");
+  ASSERT_EQ(f.result_int(), 201) << f.body();
+  const std::string fc = "/api/v1/proposals/" + Parse(f)["id"].get<std::string>() + "/commands";
+  EXPECT_EQ(step(fc, rumo, R"({"command":"submit_to_fumo"})"), "fumo_review");
+  EXPECT_EQ(step(fc, fumo, R"({"command":"open_expertise","payload":{"experts":["rumo-74"]}})"), "expertise");
+  EXPECT_EQ(step(fc, rumo74, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"), "fumo_review");
+  EXPECT_EQ(step(fc, fumo, R"({"command":"send_to_ministry"})"), "ministry_review");
+  EXPECT_EQ(step(fc, ministry, R"({"command":"approve"})"), "accepted");
+  // Agreement: both sign, then a termination notice.
+  auto a = Send(http::verb::post, "/api/v1/agreements", fumo,
+                R"({"payload":{"fumo":"fumo-09.00.00","rumo":"rumo-52","ugps":"09.00.00","city":"Нижний Новгород"}})");
+  ASSERT_EQ(a.result_int(), 201) << a.body();
+  const std::string ac = "/api/v1/agreements/" + Parse(a)["id"].get<std::string>() + "/commands";
+  EXPECT_EQ(step(ac, fumo, R"({"command":"sign"})"), "draft");
+  EXPECT_EQ(step(ac, rumo, R"({"command":"sign"})"), "active");
+  EXPECT_EQ(step(ac, rumo, R"({"command":"notify_termination","payload":{"effective_date":"2026-12-31"}})"), "terminating");
+  // Protocol: one assignment reported and accepted.
+  auto p = Send(http::verb::post, "/api/v1/protocols", ministry,
+                R"({"number":"Д05-98/05пр","date":"2026-01-10","title":"Совещание","items":[{"title":"Пункт",)"
+                R"("decisions":[{"text":"Отчёт","assignees":["roiv-52"],"deadline":{"due":"2026-02-01"}}]}]})");
+  ASSERT_EQ(p.result_int(), 201) << p.body();
+  const std::string ic = "/api/v1/assignments/" + Parse(p)["assignments"][0].get<std::string>() + "/commands";
+  EXPECT_EQ(step(ic, region, R"({"command":"submit_report","payload":{"text":"Исполнено"}})"), "reported");
+  EXPECT_EQ(step(ic, ministry, R"({"command":"accept_report"})"), "done");
+  auto discipline = Send(http::verb::get, "/api/v1/stats/discipline", ministry);
+  EXPECT_EQ(Parse(discipline)["items"][0]["done_on_time"], 1);
+}
+
 TEST_F(LiveServer, AnswersHostileRequestsAndKeepsServing) {
   const std::string umc = w_.Token("umc-01", "umc_lead");
   const auto head = w_.Head();
