@@ -16,7 +16,8 @@ void Metrics::ObserveRequest(const std::string& method, const std::string& route
   ++latency_count_;
 }
 
-std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t head_seq) const {
+std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t head_seq,
+                            const std::map<std::string, std::uint64_t>& projection_lag) const {
   std::ostringstream out;
   out << "# HELP expertflow_http_requests_total HTTP requests by route and status.\n"
       << "# TYPE expertflow_http_requests_total counter\n";
@@ -73,9 +74,12 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
       << "# HELP expertflow_log_head_seq The last sequence number of the log.\n"
       << "# TYPE expertflow_log_head_seq gauge\n"
       << "expertflow_log_head_seq " << head_seq << "\n"
-      << "# HELP expertflow_projection_lag_events Events the inline projections are behind.\n"
-      << "# TYPE expertflow_projection_lag_events gauge\n"
-      << "expertflow_projection_lag_events 0\n"
+      << "# HELP expertflow_projection_lag_events Events a projection has not applied yet.\n"
+      << "# TYPE expertflow_projection_lag_events gauge\n";
+  for (const auto& [name, lag] : projection_lag) {
+    out << "expertflow_projection_lag_events{projection=\"" << name << "\"} " << lag << "\n";
+  }
+  out
       << "# HELP expertflow_connections_open Open HTTP connections.\n"
       << "# TYPE expertflow_connections_open gauge\n"
       << "expertflow_connections_open " << connections_open_.load() << "\n"

@@ -22,7 +22,9 @@ class Metrics {
   void ConnectionClosed() { --connections_open_; }
 
   // The exposition, with the sequencer's figures (events appended, batches, sync latency).
-  std::string Render(const engine::SequencerStats& stats, std::uint64_t head_seq) const;
+  // `projection_lag` names each projection with the events it has not applied yet.
+  std::string Render(const engine::SequencerStats& stats, std::uint64_t head_seq,
+                     const std::map<std::string, std::uint64_t>& projection_lag) const;
 
  private:
   static constexpr std::array<double, 12> kBucketsSeconds = {

@@ -214,7 +214,11 @@ class Router::Impl {
     if (path == "/metrics" && req.method == "GET") {
       HttpResponse r;
       r.content_type = "text/plain; version=0.0.4";
-      r.body = metrics_.Render(seq_.Stats(), log_.GetHead().seq);
+      const std::uint64_t head = log_.GetHead().seq;
+      // Instance views are written with their events (never behind); stage statistics follow
+      // the log and catch up when asked.
+      r.body = metrics_.Render(seq_.Stats(), head,
+                               {{"instance_views", 0}, {"stage_statistics", head - std::min(head, stages_.checkpoint())}});
       return respond(std::move(r));
     }
     if (!path.starts_with("/api/v1/")) return respond(Problem(ErrorCode::kNotFound, "no such route"));

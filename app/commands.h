@@ -30,5 +30,6 @@ int Verify(const std::string& data);
 int Export(const std::string& data, std::uint64_t after);
 int Import(const std::string& data, const std::string& file);
 int Backup(const std::string& data, const std::string& to);
+int Rebuild(const std::string& data, const std::string& projection);
 
 }  // namespace expertflow::app

@@ -57,6 +57,13 @@ int main(int argc, char** argv) {
   backup->add_option("--data", data, "Data folder")->capture_default_str();
   backup->add_option("--to", to, "Folder to create for the copy")->required();
 
+  std::string projection = "all";
+  auto* rebuild = app.add_subcommand("rebuild", "Rebuild projections from the log and swap them in");
+  rebuild->add_option("--data", data, "Data folder")->capture_default_str();
+  rebuild->add_option("--projection", projection, "instance_views, stage_statistics, or all")
+      ->check(CLI::IsMember({"all", "instance_views", "stage_statistics"}))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   if (s->parsed()) return Serve(serve);
@@ -67,5 +74,6 @@ int main(int argc, char** argv) {
   if (exp->parsed()) return Export(data, after);
   if (imp->parsed()) return Import(data, file);
   if (backup->parsed()) return Backup(data, to);
+  if (rebuild->parsed()) return Rebuild(data, projection);
   return 2;
 }

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <charconv>
+#include <map>
 
 namespace expertflow::engine {
 namespace {
@@ -129,6 +130,19 @@ std::string EncodeRecord(std::uint64_t seq, std::string_view stream, std::uint64
   return out;
 }
 
+namespace {
+
+std::map<std::pair<std::string, std::uint32_t>, Upcaster, std::less<>>& Upcasters() {
+  static std::map<std::pair<std::string, std::uint32_t>, Upcaster, std::less<>> upcasters;
+  return upcasters;
+}
+
+}  // namespace
+
+void RegisterUpcaster(std::string type, std::uint32_t from, Upcaster upcast) {
+  Upcasters()[{std::move(type), from}] = std::move(upcast);
+}
+
 Result<Event> DecodeRecord(std::string_view record) {
   nlohmann::json j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
@@ -154,6 +168,14 @@ Result<Event> DecodeRecord(std::string_view record) {
     auto prev = HashFromHex(j.at("prev_hash").get<std::string>());
     if (!prev) return Fail(ErrorCode::kCorruption, "record has a bad prev_hash");
     e.prev_hash = *prev;
+    const auto& upcasters = Upcasters();
+    if (!upcasters.empty()) {
+      for (auto it = upcasters.find({e.type, e.schema}); it != upcasters.end();
+           it = upcasters.find({e.type, e.schema})) {
+        e.data = it->second(std::move(e.data));
+        ++e.schema;
+      }
+    }
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return Fail(ErrorCode::kCorruption, std::string("record is incomplete: ") + ex.what());

@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -72,8 +73,15 @@ Result<void> ValidateNewEvent(std::string_view stream, const NewEvent& event);
 std::string EncodeRecord(std::uint64_t seq, std::string_view stream, std::uint64_t version,
                          const NewEvent& event, const Hash& prev_hash);
 
-// Parses a record back. Fails with kCorruption when it is not a record.
+// Parses a record back. Fails with kCorruption when it is not a record. The event's data comes
+// out in the current schema of its type: older schemas are upcast by the registered functions.
 Result<Event> DecodeRecord(std::string_view record);
+
+// Event schema evolution: a function that turns the data of `type` at schema `from` into schema
+// `from + 1`. Stored records are never rewritten (the hash chain covers them); readers see the
+// current layout. Register at start-up, before any record is read.
+using Upcaster = std::function<nlohmann::json(nlohmann::json data)>;
+void RegisterUpcaster(std::string type, std::uint32_t from, Upcaster upcast);
 
 // The type of a record without parsing it: the first "type" member, which the fixed layout puts
 // before `data`. Empty when the record is not in that layout.

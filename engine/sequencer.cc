@@ -1,5 +1,7 @@
 #include "engine/sequencer.h"
 
+#include "engine/rebuild.h"
+
 #include <algorithm>
 #include <chrono>
 #include <random>
@@ -12,9 +14,6 @@ constexpr std::string_view kViewPrefix = "i/";
 constexpr std::size_t kScanPage = 4096;
 constexpr std::size_t kNoGroup = static_cast<std::size_t>(-1);
 
-void AppendBigEndian(std::uint64_t v, std::string& out) {
-  for (int i = 7; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
-}
 
 std::uint64_t ReadBigEndian(std::string_view s) {
   std::uint64_t v = 0;
@@ -59,26 +58,26 @@ Sequencer::Sequencer(EventLog& log, const DefinitionSet& definitions, const Dire
 
 Sequencer::~Sequencer() { Stop(); }
 
-std::string Sequencer::ViewKey(std::string_view stream) {
-  std::string key(kViewPrefix);
-  key += stream;
-  return key;
-}
+std::string Sequencer::ViewKey(std::string_view stream) { return engine::ViewKey(stream); }
 
 std::string Sequencer::TimerIndexKey(const TimerKey& key) {
-  // Due time first (big-endian seconds), so a scan visits timers in the order they fall due.
-  std::string out;
-  AppendBigEndian(static_cast<std::uint64_t>(key.due.time_since_epoch().count()), out);
-  out += key.stream;
-  out.push_back('\0');
-  out += key.name;
-  return out;
+  return engine::TimerIndexKey(key.due, key.stream, key.name);
 }
 
 Result<void> Sequencer::Load() {
+  // The stored views are rebuilt from the log when there are none for existing events, or when
+  // they were built by another version of the projection code.
+  auto version = log_.Get(Space::kAnalytics, kInstanceViewsVersionKey);
+  if (!version) return std::unexpected(version.error());
+  auto any = log_.Scan(Space::kViews, "i/", "i0", 1);
+  if (!any) return std::unexpected(any.error());
+  const bool current = version->has_value() && **version == std::to_string(kInstanceViewsVersion);
+  if (!current || (any->empty() && log_.GetHead().seq > 0)) {
+    auto rebuilt = RebuildInstanceViews(log_);
+    if (!rebuilt) return std::unexpected(rebuilt.error());
+  }
   std::string from(kViewPrefix);
-  std::string to = std::string(kViewPrefix.substr(0, 1)) + static_cast<char>('/' + 1);
-  bool any_view = false;
+  const std::string to = "i0";  // '0' follows '/': the end of the "i/" keys
   while (true) {
     auto page = log_.Scan(Space::kViews, from, to, kScanPage);
     if (!page) return std::unexpected(page.error());
@@ -88,34 +87,9 @@ Result<void> Sequencer::Load() {
                                        : StateFromJson(json);
       if (!state) return std::unexpected(state.error());
       instances_[key.substr(kViewPrefix.size())] = std::move(*state);
-      any_view = true;
     }
     if (page->size() < kScanPage) break;
     from = page->back().first + '\0';
-  }
-  const Head head = log_.GetHead();
-  if (!any_view && head.seq > 0) {
-    // No stored views but events: replay the log through the same evolve, and store the views.
-    Result<void> failure;
-    auto r = log_.ForEach(1, head.seq, [&](std::uint64_t, const Hash&, std::string_view record) {
-      auto event = DecodeRecord(record);
-      if (!event) {
-        failure = std::unexpected(event.error());
-        return false;
-      }
-      Evolve(instances_[event->stream], event->type, event->occurred_at, event->data);
-      return true;
-    });
-    if (!r) return r;
-    if (!failure) return failure;
-    AppendBatch batch;
-    for (const auto& [stream, state] : instances_) {
-      batch.writes.push_back({Space::kViews, ViewKey(stream), StateToJson(state).dump()});
-      for (const auto& [name, due] : state.timers) {
-        batch.writes.push_back({Space::kTimers, TimerIndexKey({due, stream, name}), ""});
-      }
-    }
-    if (auto w = log_.Append(batch); !w) return std::unexpected(w.error());
   }
   std::string tfrom;
   while (true) {

@@ -28,7 +28,7 @@ std::string IsoWeek(Timestamp t) {
   const year_month_day ymd{thursday};
   const sys_days jan1{ymd.year() / January / 1};
   const int week = static_cast<int>((thursday - jan1).count() / 7) + 1;
-  char buf[16];
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%d-W%02d", static_cast<int>(ymd.year()), week);
   return buf;
 }

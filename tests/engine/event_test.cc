@@ -86,3 +86,37 @@ TEST(ValidateNewEvent, RefusesWhatTheLogMustNotHold) {
 
 }  // namespace
 }  // namespace expertflow::engine
+
+namespace expertflow::engine {
+namespace {
+
+TEST(Upcasting, OldSchemasAreReadInTheCurrentLayout) {
+  // v1 of a (test-only) type kept the verdict as "ok": true/false; v2 names it.
+  RegisterUpcaster("UpcastProbeV1Submitted", 1, [](nlohmann::json d) {
+    d["verdict"] = d.value("ok", false) ? "approve" : "reject";
+    d.erase("ok");
+    return d;
+  });
+  RegisterUpcaster("UpcastProbeV1Submitted", 2, [](nlohmann::json d) {
+    d["comment"] = d.value("comment", "");
+    return d;
+  });
+  NewEvent e = Sample();
+  e.type = "UpcastProbeV1Submitted";
+  e.schema = 1;
+  e.data = R"({"ok":true})";
+  const std::string record = EncodeRecord(1, "p/1", 1, e, kZeroHash);
+  auto decoded = DecodeRecord(record);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->schema, 3u);
+  EXPECT_EQ(decoded->data, nlohmann::json({{"verdict", "approve"}, {"comment", ""}}));
+  // The stored bytes, which the hash covers, are untouched: only the reader's view changes.
+  EXPECT_NE(record.find(R"("data":{"ok":true})"), std::string::npos);
+  // A record already at the current schema passes through as it is.
+  e.schema = 3;
+  e.data = R"({"verdict":"reject","comment":"x"})";
+  EXPECT_EQ(DecodeRecord(EncodeRecord(2, "p/1", 2, e, kZeroHash))->data["verdict"], "reject");
+}
+
+}  // namespace
+}  // namespace expertflow::engine

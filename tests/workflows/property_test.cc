@@ -3,6 +3,7 @@
 #include <random>
 #include <set>
 
+#include "engine/rebuild.h"
 #include "tests/workflows/harness.h"
 
 namespace expertflow::testing {
@@ -221,6 +222,19 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
   auto verified = engine::Verify(log);
   ASSERT_TRUE(verified);
   EXPECT_TRUE(verified->ok) << verified->reason;
+
+  // A rebuild gives byte for byte the views and timer index the live system wrote.
+  auto views_before = log.Scan(engine::Space::kViews, "", "", 1 << 20);
+  auto timers_before = log.Scan(engine::Space::kTimers, "", "", 1 << 20);
+  ASSERT_TRUE(views_before && timers_before);
+  world.sequencer().Stop();
+  auto report = engine::RebuildInstanceViews(log);
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->views_changed, 0u);
+  EXPECT_EQ(report->views_removed, 0u);
+  EXPECT_EQ(report->instances, driver.ids().size());
+  EXPECT_EQ(*log.Scan(engine::Space::kViews, "", "", 1 << 20), *views_before);
+  EXPECT_EQ(*log.Scan(engine::Space::kTimers, "", "", 1 << 20), *timers_before);
 }
 
 }  // namespace
