@@ -100,47 +100,19 @@ std::optional<Timestamp> NextDeadline(const InstanceState& instance) {
 }
 
 nlohmann::json InstanceView(const Definition& def, const InstanceState& s, const Principal* viewer) {
-  nlohmann::json v;
-  v["id"] = s.id;
-  v["collection"] = s.collection;
-  v["workflow"] = s.workflow;
-  v["workflow_version"] = s.workflow_version;
-  v["state"] = s.state;
+  // The stored state, plus what follows from the definition and the viewer.
+  nlohmann::json v = StateToJson(s);
   const StateSpec* st = def.FindState(s.state);
   v["stage"] = st ? st->stage : "";
   v["terminal"] = st ? st->terminal : false;
-  v["version"] = s.version;
-  v["created_at"] = FormatRfc3339(s.created_at);
-  v["updated_at"] = FormatRfc3339(s.updated_at);
-  v["stage_entered_at"] = FormatRfc3339(s.stage_entered_at);
-  v["created_by"] = s.created_by;
-  v["participants"] = nlohmann::json::object();
-  for (const auto& [slot, org] : s.participants) v["participants"][slot] = org;
   v["awaiting"] = Awaiting(def, s);
   auto deadline = NextDeadline(s);
   v["deadline"] = deadline ? nlohmann::json(FormatRfc3339(*deadline)) : nlohmann::json();
-  v["deadlines"] = nlohmann::json::object();
-  for (const auto& [name, due] : s.timers) v["deadlines"][name] = FormatRfc3339(due);
-  v["overdue"] = nlohmann::json::array();
-  for (const auto& [name, since] : s.overdue) v["overdue"].push_back({{"deadline", name}, {"since", FormatRfc3339(since)}});
-  v["fields"] = s.fields;
-  if (s.round) {
-    nlohmann::json parties = nlohmann::json::array();
-    for (const auto& p : s.round->parties) {
-      nlohmann::json party = {{"org", p.org}, {"role", p.role}, {"acted", p.acted}};
-      if (!p.verdict.empty()) party["verdict"] = p.verdict;
-      parties.push_back(std::move(party));
-    }
-    v["round"] = {{"number", s.round->number}, {"parties", std::move(parties)}};
-  }
-  if (!s.periods.empty()) {
-    v["periods"] = nlohmann::json::array();
-    for (const auto& p : s.periods) {
-      v["periods"].push_back({{"number", p.number}, {"due", FormatRfc3339(p.due)},
-                              {"missed", p.missed}, {"accepted", p.accepted},
-                              {"on_time", p.on_time}});
-    }
-  }
+  v["deadlines"] = std::move(v["timers"]);
+  v.erase("timers");
+  nlohmann::json overdue = nlohmann::json::array();
+  for (const auto& [name, since] : v["overdue"].items()) overdue.push_back({{"deadline", name}, {"since", since}});
+  v["overdue"] = std::move(overdue);
   if (viewer != nullptr) v["allowed_commands"] = AllowedCommands(def, s, *viewer);
   return v;
 }
