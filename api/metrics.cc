@@ -46,45 +46,30 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
   const double sync_avg = stats.batches ? static_cast<double>(stats.sync_micros_total) /
                                               static_cast<double>(stats.batches) / 1e6
                                         : 0;
-  out << "# HELP expertflow_events_appended_total Events appended to the log.\n"
-      << "# TYPE expertflow_events_appended_total counter\n"
-      << "expertflow_events_appended_total " << stats.events << "\n"
-      << "# HELP expertflow_commands_total Commands accepted and refused.\n"
+  auto metric = [&](const char* name, const char* type, const char* help, auto value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+        << name << " " << value << "\n";
+  };
+  metric("expertflow_events_appended_total", "counter", "Events appended to the log.", stats.events);
+  out << "# HELP expertflow_commands_total Commands accepted and refused.\n"
       << "# TYPE expertflow_commands_total counter\n"
       << "expertflow_commands_total{outcome=\"accepted\"} " << stats.commands << "\n"
-      << "expertflow_commands_total{outcome=\"refused\"} " << stats.rejected << "\n"
-      << "# HELP expertflow_batches_total Durable writes (group commits).\n"
-      << "# TYPE expertflow_batches_total counter\n"
-      << "expertflow_batches_total " << stats.batches << "\n"
-      << "# HELP expertflow_batch_commands_average Commands per durable write, on average.\n"
-      << "# TYPE expertflow_batch_commands_average gauge\n"
-      << "expertflow_batch_commands_average " << batch_avg << "\n"
-      << "# HELP expertflow_batch_commands_last Commands in the last durable write.\n"
-      << "# TYPE expertflow_batch_commands_last gauge\n"
-      << "expertflow_batch_commands_last " << stats.last_batch_commands << "\n"
-      << "# HELP expertflow_sync_seconds_average Time of one durable write, on average.\n"
-      << "# TYPE expertflow_sync_seconds_average gauge\n"
-      << "expertflow_sync_seconds_average " << sync_avg << "\n"
-      << "# HELP expertflow_append_failures_total Durable writes that failed.\n"
-      << "# TYPE expertflow_append_failures_total counter\n"
-      << "expertflow_append_failures_total " << stats.append_failures << "\n"
-      << "# HELP expertflow_timers_fired_total Deadlines fired.\n"
-      << "# TYPE expertflow_timers_fired_total counter\n"
-      << "expertflow_timers_fired_total " << stats.timers_fired << "\n"
-      << "# HELP expertflow_log_head_seq The last sequence number of the log.\n"
-      << "# TYPE expertflow_log_head_seq gauge\n"
-      << "expertflow_log_head_seq " << head_seq << "\n"
-      << "# HELP expertflow_projection_lag_events Events a projection has not applied yet.\n"
+      << "expertflow_commands_total{outcome=\"refused\"} " << stats.rejected << "\n";
+  metric("expertflow_batches_total", "counter", "Durable writes (group commits).", stats.batches);
+  metric("expertflow_batch_commands_average", "gauge", "Commands per durable write, on average.", batch_avg);
+  metric("expertflow_batch_commands_last", "gauge", "Commands in the last durable write.",
+         stats.last_batch_commands);
+  metric("expertflow_sync_seconds_average", "gauge", "Time of one durable write, on average.", sync_avg);
+  metric("expertflow_append_failures_total", "counter", "Durable writes that failed.", stats.append_failures);
+  metric("expertflow_timers_fired_total", "counter", "Deadlines fired.", stats.timers_fired);
+  metric("expertflow_log_head_seq", "gauge", "The last sequence number of the log.", head_seq);
+  metric("expertflow_connections_open", "gauge", "Open HTTP connections.", connections_open_.load());
+  metric("expertflow_connections_total", "counter", "HTTP connections accepted.", connections_total_.load());
+  out << "# HELP expertflow_projection_lag_events Events a projection has not applied yet.\n"
       << "# TYPE expertflow_projection_lag_events gauge\n";
   for (const auto& [name, lag] : projection_lag) {
     out << "expertflow_projection_lag_events{projection=\"" << name << "\"} " << lag << "\n";
   }
-  out
-      << "# HELP expertflow_connections_open Open HTTP connections.\n"
-      << "# TYPE expertflow_connections_open gauge\n"
-      << "expertflow_connections_open " << connections_open_.load() << "\n"
-      << "# TYPE expertflow_connections_total counter\n"
-      << "expertflow_connections_total " << connections_total_.load() << "\n";
   return out.str();
 }
 
