@@ -204,8 +204,9 @@ int Serve(const ServeOptions& o) {
     spdlog::error("{}", port.error().message);
     return 1;
   }
-  spdlog::info("expertflow listening on {}:{} ({} I/O threads, {} clock, store {})", listen->first, *port,
-               server_options.threads, o.clock, o.data);
+  // Printed whatever the log level: scripts and tests wait for this line to learn the port.
+  std::cout << "expertflow listening on " << listen->first << ":" << *port << " (" << server_options.threads
+            << " I/O threads, " << o.clock << " clock, store " << o.data << ")" << std::endl;
   server.Run(/*handle_signals=*/true);
   sequencer.Stop();
   spdlog::info("stopped; {} events in the log", log->GetHead().seq);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+
+#include "tests/app/binary.h"
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -20,54 +22,6 @@
 
 namespace expertflow::testing {
 namespace {
-
-namespace fs = std::filesystem;
-
-struct Output {
-  int status = -1;
-  std::string out;
-};
-
-Output RunCli(const std::string& args) {
-  Output o;
-  FILE* p = ::popen((std::string(EXPERTFLOW_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) o.out.append(buf, n);
-  int status = ::pclose(p);
-  o.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return o;
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// A minimal HTTP/1.1 exchange on a fresh connection (Connection: close).
-std::string Http(std::uint16_t port, const std::string& method, const std::string& target,
-                 const std::string& token, const std::string& body = "") {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return "";
-  }
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
-  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
-  req += "\r\n" + body;
-  ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-  ::close(fd);
-  return out;
-}
 
 TEST(ExpertflowBinary, ServesStopsCleanlyOnSigtermAndLogsNoToken) {
   const fs::path dir = fs::temp_directory_path() / ("expertflow-serve-" + std::to_string(::getpid()));
