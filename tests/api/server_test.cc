@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <thread>
 
 #include "api/server.h"
@@ -21,6 +23,7 @@ using tcp = asio::ip::tcp;
 class LiveServer : public ::testing::Test {
  protected:
   void SetUp() override {
+    spdlog::set_level(spdlog::level::warn);  // one access line a request would drown the test output
     api::ServerOptions o;
     o.port = 0;
     o.threads = 2;
@@ -167,6 +170,42 @@ TEST_F(LiveServer, AnswersHostileRequestsAndKeepsServing) {
   EXPECT_NE(huge_header.find("431"), std::string::npos) << huge_header.substr(0, 100);
   EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "still serving";
   EXPECT_EQ(w_.Head(), head) << "nothing appended";
+}
+
+TEST_F(LiveServer, CutsOffASlowClientAndServesOthersMeanwhile) {
+  // Slowloris: a request line, then one header byte at a time. The whole request must arrive
+  // within the read timeout (2 s here), or the connection is closed.
+  asio::io_context ioc;
+  tcp::socket slow(ioc);
+  slow.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  asio::write(slow, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n")));
+  const auto start = std::chrono::steady_clock::now();
+  beast::error_code ec;
+  for (int i = 0; i < 40 && !ec; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    asio::write(slow, asio::buffer(std::string("X")), ec);
+    EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "others are served meanwhile";
+  }
+  char buf[64];
+  if (!ec) slow.read_some(asio::buffer(buf), ec);
+  EXPECT_TRUE(ec) << "the slow connection must be closed";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(7));
+}
+
+TEST_F(LiveServer, ManyIdleConnectionsDoNotStopService) {
+  asio::io_context ioc;
+  std::vector<tcp::socket> idle;
+  for (int i = 0; i < 300; ++i) {
+    idle.emplace_back(ioc);
+    idle.back().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  }
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200);
+  // Idle connections are closed after the idle timeout (2 s here).
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  char buf[16];
+  beast::error_code ec;
+  idle.front().read_some(asio::buffer(buf), ec);
+  EXPECT_TRUE(ec) << "an idle connection outlived its timeout";
 }
 
 TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
