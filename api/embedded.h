@@ -1,16 +1,14 @@
 #pragma once
 
 #include <span>
-#include <string_view>
+
+#include "engine/embedded.h"
 
 namespace expertflow::api {
 
-// A file compiled into the binary (cmake/embed.cmake): the OpenAPI document and the web page.
-struct EmbeddedFile {
-  std::string_view name;
-  std::string_view data;
-};
+using EmbeddedFile = engine::EmbeddedFile;
 
+// The files of api/ compiled into the binary: the OpenAPI document.
 std::span<const EmbeddedFile> EmbeddedFiles();
 
 }  // namespace expertflow::api

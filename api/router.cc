@@ -8,7 +8,7 @@
 
 #include "api/embedded.h"
 #include "api/problem.h"
-#include "api/protocols.h"
+#include "engine/protocols.h"
 #include "engine/hash.h"
 #include "engine/policy.h"
 #include "engine/stage_stats.h"
@@ -747,7 +747,7 @@ class Router::Impl {
     if (p.role != "ministry_official" && p.role != "irpo_staff") {
       return respond(Problem(ErrorCode::kForbidden, "protocols are registered by the ministry or IRPO"));
     }
-    auto plan = PlanProtocol(body, p, seq_.directory(), ids_);
+    auto plan = engine::PlanProtocol(body, p, seq_.directory(), ids_);
     if (!plan) return respond(Problem(plan.error()));
     seq_.SubmitGroup(std::move(plan->group), [number = plan->number, protocol_id = plan->protocol_id,
                                               assignment_ids = plan->assignment_ids, respond = std::move(respond)](

@@ -1,6 +1,6 @@
 #include "app/demo.h"
 
-#include "api/protocols.h"
+#include "engine/protocols.h"
 
 #include <future>
 #include <random>
@@ -134,7 +134,7 @@ class Demo {
   // Registers a protocol through the same all-or-nothing path as POST /api/v1/protocols.
   void RegisterProtocol(const json& body) {
     engine::RandomIdGenerator ids;
-    auto plan = api::PlanProtocol(body, As("ministry", "ministry_official"), seq_.directory(), ids);
+    auto plan = engine::PlanProtocol(body, As("ministry", "ministry_official"), seq_.directory(), ids);
     ++summary_.commands;
     if (!plan) {
       ++summary_.refused;

@@ -1,17 +1,15 @@
 #pragma once
 
 #include <span>
-#include <string_view>
+
+#include "engine/embedded.h"
 
 namespace expertflow::workflows {
 
-// A data file compiled into the binary (cmake/embed.cmake). `name` is its path under workflows/,
-// e.g. "industry_proposal.v1.json" or "registry/regions.json".
-struct EmbeddedFile {
-  std::string_view name;
-  std::string_view data;
-};
+using EmbeddedFile = engine::EmbeddedFile;
 
+// Every *.json of workflows/ and workflows/registry/, e.g. "industry_proposal.v1.json" or
+// "registry/regions.json".
 std::span<const EmbeddedFile> EmbeddedFiles();
 
 }  // namespace expertflow::workflows

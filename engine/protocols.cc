@@ -1,17 +1,14 @@
-#include "api/protocols.h"
+#include "engine/protocols.h"
 
 #include <set>
 
-namespace expertflow::api {
+namespace expertflow::engine {
 
-using engine::ErrorCode;
 using nlohmann::json;
 
-engine::Result<ProtocolPlan> PlanProtocol(const json& body,
-                                          const engine::Principal& issuer_principal,
-                                          const engine::Directory& directory,
-                                          engine::IdGenerator& ids) {
-  std::vector<engine::FieldError> errors;
+Result<ProtocolPlan> PlanProtocol(const json& body, const Principal& issuer_principal,
+                                  const Directory& directory, IdGenerator& ids) {
+  std::vector<FieldError> errors;
   auto str = [&](const json& obj, const char* key, const std::string& path, bool required) {
     if (!obj.contains(key)) {
       if (required) errors.push_back({path, "is required"});
@@ -90,16 +87,16 @@ engine::Result<ProtocolPlan> PlanProtocol(const json& body,
   if (!errors.empty()) {
     json list = json::array();
     for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
-    return engine::Fail(ErrorCode::kValidationFailed, errors[0].field + " " + errors[0].message,
-                        {{"errors", list}});
+    return Fail(ErrorCode::kValidationFailed, errors[0].field + " " + errors[0].message,
+                {{"errors", list}});
   }
   const std::string issuer = issuer_principal.org;
   const std::string protocol_id = ids.NewId();
-  std::vector<engine::Submission> group;
+  std::vector<Submission> group;
   json assignment_ids = json::array();
   for (const auto& plan : planned) {
-    engine::Submission sub;
-    sub.command.kind = engine::Command::Kind::kCreate;
+    Submission sub;
+    sub.command.kind = Command::Kind::kCreate;
     sub.command.collection = "assignments";
     sub.command.workflow = "protocol_assignment";
     sub.command.instance_id = ids.NewId();
@@ -114,8 +111,8 @@ engine::Result<ProtocolPlan> PlanProtocol(const json& body,
     assignment_ids.push_back(sub.command.instance_id);
     group.push_back(std::move(sub));
   }
-  engine::Submission protocol;
-  protocol.command.kind = engine::Command::Kind::kCreate;
+  Submission protocol;
+  protocol.command.kind = Command::Kind::kCreate;
   protocol.command.collection = "protocols";
   protocol.command.workflow = "protocol";
   protocol.command.instance_id = protocol_id;
@@ -132,4 +129,4 @@ engine::Result<ProtocolPlan> PlanProtocol(const json& body,
   return out;
 }
 
-}  // namespace expertflow::api
+}  // namespace expertflow::engine

@@ -1,14 +1,13 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/directory.h"
 #include "engine/sequencer.h"
 
-namespace expertflow::api {
+namespace expertflow::engine {
 
 // A protocol registration (API.md, Protocols) checked and laid out as one all-or-nothing group of
 // commands: the protocol itself and one protocol_assignment per decision and assignee
@@ -17,11 +16,11 @@ struct ProtocolPlan {
   std::string protocol_id;
   std::string number;
   nlohmann::json assignment_ids = nlohmann::json::array();
-  std::vector<engine::Submission> group;  // for Sequencer::SubmitGroup
+  std::vector<Submission> group;  // for Sequencer::SubmitGroup
 };
 
 // Refuses a malformed body with validation_failed naming every problem.
-engine::Result<ProtocolPlan> PlanProtocol(const nlohmann::json& body, const engine::Principal& issuer,
-                                          const engine::Directory& directory, engine::IdGenerator& ids);
+Result<ProtocolPlan> PlanProtocol(const nlohmann::json& body, const Principal& issuer,
+                                  const Directory& directory, IdGenerator& ids);
 
-}  // namespace expertflow::api
+}  // namespace expertflow::engine
