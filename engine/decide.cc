@@ -152,7 +152,7 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
                      {"participants", participants_json},
                      {"by", cmd.actor.org}};
   data["payload"] = cmd.payload;
-  if (spec.update_fields) data["fields"] = cmd.payload;
+  if (spec.update_fields) data["update_fields"] = true;
   data["to"] = spec.to;
   if (!spec.opens_round.empty()) {
     data["round"] = {{"number", 1},
@@ -260,7 +260,7 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
   std::vector<DecidedEvent> out;
   nlohmann::json data;
   data["payload"] = cmd.payload;
-  if (spec->update_fields) data["fields"] = cmd.payload;
+  if (spec->update_fields) data["update_fields"] = true;
   if (!spec->assigns.empty()) data["assign"] = {{spec->assigns, cmd.actor.org}};
 
   std::string next = spec->to;

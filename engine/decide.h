@@ -40,7 +40,7 @@ struct DecideContext {
 // An event decided but not yet in the log. `data` carries the event's business content
 // ("payload") and its effects on the instance, which `Evolve` applies:
 //   "created": {id, collection, workflow, workflow_version, participants, by}
-//   "fields": {..} merged into the instance's fields     "to": the next state
+//   "update_fields": true, the payload merges into fields  "to": the next state
 //   "assign": {slot: org}                                 "round": {number, parties} opened
 //   "vote": {org, verdict}                                "closed_round": number
 //   "timers": {"set": {name: due}, "clear": [..], "fired": [..]}

@@ -143,7 +143,72 @@ void RegisterUpcaster(std::string type, std::uint32_t from, Upcaster upcast) {
   Upcasters()[{std::move(type), from}] = std::move(upcast);
 }
 
+namespace {
+
+// The fast path for records in the layout EncodeRecord writes: the envelope (everything before
+// "data") is parsed with simdjson, and only the data with nlohmann, since evolve reads it as a
+// DOM. `,"data":` cannot occur inside an envelope string (quotes are escaped there), so its first
+// occurrence is the envelope's.
+std::optional<Event> DecodeFast(std::string_view record) {
+  constexpr std::string_view kData = ",\"data\":";
+  constexpr std::string_view kPrev = ",\"prev_hash\":\"";
+  constexpr std::size_t kTail = kPrev.size() + 64 + 2;
+  const std::size_t at = record.find(kData);
+  if (at == std::string_view::npos || record.size() < at + kData.size() + kTail ||
+      record.substr(record.size() - kTail, kPrev.size()) != kPrev || !record.ends_with("\"}")) {
+    return std::nullopt;
+  }
+  thread_local simdjson::dom::parser parser;
+  thread_local std::string envelope;
+  envelope.assign(record.substr(0, at));
+  envelope.push_back('}');
+  simdjson::dom::element root;
+  if (parser.parse(envelope).get(root) != simdjson::SUCCESS) return std::nullopt;
+  Event e;
+  std::string_view stream, type, occurred_at, org, role, command, command_id, token_id;
+  std::uint64_t schema = 1;
+  if (root["seq"].get(e.seq) || root["stream"].get(stream) || root["version"].get(e.version) ||
+      root["type"].get(type) || root["occurred_at"].get(occurred_at) ||
+      root["actor"]["org"].get(org) || root["actor"]["role"].get(role) ||
+      root["command"].get(command) || root["command_id"].get(command_id)) {
+    return std::nullopt;
+  }
+  if (root["schema"].get(schema) == simdjson::SUCCESS) e.schema = static_cast<std::uint32_t>(schema);
+  if (root["actor"]["token_id"].get(token_id) == simdjson::SUCCESS) e.actor.token_id = token_id;
+  auto at_time = ParseRfc3339(occurred_at);
+  auto prev = HashFromHex(record.substr(record.size() - 66, 64));
+  if (!at_time || !prev) return std::nullopt;
+  e.stream = stream;
+  e.type = type;
+  e.occurred_at = *at_time;
+  e.actor.org = org;
+  e.actor.role = role;
+  e.command = command;
+  e.command_id = command_id;
+  e.prev_hash = *prev;
+  e.data = nlohmann::json::parse(record.substr(at + kData.size(), record.size() - kTail - at - kData.size()),
+                                 nullptr, false);
+  if (e.data.is_discarded() || !e.data.is_object()) return std::nullopt;
+  return e;
+}
+
+void Upcast(Event& e) {
+  const auto& upcasters = Upcasters();
+  if (upcasters.empty()) return;
+  for (auto it = upcasters.find({e.type, e.schema}); it != upcasters.end();
+       it = upcasters.find({e.type, e.schema})) {
+    e.data = it->second(std::move(e.data));
+    ++e.schema;
+  }
+}
+
+}  // namespace
+
 Result<Event> DecodeRecord(std::string_view record) {
+  if (auto fast = DecodeFast(record)) {
+    Upcast(*fast);
+    return std::move(*fast);
+  }
   nlohmann::json j = nlohmann::json::parse(record, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return Fail(ErrorCode::kCorruption, "record is not a JSON object");
@@ -168,14 +233,7 @@ Result<Event> DecodeRecord(std::string_view record) {
     auto prev = HashFromHex(j.at("prev_hash").get<std::string>());
     if (!prev) return Fail(ErrorCode::kCorruption, "record has a bad prev_hash");
     e.prev_hash = *prev;
-    const auto& upcasters = Upcasters();
-    if (!upcasters.empty()) {
-      for (auto it = upcasters.find({e.type, e.schema}); it != upcasters.end();
-           it = upcasters.find({e.type, e.schema})) {
-        e.data = it->second(std::move(e.data));
-        ++e.schema;
-      }
-    }
+    Upcast(e);
     return e;
   } catch (const nlohmann::json::exception& ex) {
     return Fail(ErrorCode::kCorruption, std::string("record is incomplete: ") + ex.what());

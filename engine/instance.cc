@@ -35,8 +35,10 @@ void Evolve(InstanceState& s, std::string_view type, Timestamp at, const nlohman
       s.participants[slot] = org.get<std::string>();
     }
   }
-  if (auto it = data.find("fields"); it != data.end() && it->is_object()) {
-    for (const auto& [k, v] : it->items()) s.fields[k] = v;
+  if (data.value("update_fields", false)) {
+    if (auto it = data.find("payload"); it != data.end() && it->is_object()) {
+      for (const auto& [k, v] : it->items()) s.fields[k] = v;
+    }
   }
   if (auto it = data.find("assign"); it != data.end() && it->is_object()) {
     for (const auto& [slot, org] : it->items()) s.participants[slot] = org.get<std::string>();

@@ -34,7 +34,34 @@ std::string FormatRfc3339(Timestamp t) {
   return std::string(buf, 20);
 }
 
+namespace {
+
+// "2026-03-01T09:00:00Z", the form every record carries, without a stream: replay parses one per
+// event. nullopt for any other form.
+std::optional<Timestamp> ParseCanonical(std::string_view t) {
+  if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
+      t[19] != 'Z') {
+    return std::nullopt;
+  }
+  auto num = [&](std::size_t pos, std::size_t len, int& out) {
+    auto [ptr, ec] = std::from_chars(t.data() + pos, t.data() + pos + len, out);
+    return ec == std::errc() && ptr == t.data() + pos + len;
+  };
+  int y, mo, d, h, mi, s;
+  if (!num(0, 4, y) || !num(5, 2, mo) || !num(8, 2, d) || !num(11, 2, h) || !num(14, 2, mi) ||
+      !num(17, 2, s) || h > 23 || mi > 59 || s > 59) {
+    return std::nullopt;
+  }
+  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+                                        std::chrono::day(static_cast<unsigned>(d))};
+  if (!ymd.ok()) return std::nullopt;
+  return Timestamp(sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s);
+}
+
+}  // namespace
+
 std::optional<Timestamp> ParseRfc3339(std::string_view text) {
+  if (auto t = ParseCanonical(text)) return t;
   // date::parse is strict about the pattern; try the forms RFC 3339 allows, most common first.
   // It does not check that nothing follows the match, so a trailing remainder is refused here.
   if (text.size() < 20 || text.size() > 40) return std::nullopt;
