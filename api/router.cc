@@ -687,8 +687,9 @@ class Router::Impl {
 
   void Act(const HttpRequest& req, const std::string& c, const std::string& id, const Principal& p,
            const json& body, Respond respond) {
-    auto s = seq_.Find(c, id);
-    if (!s || !engine::CanSee(*s, p)) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+    bool visible = false;
+    seq_.Inspect(c, id, [&](const engine::InstanceState& s) { visible = engine::CanSee(s, p); });
+    if (!visible) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
     std::vector<engine::FieldError> errors;
     for (const auto& [k, v] : body.items()) {
       if (k != "command" && k != "expected_version" && k != "payload") errors.push_back({k, "is not a field of this request"});

@@ -103,6 +103,8 @@ engine::Result<void> TokenStore::Revoke(std::string_view id) {
   engine::AppendBatch batch;
   batch.writes.push_back({engine::Space::kTokens, std::string(kPrefix) + std::string(id), j.dump()});
   if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
+  std::lock_guard lock(mu_);
+  if (auto it = cache_.find(std::string(id)); it != cache_.end()) it->second.revoked = true;
   return {};
 }
 
@@ -124,6 +126,23 @@ engine::Result<std::optional<TokenRecord>> TokenStore::Find(std::string_view id)
   return FromJson(id, nlohmann::json::parse(**stored, nullptr, false), nullptr);
 }
 
+std::optional<TokenStore::Cached> TokenStore::Lookup(std::string_view id) const {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = cache_.find(std::string(id)); it != cache_.end()) return it->second;
+  }
+  auto stored = log_.Get(engine::Space::kTokens, std::string(kPrefix) + std::string(id));
+  if (!stored || !*stored) return std::nullopt;
+  std::string hash_hex;
+  auto record = FromJson(id, nlohmann::json::parse(**stored, nullptr, false), &hash_hex);
+  auto hash = engine::HashFromHex(hash_hex);
+  if (!record || !hash) return std::nullopt;
+  Cached c{*hash, engine::Principal{record->org, record->role, record->id}, record->revoked};
+  std::lock_guard lock(mu_);
+  cache_.insert_or_assign(std::string(id), c);
+  return c;
+}
+
 engine::Result<engine::Principal> TokenStore::Authenticate(std::string_view token) const {
   auto unauthenticated = [] {
     return engine::Fail(engine::ErrorCode::kUnauthenticated, "missing, unknown or revoked token");
@@ -131,19 +150,14 @@ engine::Result<engine::Principal> TokenStore::Authenticate(std::string_view toke
   if (token.size() != kIdHex + 1 + 2 * kSecretBytes || token[kIdHex] != '.') return unauthenticated();
   std::string_view id = token.substr(0, kIdHex);
   if (!IsHex(id) || !IsHex(token.substr(kIdHex + 1))) return unauthenticated();
-  auto stored = log_.Get(engine::Space::kTokens, std::string(kPrefix) + std::string(id));
-  if (!stored) return std::unexpected(stored.error());
-  if (!*stored) return unauthenticated();
-  std::string hash_hex;
-  auto record = FromJson(id, nlohmann::json::parse(**stored, nullptr, false), &hash_hex);
-  auto expected = engine::HashFromHex(hash_hex);
-  if (!record || !expected) return unauthenticated();
+  auto cached = Lookup(id);
+  if (!cached) return unauthenticated();
   const engine::Hash presented = engine::Sha256(token);
   // Constant time: how much of the hash matched must not show in the timing.
-  if (CRYPTO_memcmp(presented.data(), expected->data(), presented.size()) != 0 || record->revoked) {
+  if (CRYPTO_memcmp(presented.data(), cached->hash.data(), presented.size()) != 0 || cached->revoked) {
     return unauthenticated();
   }
-  return engine::Principal{record->org, record->role, record->id};
+  return cached->principal;
 }
 
 engine::Result<bool> TokenStore::HasActiveAdmin() const {

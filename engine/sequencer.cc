@@ -181,6 +181,18 @@ Result<std::uint64_t> Sequencer::FireDueTimers() {
   return future.get();
 }
 
+bool Sequencer::Inspect(std::string_view collection, std::string_view id,
+                        const std::function<void(const InstanceState&)>& look) const {
+  std::string stream(collection);
+  stream += '/';
+  stream += id;
+  std::shared_lock lock(state_mu_);
+  auto it = instances_.find(stream);
+  if (it == instances_.end()) return false;
+  look(it->second);
+  return true;
+}
+
 std::optional<InstanceState> Sequencer::Find(std::string_view collection, std::string_view id) const {
   std::string stream(collection);
   stream += '/';
@@ -407,7 +419,6 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
         batch.writes.push_back({Space::kTimers, TimerIndexKey(timers_added.back()), ""});
       }
     }
-    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToJson(next).dump()});
 
     Accepted a;
     a.done = std::move(done);
@@ -501,6 +512,12 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
       else overlay.erase(it->first);
     }
     groups_refused.emplace_back(std::move(r.group_done), std::move(*refused));
+  }
+
+  // One view per instance the batch touched, written from its final state: a hot instance
+  // changed by many commands of one batch is serialised once.
+  for (const auto& [stream, state] : overlay) {
+    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToJson(state).dump()});
   }
 
   std::uint64_t committed_fired = 0;

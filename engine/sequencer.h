@@ -121,6 +121,10 @@ class Sequencer {
 
   // Read side: instance states as of the last durable batch. Thread-safe.
   std::optional<InstanceState> Find(std::string_view collection, std::string_view id) const;
+  // Calls `look` with the instance under a shared lock, without copying it; false when there is
+  // no such instance.
+  bool Inspect(std::string_view collection, std::string_view id,
+               const std::function<void(const InstanceState&)>& look) const;
   // Visits every instance under a shared lock; return false to stop.
   void ForEachInstance(const std::function<bool(const InstanceState&)>& visit) const;
 
