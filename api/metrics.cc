@@ -33,8 +33,8 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
     std::uint64_t cumulative = 0;
     for (std::size_t i = 0; i < kBucketsSeconds.size(); ++i) {
       cumulative += latency_buckets_[i];
-      out << "expertflow_http_request_duration_seconds_bucket{le=\"" << kBucketsSeconds[i]
-          << "\"} " << cumulative << "\n";
+      out << "expertflow_http_request_duration_seconds_bucket{le=\"" << kBucketsSeconds[i] << "\"} "
+          << cumulative << "\n";
     }
     cumulative += latency_buckets_.back();
     out << "expertflow_http_request_duration_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n"
@@ -50,21 +50,27 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
     out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
         << name << " " << value << "\n";
   };
-  metric("expertflow_events_appended_total", "counter", "Events appended to the log.", stats.events);
+  metric("expertflow_events_appended_total", "counter", "Events appended to the log.",
+         stats.events);
   out << "# HELP expertflow_commands_total Commands accepted and refused.\n"
       << "# TYPE expertflow_commands_total counter\n"
       << "expertflow_commands_total{outcome=\"accepted\"} " << stats.commands << "\n"
       << "expertflow_commands_total{outcome=\"refused\"} " << stats.rejected << "\n";
   metric("expertflow_batches_total", "counter", "Durable writes (group commits).", stats.batches);
-  metric("expertflow_batch_commands_average", "gauge", "Commands per durable write, on average.", batch_avg);
+  metric("expertflow_batch_commands_average", "gauge", "Commands per durable write, on average.",
+         batch_avg);
   metric("expertflow_batch_commands_last", "gauge", "Commands in the last durable write.",
          stats.last_batch_commands);
-  metric("expertflow_sync_seconds_average", "gauge", "Time of one durable write, on average.", sync_avg);
-  metric("expertflow_append_failures_total", "counter", "Durable writes that failed.", stats.append_failures);
+  metric("expertflow_sync_seconds_average", "gauge", "Time of one durable write, on average.",
+         sync_avg);
+  metric("expertflow_append_failures_total", "counter", "Durable writes that failed.",
+         stats.append_failures);
   metric("expertflow_timers_fired_total", "counter", "Deadlines fired.", stats.timers_fired);
   metric("expertflow_log_head_seq", "gauge", "The last sequence number of the log.", head_seq);
-  metric("expertflow_connections_open", "gauge", "Open HTTP connections.", connections_open_.load());
-  metric("expertflow_connections_total", "counter", "HTTP connections accepted.", connections_total_.load());
+  metric("expertflow_connections_open", "gauge", "Open HTTP connections.",
+         connections_open_.load());
+  metric("expertflow_connections_total", "counter", "HTTP connections accepted.",
+         connections_total_.load());
   out << "# HELP expertflow_projection_lag_events Events a projection has not applied yet.\n"
       << "# TYPE expertflow_projection_lag_events gauge\n";
   for (const auto& [name, lag] : projection_lag) {

@@ -18,7 +18,10 @@ class Metrics {
   // One finished request: its route template ("/api/v1/{c}/{id}"), status and latency.
   void ObserveRequest(const std::string& method, const std::string& route, int status,
                       std::uint64_t micros);
-  void ConnectionOpened() { ++connections_open_; ++connections_total_; }
+  void ConnectionOpened() {
+    ++connections_open_;
+    ++connections_total_;
+  }
   void ConnectionClosed() { --connections_open_; }
 
   // The exposition, with the sequencer's figures (events appended, batches, sync latency).

@@ -6,20 +6,34 @@ namespace {
 const char* TitleOf(engine::ErrorCode code) {
   using engine::ErrorCode;
   switch (code) {
-    case ErrorCode::kMalformedJson: return "The body is not a JSON object";
-    case ErrorCode::kBadRequest: return "Bad request";
-    case ErrorCode::kUnauthenticated: return "Authentication required";
-    case ErrorCode::kForbidden: return "Not allowed";
-    case ErrorCode::kNotFound: return "Not found";
-    case ErrorCode::kVersionConflict: return "Version conflict";
-    case ErrorCode::kInvalidTransition: return "Not valid in the current state";
-    case ErrorCode::kPayloadTooLarge: return "Payload too large";
-    case ErrorCode::kUnsupportedMediaType: return "Unsupported media type";
-    case ErrorCode::kValidationFailed: return "Validation failed";
-    case ErrorCode::kIdempotencyKeyReused: return "Idempotency key reused";
-    case ErrorCode::kUnavailable: return "Service unavailable";
-    case ErrorCode::kCorruption: return "Stored data failed verification";
-    case ErrorCode::kInternal: return "Internal error";
+    case ErrorCode::kMalformedJson:
+      return "The body is not a JSON object";
+    case ErrorCode::kBadRequest:
+      return "Bad request";
+    case ErrorCode::kUnauthenticated:
+      return "Authentication required";
+    case ErrorCode::kForbidden:
+      return "Not allowed";
+    case ErrorCode::kNotFound:
+      return "Not found";
+    case ErrorCode::kVersionConflict:
+      return "Version conflict";
+    case ErrorCode::kInvalidTransition:
+      return "Not valid in the current state";
+    case ErrorCode::kPayloadTooLarge:
+      return "Payload too large";
+    case ErrorCode::kUnsupportedMediaType:
+      return "Unsupported media type";
+    case ErrorCode::kValidationFailed:
+      return "Validation failed";
+    case ErrorCode::kIdempotencyKeyReused:
+      return "Idempotency key reused";
+    case ErrorCode::kUnavailable:
+      return "Service unavailable";
+    case ErrorCode::kCorruption:
+      return "Stored data failed verification";
+    case ErrorCode::kInternal:
+      return "Internal error";
   }
   return "Internal error";
 }
@@ -29,20 +43,34 @@ const char* TitleOf(engine::ErrorCode code) {
 int StatusOf(engine::ErrorCode code) {
   using engine::ErrorCode;
   switch (code) {
-    case ErrorCode::kMalformedJson: return 400;
-    case ErrorCode::kBadRequest: return 400;
-    case ErrorCode::kUnauthenticated: return 401;
-    case ErrorCode::kForbidden: return 403;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kVersionConflict: return 409;
-    case ErrorCode::kInvalidTransition: return 409;
-    case ErrorCode::kPayloadTooLarge: return 413;
-    case ErrorCode::kUnsupportedMediaType: return 415;
-    case ErrorCode::kValidationFailed: return 422;
-    case ErrorCode::kIdempotencyKeyReused: return 422;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kCorruption: return 503;
-    case ErrorCode::kInternal: return 500;
+    case ErrorCode::kMalformedJson:
+      return 400;
+    case ErrorCode::kBadRequest:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kForbidden:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kVersionConflict:
+      return 409;
+    case ErrorCode::kInvalidTransition:
+      return 409;
+    case ErrorCode::kPayloadTooLarge:
+      return 413;
+    case ErrorCode::kUnsupportedMediaType:
+      return 415;
+    case ErrorCode::kValidationFailed:
+      return 422;
+    case ErrorCode::kIdempotencyKeyReused:
+      return 422;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kCorruption:
+      return 503;
+    case ErrorCode::kInternal:
+      return 500;
   }
   return 500;
 }

@@ -8,9 +8,9 @@
 
 #include "api/embedded.h"
 #include "api/problem.h"
-#include "engine/protocols.h"
 #include "engine/hash.h"
 #include "engine/policy.h"
+#include "engine/protocols.h"
 #include "engine/stage_stats.h"
 
 namespace expertflow::api {
@@ -126,14 +126,20 @@ engine::Result<json> ParseBody(std::string_view body) {
   bool in_string = false, escaped = false;
   for (char c : body) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
-    if (c == '"') in_string = true;
-    else if (c == '{' || c == '[') max_depth = std::max(max_depth, ++depth);
-    else if ((c == '}' || c == ']') && depth > 0) --depth;
+    if (c == '"')
+      in_string = true;
+    else if (c == '{' || c == '[')
+      max_depth = std::max(max_depth, ++depth);
+    else if ((c == '}' || c == ']') && depth > 0)
+      --depth;
   }
   if (max_depth > kMaxJsonDepth) {
     return engine::Fail(ErrorCode::kMalformedJson,
@@ -144,22 +150,30 @@ engine::Result<json> ParseBody(std::string_view body) {
   std::string duplicate_key;
   json::parser_callback_t cb = [&](int, json::parse_event_t event, json& parsed) {
     switch (event) {
-      case json::parse_event_t::object_start: keys.emplace_back(); break;
-      case json::parse_event_t::object_end: if (!keys.empty()) keys.pop_back(); break;
+      case json::parse_event_t::object_start:
+        keys.emplace_back();
+        break;
+      case json::parse_event_t::object_end:
+        if (!keys.empty()) keys.pop_back();
+        break;
       case json::parse_event_t::key:
         if (!keys.empty() && !keys.back().insert(parsed.get<std::string>()).second) {
           duplicate = true;
           duplicate_key = parsed.get<std::string>();
         }
         break;
-      default: break;
+      default:
+        break;
     }
     return true;
   };
   json j = json::parse(body, cb, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return engine::Fail(ErrorCode::kMalformedJson, "the body is not valid JSON (UTF-8)");
-  if (duplicate) return engine::Fail(ErrorCode::kMalformedJson, "key \"" + duplicate_key + "\" appears twice");
-  if (!j.is_object()) return engine::Fail(ErrorCode::kMalformedJson, "the body must be a JSON object");
+  if (j.is_discarded())
+    return engine::Fail(ErrorCode::kMalformedJson, "the body is not valid JSON (UTF-8)");
+  if (duplicate)
+    return engine::Fail(ErrorCode::kMalformedJson, "key \"" + duplicate_key + "\" appears twice");
+  if (!j.is_object())
+    return engine::Fail(ErrorCode::kMalformedJson, "the body must be a JSON object");
   return j;
 }
 
@@ -197,14 +211,19 @@ class Router::Impl {
  public:
   Impl(engine::Sequencer& sequencer, engine::EventLog& log, TokenStore& tokens, Metrics& metrics,
        RouterOptions options)
-      : seq_(sequencer), log_(log), tokens_(tokens), metrics_(metrics), options_(std::move(options)),
+      : seq_(sequencer),
+        log_(log),
+        tokens_(tokens),
+        metrics_(metrics),
+        options_(std::move(options)),
         stages_(sequencer.definitions(), sequencer.directory()) {
     if (!options_.offload) options_.offload = [](std::function<void()> f) { f(); };
   }
 
   void Handle(HttpRequest req, Respond respond) {
     Target target = ParseTarget(req.target);
-    if (!target.ok) return respond(Problem(ErrorCode::kBadRequest, "the request target is not valid"));
+    if (!target.ok)
+      return respond(Problem(ErrorCode::kBadRequest, "the request target is not valid"));
     const auto& path = target.path;
     if (path == "/healthz" && req.method == "GET") return respond(Json(200, {{"status", "ok"}}));
     if (path == "/readyz" && req.method == "GET") {
@@ -218,10 +237,12 @@ class Router::Impl {
       // Instance views are written with their events (never behind); stage statistics follow
       // the log and catch up when asked.
       r.body = metrics_.Render(seq_.Stats(), head,
-                               {{"instance_views", 0}, {"stage_statistics", head - std::min(head, stages_.checkpoint())}});
+                               {{"instance_views", 0},
+                                {"stage_statistics", head - std::min(head, stages_.checkpoint())}});
       return respond(std::move(r));
     }
-    if (!path.starts_with("/api/v1/")) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+    if (!path.starts_with("/api/v1/"))
+      return respond(Problem(ErrorCode::kNotFound, "no such route"));
 
     auto principal = Authenticate(req);
     if (!principal) return respond(Problem(principal.error()));
@@ -239,7 +260,8 @@ class Router::Impl {
       std::transform(media.begin(), media.end(), media.begin(), ::tolower);
       while (!media.empty() && media.back() == ' ') media.pop_back();
       if (media != "application/json") {
-        return respond(Problem(ErrorCode::kUnsupportedMediaType, "send the body as application/json"));
+        return respond(
+            Problem(ErrorCode::kUnsupportedMediaType, "send the body as application/json"));
       }
       auto parsed = ParseBody(req.body);
       if (!parsed) return respond(Problem(parsed.error()));
@@ -247,7 +269,8 @@ class Router::Impl {
     }
     auto seg = Segments(std::string_view(path).substr(8));
     for (const auto& s : seg) {
-      if (!IsSafeId(s) && s != "openapi.json") return respond(Problem(ErrorCode::kNotFound, "no such route"));
+      if (!IsSafeId(s) && s != "openapi.json")
+        return respond(Problem(ErrorCode::kNotFound, "no such route"));
     }
     Dispatch(req, target, seg, *principal, std::move(body), std::move(respond));
   }
@@ -256,8 +279,9 @@ class Router::Impl {
   engine::Result<Principal> Authenticate(const HttpRequest& req) {
     std::string_view auth = req.Header("authorization");
     constexpr std::string_view kBearer = "Bearer ";
-    if (auth.size() <= kBearer.size() || !std::equal(kBearer.begin(), kBearer.end(), auth.begin(),
-                                                    [](char a, char b) { return ::tolower(a) == ::tolower(b); })) {
+    if (auth.size() <= kBearer.size() ||
+        !std::equal(kBearer.begin(), kBearer.end(), auth.begin(),
+                    [](char a, char b) { return ::tolower(a) == ::tolower(b); })) {
       return engine::Fail(ErrorCode::kUnauthenticated, "send Authorization: Bearer <token>");
     }
     return tokens_.Authenticate(auth.substr(kBearer.size()));
@@ -280,12 +304,14 @@ class Router::Impl {
     if (head == "me" && n == 1 && m == "GET") {
       return respond(Json(200, {{"org", p.org}, {"role", p.role}, {"token_id", p.token_id}}));
     }
-    if (head == "openapi.json" && n == 1 && m == "GET") return respond(JsonText(200, std::string(OpenApiDocument())));
+    if (head == "openapi.json" && n == 1 && m == "GET")
+      return respond(JsonText(200, std::string(OpenApiDocument())));
     if (head == "workflows" && m == "GET") return Workflows(seg, t, std::move(respond));
     if (head == "organizations" && m == "GET") return Organizations(seg, t, std::move(respond));
     if (head == "regions" && n == 1 && m == "GET") return Regions(std::move(respond));
     if (head == "tokens") return Tokens(req, seg, p, body, std::move(respond));
-    if (head == "admin" && n == 2 && seg[1] == "clock" && m == "POST") return Clock(p, body, std::move(respond));
+    if (head == "admin" && n == 2 && seg[1] == "clock" && m == "POST")
+      return Clock(p, body, std::move(respond));
     if (head == "inbox" && n == 1 && m == "GET") return Inbox(t, p, std::move(respond));
     if (head == "events" && n == 1 && m == "GET") return GlobalEvents(t, p, std::move(respond));
     if (head == "events" && n == 2 && seg[1] == "stream" && m == "GET") {
@@ -298,17 +324,24 @@ class Router::Impl {
       r.body = NextEventMessages(*after, kMaxLimit).first;
       return respond(std::move(r));
     }
-    if (head == "audit" && n == 2 && m == "GET" && seg[1] == "export") return AuditExport(t, p, std::move(respond));
-    if (head == "audit" && n == 2 && m == "GET" && seg[1] == "verify") return AuditVerify(p, std::move(respond));
-    if (head == "stats" && n == 2 && m == "GET" && seg[1] == "stages") return StatsStages(t, p, std::move(respond));
-    if (head == "stats" && n == 2 && m == "GET" && seg[1] == "discipline") return StatsDiscipline(t, p, std::move(respond));
-    if (head == "protocols" && n == 1 && m == "POST") return CreateProtocol(req, p, body, std::move(respond));
+    if (head == "audit" && n == 2 && m == "GET" && seg[1] == "export")
+      return AuditExport(t, p, std::move(respond));
+    if (head == "audit" && n == 2 && m == "GET" && seg[1] == "verify")
+      return AuditVerify(p, std::move(respond));
+    if (head == "stats" && n == 2 && m == "GET" && seg[1] == "stages")
+      return StatsStages(t, p, std::move(respond));
+    if (head == "stats" && n == 2 && m == "GET" && seg[1] == "discipline")
+      return StatsDiscipline(t, p, std::move(respond));
+    if (head == "protocols" && n == 1 && m == "POST")
+      return CreateProtocol(req, p, body, std::move(respond));
     if (!IsCollection(head)) return not_found();
     if (n == 1 && m == "GET") return List(head, t, p, std::move(respond));
     if (n == 1 && m == "POST") return Create(req, head, p, body, std::move(respond));
     if (n == 2 && m == "GET") return GetInstance(head, seg[1], t, p, std::move(respond));
-    if (n == 3 && seg[2] == "commands" && m == "POST") return Act(req, head, seg[1], p, body, std::move(respond));
-    if (n == 3 && seg[2] == "events" && m == "GET") return InstanceEvents(head, seg[1], p, std::move(respond));
+    if (n == 3 && seg[2] == "commands" && m == "POST")
+      return Act(req, head, seg[1], p, body, std::move(respond));
+    if (n == 3 && seg[2] == "events" && m == "GET")
+      return InstanceEvents(head, seg[1], p, std::move(respond));
     return not_found();
   }
 
@@ -319,8 +352,8 @@ class Router::Impl {
     for (const auto& s : d.states) {
       states.push_back({{"name", s.name}, {"stage", s.stage}, {"terminal", s.terminal}});
     }
-    return {{"id", d.id}, {"version", d.version}, {"collection", d.collection}, {"title", d.title},
-            {"source", d.source}, {"states", states}};
+    return {{"id", d.id},       {"version", d.version}, {"collection", d.collection},
+            {"title", d.title}, {"source", d.source},   {"states", states}};
   }
 
   void Workflows(const std::vector<std::string>& seg, const Target& t, Respond respond) {
@@ -342,8 +375,12 @@ class Router::Impl {
   }
 
   static json OrgJson(const engine::Organization& o) {
-    json j = {{"id", o.id}, {"kind", o.kind}, {"name", o.name}, {"name_en", o.name_en},
-              {"region_code", o.region_code}, {"federal_district", o.federal_district}};
+    json j = {{"id", o.id},
+              {"kind", o.kind},
+              {"name", o.name},
+              {"name_en", o.name_en},
+              {"region_code", o.region_code},
+              {"federal_district", o.federal_district}};
     if (!o.industry.empty()) j["industry"] = o.industry;
     if (!o.ugps.empty()) j["ugps"] = o.ugps;
     if (o.extra.is_object() && !o.extra.empty()) j["extra"] = o.extra;
@@ -368,7 +405,9 @@ class Router::Impl {
   void Regions(Respond respond) {
     json items = json::array();
     for (const auto& r : seq_.directory().Regions()) {
-      items.push_back({{"code", r.code}, {"name", r.name}, {"name_en", r.name_en},
+      items.push_back({{"code", r.code},
+                       {"name", r.name},
+                       {"name_en", r.name_en},
                        {"federal_district", r.federal_district}});
     }
     respond(Json(200, {{"items", items}}));
@@ -378,24 +417,31 @@ class Router::Impl {
 
   void Tokens(const HttpRequest& req, const std::vector<std::string>& seg, const Principal& p,
               const json& body, Respond respond) {
-    if (p.role != "admin") return respond(Problem(ErrorCode::kForbidden, "tokens are managed by admins"));
+    if (p.role != "admin")
+      return respond(Problem(ErrorCode::kForbidden, "tokens are managed by admins"));
     if (seg.size() == 1 && req.method == "POST") {
       for (const auto& [k, v] : body.items()) {
         if (k != "org" && k != "role" && k != "name") {
-          return respond(Problem(engine::Error{ErrorCode::kValidationFailed, k + " is not a field",
-                                               {{"errors", {{{"field", k}, {"message", "is not a field of this request"}}}}}}));
+          return respond(Problem(engine::Error{
+              ErrorCode::kValidationFailed,
+              k + " is not a field",
+              {{"errors", {{{"field", k}, {"message", "is not a field of this request"}}}}}}));
         }
       }
       if (!body.contains("org") || !body["org"].is_string() || !body.contains("role") ||
           !body["role"].is_string() || (body.contains("name") && !body["name"].is_string())) {
-        return respond(Problem(engine::Error{ErrorCode::kValidationFailed, "org and role are required strings",
-                                             {{"errors", {{{"field", "org"}, {"message", "org and role are required strings"}}}}}}));
+        return respond(Problem(engine::Error{
+            ErrorCode::kValidationFailed,
+            "org and role are required strings",
+            {{"errors", {{{"field", "org"}, {"message", "org and role are required strings"}}}}}}));
       }
       auto issued = tokens_.Issue(body["org"].get<std::string>(), body["role"].get<std::string>(),
                                   body.value("name", ""), seq_.clock().Now());
       if (!issued) return respond(Problem(issued.error()));
-      return respond(Json(201, {{"id", issued->record.id}, {"token", issued->token},
-                                {"org", issued->record.org}, {"role", issued->record.role},
+      return respond(Json(201, {{"id", issued->record.id},
+                                {"token", issued->token},
+                                {"org", issued->record.org},
+                                {"role", issued->record.role},
                                 {"name", issued->record.name}}));
     }
     if (seg.size() == 1 && req.method == "GET") {
@@ -403,8 +449,12 @@ class Router::Impl {
       if (!list) return respond(Problem(list.error()));
       json items = json::array();
       for (const auto& r : *list) {
-        items.push_back({{"id", r.id}, {"org", r.org}, {"role", r.role}, {"name", r.name},
-                         {"created_at", r.created_at}, {"revoked", r.revoked}});
+        items.push_back({{"id", r.id},
+                         {"org", r.org},
+                         {"role", r.role},
+                         {"name", r.name},
+                         {"created_at", r.created_at},
+                         {"revoked", r.revoked}});
       }
       return respond(Json(200, {{"items", items}}));
     }
@@ -420,22 +470,28 @@ class Router::Impl {
   }
 
   void Clock(const Principal& p, const json& body, Respond respond) {
-    if (options_.manual_clock == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
-    if (p.role != "admin") return respond(Problem(ErrorCode::kForbidden, "the clock is moved by admins"));
+    if (options_.manual_clock == nullptr)
+      return respond(Problem(ErrorCode::kNotFound, "no such route"));
+    if (p.role != "admin")
+      return respond(Problem(ErrorCode::kForbidden, "the clock is moved by admins"));
     engine::ManualClock& clock = *options_.manual_clock;
     auto invalid = [&](std::string field, std::string message) {
-      respond(Problem(engine::Error{ErrorCode::kValidationFailed, field + " " + message,
+      respond(Problem(engine::Error{ErrorCode::kValidationFailed,
+                                    field + " " + message,
                                     {{"errors", {{{"field", field}, {"message", message}}}}}}));
     };
     if (body.size() != 1 || !(body.contains("advance") || body.contains("set"))) {
       return invalid("advance", "give exactly one of advance (P31D) or set (an RFC 3339 time)");
     }
     if (body.contains("advance")) {
-      auto d = body["advance"].is_string() ? engine::ParseIsoDuration(body["advance"].get<std::string>()) : std::nullopt;
+      auto d = body["advance"].is_string()
+                   ? engine::ParseIsoDuration(body["advance"].get<std::string>())
+                   : std::nullopt;
       if (!d) return invalid("advance", "must be a duration like P31D or PT12H");
       clock.Advance(*d);
     } else {
-      auto t = body["set"].is_string() ? engine::ParseRfc3339(body["set"].get<std::string>()) : std::nullopt;
+      auto t = body["set"].is_string() ? engine::ParseRfc3339(body["set"].get<std::string>())
+                                       : std::nullopt;
       if (!t) return invalid("set", "must be an RFC 3339 time");
       if (*t < clock.Now()) return invalid("set", "must not move time backwards");
       clock.Set(*t);
@@ -467,8 +523,10 @@ class Router::Impl {
       if (!id.is_string()) continue;
       auto a = seq_.Find("assignments", id.get<std::string>());
       if (!a) continue;
-      list.push_back({{"id", a->id}, {"assignee", a->participants.count("assignee") ? a->participants.at("assignee") : ""},
-                      {"state", a->state}});
+      list.push_back(
+          {{"id", a->id},
+           {"assignee", a->participants.count("assignee") ? a->participants.at("assignee") : ""},
+           {"state", a->state}});
     }
     v["assignment_states"] = std::move(list);
   }
@@ -476,7 +534,8 @@ class Router::Impl {
   void GetInstance(const std::string& c, const std::string& id, const Target& t, const Principal& p,
                    Respond respond) {
     auto s = seq_.Find(c, id);
-    if (!s || !engine::CanSee(*s, p)) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+    if (!s || !engine::CanSee(*s, p))
+      return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
     auto at_version = t.query.find("at_version");
     auto as_of = t.query.find("as_of");
     if (at_version != t.query.end() || as_of != t.query.end()) {
@@ -487,16 +546,21 @@ class Router::Impl {
       std::optional<engine::Timestamp> max_time;
       if (at_version != t.query.end()) {
         auto v = ParseCount(at_version->second);
-        if (!v || *v == 0) return respond(Problem(ErrorCode::kBadRequest, "at_version must be a version >= 1"));
-        if (*v > s->version) return respond(Problem(ErrorCode::kNotFound, "the instance has no version " + at_version->second));
+        if (!v || *v == 0)
+          return respond(Problem(ErrorCode::kBadRequest, "at_version must be a version >= 1"));
+        if (*v > s->version)
+          return respond(
+              Problem(ErrorCode::kNotFound, "the instance has no version " + at_version->second));
         max_version = *v;
       } else {
         max_time = engine::ParseRfc3339(as_of->second);
-        if (!max_time) return respond(Problem(ErrorCode::kBadRequest, "as_of must be an RFC 3339 time"));
+        if (!max_time)
+          return respond(Problem(ErrorCode::kBadRequest, "as_of must be an RFC 3339 time"));
       }
       auto past = StateAt(s->Stream(), max_version, max_time);
       if (!past) return respond(Problem(past.error()));
-      if (past->version == 0) return respond(Problem(ErrorCode::kNotFound, "the instance did not exist then"));
+      if (past->version == 0)
+        return respond(Problem(ErrorCode::kNotFound, "the instance did not exist then"));
       HttpResponse r = Json(200, View(*past, p));
       r.headers.emplace_back("ETag", "\"" + std::to_string(past->version) + "\"");
       return respond(std::move(r));
@@ -508,7 +572,8 @@ class Router::Impl {
 
   // The instance as it stood: its own stream replayed through evolve, up to a version or a time.
   // The cost grows with the stream, not with the log.
-  engine::Result<engine::InstanceState> StateAt(const std::string& stream, std::uint64_t max_version,
+  engine::Result<engine::InstanceState> StateAt(const std::string& stream,
+                                                std::uint64_t max_version,
                                                 std::optional<engine::Timestamp> max_time) {
     engine::InstanceState s;
     auto events = log_.ReadStream(stream, 1, max_version);
@@ -522,9 +587,11 @@ class Router::Impl {
     return s;
   }
 
-  void InstanceEvents(const std::string& c, const std::string& id, const Principal& p, Respond respond) {
+  void InstanceEvents(const std::string& c, const std::string& id, const Principal& p,
+                      Respond respond) {
     auto s = seq_.Find(c, id);
-    if (!s || !engine::CanSee(*s, p)) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+    if (!s || !engine::CanSee(*s, p))
+      return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
     auto events = log_.ReadStream(s->Stream(), 1, s->version);
     if (!events) return respond(Problem(events.error()));
     respond(JsonText(200, "{\"events\":" + EventsArray(*events) + "}"));
@@ -535,7 +602,8 @@ class Router::Impl {
     if (auto it = t.query.find("limit"); it != t.query.end()) {
       auto n = ParseCount(it->second);
       if (!n || *n == 0 || *n > kMaxLimit) {
-        return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to " + std::to_string(kMaxLimit)));
+        return respond(
+            Problem(ErrorCode::kBadRequest, "limit must be 1 to " + std::to_string(kMaxLimit)));
       }
       limit = *n;
     }
@@ -544,17 +612,20 @@ class Router::Impl {
       return it == t.query.end() ? "" : it->second;
     };
     for (const auto& [k, v] : t.query) {
-      if (k != "limit" && k != "cursor" && k != "state" && k != "workflow" && k != "org" && k != "awaiting") {
+      if (k != "limit" && k != "cursor" && k != "state" && k != "workflow" && k != "org" &&
+          k != "awaiting") {
         return respond(Problem(ErrorCode::kBadRequest, "unknown query parameter " + k));
       }
     }
-    const std::string state = q("state"), workflow = q("workflow"), org = q("org"), awaiting = q("awaiting");
+    const std::string state = q("state"), workflow = q("workflow"), org = q("org"),
+                      awaiting = q("awaiting");
     // The cursor is the position of the last item given: "<created_at seconds>_<id>".
     std::optional<std::pair<std::int64_t, std::string>> after;
     if (std::string cursor = q("cursor"); !cursor.empty()) {
       auto us = cursor.find('_');
       std::int64_t secs = 0;
-      auto [ptr, ec] = std::from_chars(cursor.data(), cursor.data() + (us == std::string::npos ? 0 : us), secs);
+      auto [ptr, ec] =
+          std::from_chars(cursor.data(), cursor.data() + (us == std::string::npos ? 0 : us), secs);
       if (us == std::string::npos || ec != std::errc() || ptr != cursor.data() + us) {
         return respond(Problem(ErrorCode::kBadRequest, "cursor is not one this server gave"));
       }
@@ -580,9 +651,11 @@ class Router::Impl {
       return true;
     });
     auto key = [](const engine::InstanceState& s) {
-      return std::make_pair(static_cast<std::int64_t>(s.created_at.time_since_epoch().count()), s.id);
+      return std::make_pair(static_cast<std::int64_t>(s.created_at.time_since_epoch().count()),
+                            s.id);
     };
-    std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) { return key(a) > key(b); });
+    std::sort(items.begin(), items.end(),
+              [&](const auto& a, const auto& b) { return key(a) > key(b); });
     json out = json::array();
     std::optional<std::pair<std::int64_t, std::string>> last;
     bool more = false;
@@ -617,7 +690,8 @@ class Router::Impl {
     std::size_t limit = kMaxLimit;
     if (auto it = t.query.find("limit"); it != t.query.end()) {
       auto n = ParseCount(it->second);
-      if (!n || *n == 0 || *n > kMaxLimit) return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to 500"));
+      if (!n || *n == 0 || *n > kMaxLimit)
+        return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to 500"));
       limit = *n;
     }
     json out = json::array();
@@ -634,13 +708,16 @@ class Router::Impl {
                                                     engine::Submission& sub) {
     std::string_view key = req.Header("idempotency-key");
     if (key.empty()) return std::nullopt;
-    if (key.size() > 200 || !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-      return engine::Error{ErrorCode::kBadRequest, "Idempotency-Key must be 1 to 200 visible ASCII characters",
+    if (key.size() > 200 ||
+        !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+      return engine::Error{ErrorCode::kBadRequest,
+                           "Idempotency-Key must be 1 to 200 visible ASCII characters",
                            json::object()};
     }
     // Scoped to the principal: the same key from someone else is a different request.
     sub.idempotency_key = p.org + "|" + p.role + "|" + p.token_id + "|" + std::string(key);
-    sub.request_digest = engine::ToHex(engine::Sha256(req.method + " " + req.target + "\n" + req.body));
+    sub.request_digest =
+        engine::ToHex(engine::Sha256(req.method + " " + req.target + "\n" + req.body));
     return std::nullopt;
   }
 
@@ -648,14 +725,18 @@ class Router::Impl {
               Respond respond) {
     for (const auto& [k, v] : body.items()) {
       if (k != "workflow" && k != "payload") {
-        return respond(Problem(engine::Error{ErrorCode::kValidationFailed, k + " is not a field",
-                                             {{"errors", {{{"field", k}, {"message", "is not a field of this request"}}}}}}));
+        return respond(Problem(engine::Error{
+            ErrorCode::kValidationFailed,
+            k + " is not a field",
+            {{"errors", {{{"field", k}, {"message", "is not a field of this request"}}}}}}));
       }
     }
     if ((body.contains("workflow") && !body["workflow"].is_string()) ||
         (body.contains("payload") && !body["payload"].is_object())) {
-      return respond(Problem(engine::Error{ErrorCode::kValidationFailed, "workflow is a string and payload an object",
-                                           {{"errors", {{{"field", "payload"}, {"message", "must be an object"}}}}}}));
+      return respond(Problem(
+          engine::Error{ErrorCode::kValidationFailed,
+                        "workflow is a string and payload an object",
+                        {{"errors", {{{"field", "payload"}, {"message", "must be an object"}}}}}}));
     }
     engine::Submission sub;
     sub.command.kind = engine::Command::Kind::kCreate;
@@ -664,25 +745,27 @@ class Router::Impl {
     sub.command.name = "create";
     sub.command.payload = body.value("payload", json::object());
     sub.command.actor = p;
-    const engine::Definition* def = sub.command.workflow.empty()
-                                        ? nullptr
-                                        : seq_.definitions().Latest(sub.command.workflow);
+    const engine::Definition* def =
+        sub.command.workflow.empty() ? nullptr : seq_.definitions().Latest(sub.command.workflow);
     if (def == nullptr && sub.command.workflow.empty()) {
       auto list = seq_.definitions().InCollection(c);
       if (list.size() == 1) def = list.front();
     }
     if (def != nullptr && def->document.contains("create_via")) {
-      return respond(Problem(ErrorCode::kForbidden, def->id + " instances are created through POST /api/v1/" +
-                                                        def->document["create_via"].get<std::string>()));
+      return respond(
+          Problem(ErrorCode::kForbidden, def->id + " instances are created through POST /api/v1/" +
+                                             def->document["create_via"].get<std::string>()));
     }
     if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
-    seq_.Submit(std::move(sub), [this, p, respond = std::move(respond)](engine::Result<engine::CommandResult> r) {
-      if (!r) return respond(Problem(r.error()));
-      HttpResponse out = Json(201, View(r->instance, p));
-      out.headers.emplace_back("Location", "/api/v1/" + r->instance.collection + "/" + r->instance.id);
-      out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
-      respond(std::move(out));
-    });
+    seq_.Submit(std::move(sub),
+                [this, p, respond = std::move(respond)](engine::Result<engine::CommandResult> r) {
+                  if (!r) return respond(Problem(r.error()));
+                  HttpResponse out = Json(201, View(r->instance, p));
+                  out.headers.emplace_back(
+                      "Location", "/api/v1/" + r->instance.collection + "/" + r->instance.id);
+                  out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
+                  respond(std::move(out));
+                });
   }
 
   void Act(const HttpRequest& req, const std::string& c, const std::string& id, const Principal& p,
@@ -692,12 +775,15 @@ class Router::Impl {
     if (!visible) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
     std::vector<engine::FieldError> errors;
     for (const auto& [k, v] : body.items()) {
-      if (k != "command" && k != "expected_version" && k != "payload") errors.push_back({k, "is not a field of this request"});
+      if (k != "command" && k != "expected_version" && k != "payload")
+        errors.push_back({k, "is not a field of this request"});
     }
-    if (!body.contains("command") || !body["command"].is_string() || body["command"].get<std::string>().empty()) {
+    if (!body.contains("command") || !body["command"].is_string() ||
+        body["command"].get<std::string>().empty()) {
       errors.push_back({"command", "is required (a command name)"});
     }
-    if (body.contains("payload") && !body["payload"].is_object()) errors.push_back({"payload", "must be an object"});
+    if (body.contains("payload") && !body["payload"].is_object())
+      errors.push_back({"payload", "must be an object"});
     std::optional<std::uint64_t> expected;
     if (body.contains("expected_version")) {
       if (!body["expected_version"].is_number_unsigned()) {
@@ -709,7 +795,8 @@ class Router::Impl {
     if (!errors.empty()) {
       json list = json::array();
       for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
-      return respond(Problem(engine::Error{ErrorCode::kValidationFailed, errors[0].field + " " + errors[0].message,
+      return respond(Problem(engine::Error{ErrorCode::kValidationFailed,
+                                           errors[0].field + " " + errors[0].message,
                                            {{"errors", list}}}));
     }
     if (std::string_view if_match = req.Header("if-match"); !if_match.empty()) {
@@ -717,7 +804,8 @@ class Router::Impl {
       if (v.starts_with("W/")) v.remove_prefix(2);
       if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
       auto n = ParseCount(v);
-      if (!n) return respond(Problem(ErrorCode::kBadRequest, "If-Match must be an ETag like \"3\""));
+      if (!n)
+        return respond(Problem(ErrorCode::kBadRequest, "If-Match must be an ETag like \"3\""));
       if (expected && *expected != *n) {
         return respond(Problem(ErrorCode::kBadRequest, "If-Match and expected_version disagree"));
       }
@@ -732,10 +820,12 @@ class Router::Impl {
     sub.command.expected_version = expected;
     sub.command.actor = p;
     if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
-    seq_.Submit(std::move(sub), [respond = std::move(respond)](engine::Result<engine::CommandResult> r) {
+    seq_.Submit(std::move(sub), [respond =
+                                     std::move(respond)](engine::Result<engine::CommandResult> r) {
       if (!r) return respond(Problem(r.error()));
-      std::string body = "{\"id\":" + json(r->instance.id).dump() + ",\"version\":" + std::to_string(r->version) +
-                         ",\"state\":" + json(r->state).dump() + ",\"events\":" + EventsArray(r->events) + "}";
+      std::string body =
+          "{\"id\":" + json(r->instance.id).dump() + ",\"version\":" + std::to_string(r->version) +
+          ",\"state\":" + json(r->state).dump() + ",\"events\":" + EventsArray(r->events) + "}";
       HttpResponse out = JsonText(200, std::move(body));
       out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
       respond(std::move(out));
@@ -744,33 +834,39 @@ class Router::Impl {
 
   // POST /api/v1/protocols: the protocol and one assignment per decision and assignee, created
   // together or not at all (API.md, Protocols).
-  void CreateProtocol(const HttpRequest& req, const Principal& p, const json& body, Respond respond) {
+  void CreateProtocol(const HttpRequest& req, const Principal& p, const json& body,
+                      Respond respond) {
     if (p.role != "ministry_official" && p.role != "irpo_staff") {
-      return respond(Problem(ErrorCode::kForbidden, "protocols are registered by the ministry or IRPO"));
+      return respond(
+          Problem(ErrorCode::kForbidden, "protocols are registered by the ministry or IRPO"));
     }
     auto plan = engine::PlanProtocol(body, p, seq_.directory(), ids_);
     if (!plan) return respond(Problem(plan.error()));
-    seq_.SubmitGroup(std::move(plan->group), [number = plan->number, protocol_id = plan->protocol_id,
-                                              assignment_ids = plan->assignment_ids, respond = std::move(respond)](
-                                                 engine::Result<std::vector<engine::CommandResult>> r) {
-      if (!r) return respond(Problem(r.error()));
-      HttpResponse out = Json(201, {{"id", protocol_id}, {"number", number}, {"assignments", assignment_ids}});
-      out.headers.emplace_back("Location", "/api/v1/protocols/" + protocol_id);
-      respond(std::move(out));
-    });
+    seq_.SubmitGroup(
+        std::move(plan->group),
+        [number = plan->number, protocol_id = plan->protocol_id,
+         assignment_ids = plan->assignment_ids,
+         respond = std::move(respond)](engine::Result<std::vector<engine::CommandResult>> r) {
+          if (!r) return respond(Problem(r.error()));
+          HttpResponse out =
+              Json(201, {{"id", protocol_id}, {"number", number}, {"assignments", assignment_ids}});
+          out.headers.emplace_back("Location", "/api/v1/protocols/" + protocol_id);
+          respond(std::move(out));
+        });
   }
 
   // --- monitoring -------------------------------------------------------------------------
 
   // from/to of a monitoring query; false (after answering) when one is not a time.
-  bool Window(const Target& t, std::optional<engine::Timestamp>& from, std::optional<engine::Timestamp>& to,
-              Respond& respond) {
+  bool Window(const Target& t, std::optional<engine::Timestamp>& from,
+              std::optional<engine::Timestamp>& to, Respond& respond) {
     for (auto [key, out] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
       auto it = t.query.find(key);
       if (it == t.query.end()) continue;
       *out = engine::ParseDeadline(it->second);
       if (!*out) {
-        respond(Problem(ErrorCode::kBadRequest, std::string(key) + " must be a date or an RFC 3339 time"));
+        respond(Problem(ErrorCode::kBadRequest,
+                        std::string(key) + " must be a date or an RFC 3339 time"));
         return false;
       }
     }
@@ -787,14 +883,18 @@ class Router::Impl {
   }
 
   void StatsStages(const Target& t, const Principal& p, Respond respond) {
-    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
+    if (!engine::SeesEverything(p))
+      return respond(
+          Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
     engine::StageStatistics::Query q;
     q.workflow = t.query.count("workflow") ? t.query.at("workflow") : "industry_proposal";
     const engine::Definition* def = seq_.definitions().Latest(q.workflow);
-    if (def == nullptr) return respond(Problem(ErrorCode::kBadRequest, "no workflow " + q.workflow));
+    if (def == nullptr)
+      return respond(Problem(ErrorCode::kBadRequest, "no workflow " + q.workflow));
     if (auto g = t.query.find("group_by"); g != t.query.end()) {
       if (g->second != "umc" && g->second != "industry" && g->second != "federal_district") {
-        return respond(Problem(ErrorCode::kBadRequest, "group_by is umc, industry or federal_district"));
+        return respond(
+            Problem(ErrorCode::kBadRequest, "group_by is umc, industry or federal_district"));
       }
       q.group_by = g->second;
     }
@@ -806,7 +906,9 @@ class Router::Impl {
   }
 
   void StatsDiscipline(const Target& t, const Principal& p, Respond respond) {
-    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
+    if (!engine::SeesEverything(p))
+      return respond(
+          Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
     std::optional<engine::Timestamp> from, to;
     if (!Window(t, from, to, respond)) return;
     const std::string protocol = t.query.count("protocol") ? t.query.at("protocol") : "";
@@ -816,21 +918,30 @@ class Router::Impl {
   // --- the log ----------------------------------------------------------------------------
 
   void GlobalEvents(const Target& t, const Principal& p, Respond respond) {
-    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "the whole log is for irpo, ministry, auditors and admins"));
-    auto after = t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
-    auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit")) : std::optional<std::size_t>(100);
+    if (!engine::SeesEverything(p))
+      return respond(Problem(ErrorCode::kForbidden,
+                             "the whole log is for irpo, ministry, auditors and admins"));
+    auto after =
+        t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
+    auto limit =
+        t.query.count("limit") ? ParseCount(t.query.at("limit")) : std::optional<std::size_t>(100);
     if (!after || !limit || *limit == 0 || *limit > kMaxLimit) {
       return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 500"));
     }
     auto events = log_.ReadAll(*after + 1, *limit);
     if (!events) return respond(Problem(events.error()));
-    respond(JsonText(200, "{\"events\":" + EventsArray(*events) + ",\"head\":" + std::to_string(log_.GetHead().seq) + "}"));
+    respond(JsonText(200, "{\"events\":" + EventsArray(*events) +
+                              ",\"head\":" + std::to_string(log_.GetHead().seq) + "}"));
   }
 
   void AuditExport(const Target& t, const Principal& p, Respond respond) {
-    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "the export is for irpo, ministry, auditors and admins"));
-    auto after = t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
-    auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit")) : std::optional<std::size_t>(kMaxExport);
+    if (!engine::SeesEverything(p))
+      return respond(
+          Problem(ErrorCode::kForbidden, "the export is for irpo, ministry, auditors and admins"));
+    auto after =
+        t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
+    auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit"))
+                                        : std::optional<std::size_t>(kMaxExport);
     if (!after || !limit || *limit == 0 || *limit > kMaxExport) {
       return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 100000"));
     }
@@ -838,13 +949,15 @@ class Router::Impl {
       HttpResponse r;
       r.content_type = "application/x-ndjson";
       const std::uint64_t head = log_.GetHead().seq;
-      auto ok = log_.ForEach(after + 1, std::min<std::uint64_t>(head, after + limit),
-                             [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
-                               r.body += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" + engine::ToHex(hash) + "\",\"record\":";
-                               engine::AppendJsonString(record, r.body);
-                               r.body += "}\n";
-                               return true;
-                             });
+      auto ok =
+          log_.ForEach(after + 1, std::min<std::uint64_t>(head, after + limit),
+                       [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+                         r.body += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" +
+                                   engine::ToHex(hash) + "\",\"record\":";
+                         engine::AppendJsonString(record, r.body);
+                         r.body += "}\n";
+                         return true;
+                       });
       if (!ok) return respond(Problem(ok.error()));
       r.headers.emplace_back("X-Head-Seq", std::to_string(head));
       respond(std::move(r));
@@ -852,15 +965,21 @@ class Router::Impl {
   }
 
   void AuditVerify(const Principal& p, Respond respond) {
-    if (!engine::SeesEverything(p)) return respond(Problem(ErrorCode::kForbidden, "verification is for irpo, ministry, auditors and admins"));
+    if (!engine::SeesEverything(p))
+      return respond(Problem(ErrorCode::kForbidden,
+                             "verification is for irpo, ministry, auditors and admins"));
     options_.offload([this, respond = std::move(respond)] {
       auto v = engine::Verify(log_);
       if (!v) return respond(Problem(v.error()));
       if (v->ok) {
-        return respond(Json(200, {{"ok", true}, {"checked", v->checked}, {"head_seq", v->head.seq},
+        return respond(Json(200, {{"ok", true},
+                                  {"checked", v->checked},
+                                  {"head_seq", v->head.seq},
                                   {"head_hash", engine::ToHex(v->head.hash)}}));
       }
-      respond(Json(200, {{"ok", false}, {"checked", v->checked}, {"first_bad_seq", v->first_bad_seq},
+      respond(Json(200, {{"ok", false},
+                         {"checked", v->checked},
+                         {"first_bad_seq", v->first_bad_seq},
                          {"reason", v->reason}}));
     });
   }
@@ -874,12 +993,15 @@ class Router::Impl {
     auto p = Authenticate(req);
     if (!p) return std::unexpected(p.error());
     if (!engine::SeesEverything(*p)) {
-      return engine::Fail(ErrorCode::kForbidden, "the event stream is for irpo, ministry, auditors and admins");
+      return engine::Fail(ErrorCode::kForbidden,
+                          "the event stream is for irpo, ministry, auditors and admins");
     }
     std::string from = t.query.count("after") ? t.query.at("after") : "0";
-    if (std::string_view last = req.Header("last-event-id"); !last.empty()) from = std::string(last);
+    if (std::string_view last = req.Header("last-event-id"); !last.empty())
+      from = std::string(last);
     auto after = ParseCount(from);
-    if (!after) return engine::Fail(ErrorCode::kBadRequest, "after and Last-Event-ID must be a seq");
+    if (!after)
+      return engine::Fail(ErrorCode::kBadRequest, "after and Last-Event-ID must be a seq");
     return *after;
   }
 
@@ -888,17 +1010,18 @@ class Router::Impl {
     std::uint64_t last = after;
     const std::uint64_t head = log_.GetHead().seq;
     if (head <= after) return {out, last};
-    (void)log_.ForEach(after + 1, std::min<std::uint64_t>(head, after + max),
-                       [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
-                         auto type = engine::RecordType(record);
-                         out += "id: " + std::to_string(seq) + "\nevent: ";
-                         out += type;
-                         out += "\ndata: ";
-                         out += engine::EventJsonText(engine::StoredEvent{seq, hash, std::string(record)});
-                         out += "\n\n";
-                         last = seq;
-                         return true;
-                       });
+    (void)log_.ForEach(
+        after + 1, std::min<std::uint64_t>(head, after + max),
+        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+          auto type = engine::RecordType(record);
+          out += "id: " + std::to_string(seq) + "\nevent: ";
+          out += type;
+          out += "\ndata: ";
+          out += engine::EventJsonText(engine::StoredEvent{seq, hash, std::string(record)});
+          out += "\n\n";
+          last = seq;
+          return true;
+        });
     return {out, last};
   }
 
@@ -933,7 +1056,8 @@ engine::Result<std::uint64_t> Router::OpenEventStream(const HttpRequest& request
   return impl_->OpenEventStream(request);
 }
 
-std::pair<std::string, std::uint64_t> Router::NextEventMessages(std::uint64_t after, std::size_t max) {
+std::pair<std::string, std::uint64_t> Router::NextEventMessages(std::uint64_t after,
+                                                                std::size_t max) {
   return impl_->NextEventMessages(after, max);
 }
 
@@ -945,14 +1069,19 @@ std::string Router::RouteOf(const HttpRequest& request) {
   }
   auto seg = Segments(std::string_view(t.path).substr(8));
   static const std::set<std::string, std::less<>> kFixed = {
-      "me", "openapi.json", "workflows", "organizations", "regions", "tokens", "admin",
-      "inbox", "events", "audit", "protocols", "stats"};
+      "me",    "openapi.json", "workflows", "organizations", "regions",   "tokens",
+      "admin", "inbox",        "events",    "audit",         "protocols", "stats"};
   std::string route = "/api/v1";
   for (std::size_t i = 0; i < seg.size() && i < 4; ++i) {
-    if (i == 0) route += kFixed.contains(seg[0]) ? "/" + seg[0] : "/{c}";
-    else if (i == 1 && (seg[0] == "audit" || seg[0] == "admin" || seg[0] == "stats" || seg[1] == "stream")) route += "/" + seg[1];
-    else if (i == 1) route += "/{id}";
-    else route += "/" + (seg[i] == "commands" || seg[i] == "events" ? seg[i] : std::string("{x}"));
+    if (i == 0)
+      route += kFixed.contains(seg[0]) ? "/" + seg[0] : "/{c}";
+    else if (i == 1 &&
+             (seg[0] == "audit" || seg[0] == "admin" || seg[0] == "stats" || seg[1] == "stream"))
+      route += "/" + seg[1];
+    else if (i == 1)
+      route += "/{id}";
+    else
+      route += "/" + (seg[i] == "commands" || seg[i] == "events" ? seg[i] : std::string("{x}"));
   }
   return route;
 }

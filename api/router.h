@@ -26,8 +26,8 @@ struct RouterOptions {
 // through `respond` once the sequencer has made it durable, from the sequencer's thread.
 class Router {
  public:
-  Router(engine::Sequencer& sequencer, engine::EventLog& log, TokenStore& tokens,
-         Metrics& metrics, RouterOptions options = {});
+  Router(engine::Sequencer& sequencer, engine::EventLog& log, TokenStore& tokens, Metrics& metrics,
+         RouterOptions options = {});
   ~Router();
 
   void Handle(HttpRequest request, Respond respond);

@@ -1,5 +1,8 @@
 #include "api/server.h"
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -13,9 +16,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <spdlog/spdlog.h>
-
-#include <atomic>
 #include <thread>
 #include <vector>
 
@@ -77,22 +77,26 @@ http::response<http::string_body> ToBeast(HttpResponse r, unsigned version, bool
 class Server::Impl {
  public:
   Impl(Router& router, Metrics& metrics, ServerOptions options)
-      : router_(router), metrics_(metrics), options_(std::move(options)),
-        ioc_(options_.threads), acceptor_(asio::make_strand(ioc_)) {}
+      : router_(router),
+        metrics_(metrics),
+        options_(std::move(options)),
+        ioc_(options_.threads),
+        acceptor_(asio::make_strand(ioc_)) {}
 
   engine::Result<std::uint16_t> Start() {
     beast::error_code ec;
     auto address = asio::ip::make_address(options_.host, ec);
-    if (ec) return engine::Fail(engine::ErrorCode::kBadRequest, "bad listen address " + options_.host);
+    if (ec)
+      return engine::Fail(engine::ErrorCode::kBadRequest, "bad listen address " + options_.host);
     tcp::endpoint endpoint(address, options_.port);
     acceptor_.open(endpoint.protocol(), ec);
     if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) acceptor_.bind(endpoint, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      return engine::Fail(engine::ErrorCode::kUnavailable,
-                          "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                              ": " + ec.message());
+      return engine::Fail(engine::ErrorCode::kUnavailable, "cannot listen on " + options_.host +
+                                                               ":" + std::to_string(options_.port) +
+                                                               ": " + ec.message());
     }
     port_ = acceptor_.local_endpoint().port();
     asio::co_spawn(acceptor_.get_executor(), Accept(), asio::detached);
@@ -180,25 +184,33 @@ class Server::Impl {
       first = false;
       if (hec) {
         if (hec == http::error::body_limit) {
-          co_await Reply(stream, Problem(engine::ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"), 11, false);
+          co_await Reply(
+              stream, Problem(engine::ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"),
+              11, false);
         } else if (hec == http::error::header_limit) {
-          HttpResponse r = Problem(engine::ErrorCode::kBadRequest, "the request headers are too large");
+          HttpResponse r =
+              Problem(engine::ErrorCode::kBadRequest, "the request headers are too large");
           r.status = 431;
           co_await Reply(stream, std::move(r), 11, false);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != asio::error::operation_aborted && hec != asio::error::eof &&
                    hec != asio::error::connection_reset) {
-          co_await Reply(stream, Problem(engine::ErrorCode::kBadRequest, "malformed HTTP request"), 11, false);
+          co_await Reply(stream, Problem(engine::ErrorCode::kBadRequest, "malformed HTTP request"),
+                         11, false);
         }
         break;
       }
       auto request = parser.release();
-      if (request.method() == http::verb::get && request.target().starts_with("/api/v1/events/stream")) {
+      if (request.method() == http::verb::get &&
+          request.target().starts_with("/api/v1/events/stream")) {
         HttpRequest req = FromBeast(request);
         auto opened = router_.OpenEventStream(req);
-        metrics_.ObserveRequest("GET", "/api/v1/events/stream", opened ? 200 : StatusOf(opened.error().code), 0);
+        metrics_.ObserveRequest("GET", "/api/v1/events/stream",
+                                opened ? 200 : StatusOf(opened.error().code), 0);
         if (!opened) {
-          if (!co_await Reply(stream, Problem(opened.error()), request.version(), request.keep_alive())) break;
+          if (!co_await Reply(stream, Problem(opened.error()), request.version(),
+                              request.keep_alive()))
+            break;
           continue;
         }
         co_await StreamEvents(stream, request.version(), *opened);
@@ -210,16 +222,20 @@ class Server::Impl {
       const std::string route = Router::RouteOf(req);
       const std::string method = req.method;
       HttpResponse response = co_await AsyncHandle(router_, std::move(req), asio::use_awaitable);
-      const auto micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                         std::chrono::steady_clock::now() - start).count());
+      const auto micros =
+          static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count());
       const int status = response.status;
       metrics_.ObserveRequest(method, route, status, micros);
       // One structured access line a request: the route template, never the target's ids or a
       // header, so no token and no personal data reach the log.
       if (status >= 500) {
-        spdlog::error("access method={} route={} status={} us={} remote={}", method, route, status, micros, remote);
+        spdlog::error("access method={} route={} status={} us={} remote={}", method, route, status,
+                      micros, remote);
       } else {
-        spdlog::info("access method={} route={} status={} us={} remote={}", method, route, status, micros, remote);
+        spdlog::info("access method={} route={} status={} us={} remote={}", method, route, status,
+                     micros, remote);
       }
       const bool keep_alive = request.keep_alive() && !stopping_;
       bool ok = co_await Reply(stream, std::move(response), request.version(), keep_alive);
@@ -233,7 +249,8 @@ class Server::Impl {
   }
 
   // Server-Sent Events from `after` on, live, until the client goes, is too slow, or we stop.
-  asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, unsigned version, std::uint64_t after) {
+  asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, unsigned version,
+                                     std::uint64_t after) {
     http::response<http::empty_body> res{http::status::ok, version};
     res.set(http::field::server, "expertflow");
     res.set(http::field::content_type, "text/event-stream");

@@ -32,11 +32,12 @@ bool IsHex(std::string_view s) {
 }
 
 nlohmann::json ToJson(const TokenRecord& r, const std::string& hash_hex) {
-  return {{"hash", hash_hex}, {"org", r.org},       {"role", r.role},
-          {"name", r.name},   {"created_at", r.created_at}, {"revoked", r.revoked}};
+  return {{"hash", hash_hex},           {"org", r.org},        {"role", r.role}, {"name", r.name},
+          {"created_at", r.created_at}, {"revoked", r.revoked}};
 }
 
-std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j, std::string* hash) {
+std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j,
+                                    std::string* hash) {
   if (!j.is_object()) return std::nullopt;
   TokenRecord r;
   r.id = std::string(id);
@@ -52,27 +53,37 @@ std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j
 }  // namespace
 
 bool IsKnownRole(std::string_view role) {
-  static constexpr std::array<std::string_view, 11> kRoles = {
-      "association_member", "umc_lead",          "fumo_expert",     "rumo_member",
-      "irpo_staff",         "business_expert",   "ftpo_coordinator", "ministry_official",
-      "region_official",    "auditor",           "admin"};
+  static constexpr std::array<std::string_view, 11> kRoles = {"association_member",
+                                                              "umc_lead",
+                                                              "fumo_expert",
+                                                              "rumo_member",
+                                                              "irpo_staff",
+                                                              "business_expert",
+                                                              "ftpo_coordinator",
+                                                              "ministry_official",
+                                                              "region_official",
+                                                              "auditor",
+                                                              "admin"};
   return std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end();
 }
 
 engine::Result<IssuedToken> TokenStore::Issue(std::string_view org, std::string_view role,
                                               std::string_view name, engine::Timestamp now) {
   if (!IsKnownRole(role)) {
-    return engine::Fail(engine::ErrorCode::kValidationFailed, "unknown role " + std::string(role),
-                        {{"errors", {{{"field", "role"}, {"message", "is not a role of API.md"}}}}});
+    return engine::Fail(
+        engine::ErrorCode::kValidationFailed, "unknown role " + std::string(role),
+        {{"errors", {{{"field", "role"}, {"message", "is not a role of API.md"}}}}});
   }
   // Auditors and admins may belong to organisations outside the registry (an audit chamber).
   if (role != "auditor" && role != "admin" && directory_.FindOrganization(org) == nullptr) {
-    return engine::Fail(engine::ErrorCode::kValidationFailed, "unknown organisation " + std::string(org),
-                        {{"errors", {{{"field", "org"}, {"message", "is not a known organisation"}}}}});
+    return engine::Fail(
+        engine::ErrorCode::kValidationFailed, "unknown organisation " + std::string(org),
+        {{"errors", {{{"field", "org"}, {"message", "is not a known organisation"}}}}});
   }
   if (org.empty() || org.size() > 100 || name.size() > 200) {
-    return engine::Fail(engine::ErrorCode::kValidationFailed, "org or name is out of bounds",
-                        {{"errors", {{{"field", "name"}, {"message", "must be at most 200 characters"}}}}});
+    return engine::Fail(
+        engine::ErrorCode::kValidationFailed, "org or name is out of bounds",
+        {{"errors", {{{"field", "name"}, {"message", "must be at most 200 characters"}}}}});
   }
   unsigned char random[6 + kSecretBytes];
   if (RAND_bytes(random, sizeof random) != 1) {
@@ -98,10 +109,12 @@ engine::Result<void> TokenStore::Revoke(std::string_view id) {
   if (!stored) return std::unexpected(stored.error());
   if (!*stored) return engine::Fail(engine::ErrorCode::kNotFound, "no token " + std::string(id));
   auto j = nlohmann::json::parse(**stored, nullptr, false);
-  if (!j.is_object()) return engine::Fail(engine::ErrorCode::kCorruption, "token record is not JSON");
+  if (!j.is_object())
+    return engine::Fail(engine::ErrorCode::kCorruption, "token record is not JSON");
   j["revoked"] = true;
   engine::AppendBatch batch;
-  batch.writes.push_back({engine::Space::kTokens, std::string(kPrefix) + std::string(id), j.dump()});
+  batch.writes.push_back(
+      {engine::Space::kTokens, std::string(kPrefix) + std::string(id), j.dump()});
   if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
   std::lock_guard lock(mu_);
   if (auto it = cache_.find(std::string(id)); it != cache_.end()) it->second.revoked = true;
@@ -114,7 +127,8 @@ engine::Result<std::vector<TokenRecord>> TokenStore::List() const {
   std::vector<TokenRecord> out;
   for (const auto& [key, value] : *page) {
     auto j = nlohmann::json::parse(value, nullptr, false);
-    if (auto r = FromJson(std::string_view(key).substr(kPrefix.size()), j, nullptr)) out.push_back(*r);
+    if (auto r = FromJson(std::string_view(key).substr(kPrefix.size()), j, nullptr))
+      out.push_back(*r);
   }
   return out;
 }
@@ -147,14 +161,16 @@ engine::Result<engine::Principal> TokenStore::Authenticate(std::string_view toke
   auto unauthenticated = [] {
     return engine::Fail(engine::ErrorCode::kUnauthenticated, "missing, unknown or revoked token");
   };
-  if (token.size() != kIdHex + 1 + 2 * kSecretBytes || token[kIdHex] != '.') return unauthenticated();
+  if (token.size() != kIdHex + 1 + 2 * kSecretBytes || token[kIdHex] != '.')
+    return unauthenticated();
   std::string_view id = token.substr(0, kIdHex);
   if (!IsHex(id) || !IsHex(token.substr(kIdHex + 1))) return unauthenticated();
   auto cached = Lookup(id);
   if (!cached) return unauthenticated();
   const engine::Hash presented = engine::Sha256(token);
   // Constant time: how much of the hash matched must not show in the timing.
-  if (CRYPTO_memcmp(presented.data(), cached->hash.data(), presented.size()) != 0 || cached->revoked) {
+  if (CRYPTO_memcmp(presented.data(), cached->hash.data(), presented.size()) != 0 ||
+      cached->revoked) {
     return unauthenticated();
   }
   return cached->principal;

@@ -1,7 +1,7 @@
 #include "app/commands.h"
 
-#include <spdlog/spdlog.h>
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -49,7 +49,8 @@ std::unique_ptr<RocksDbEventLog> OpenStore(const std::string& data, Access acces
       std::cerr << "expertflow: the store in " << data
                 << " is held by a running server; stop it first, or use the HTTP API\n";
     } else {
-      std::cerr << "expertflow: cannot open the store in " << data << ": " << log.error().ToString() << "\n";
+      std::cerr << "expertflow: cannot open the store in " << data << ": " << log.error().ToString()
+                << "\n";
     }
     return nullptr;
   }
@@ -65,7 +66,8 @@ std::optional<std::pair<std::string, std::uint16_t>> ParseListen(const std::stri
   auto [p, ec] = std::from_chars(listen.data() + colon + 1, listen.data() + listen.size(), port);
   if (ec != std::errc() || p != listen.data() + listen.size() || port > 65535) return std::nullopt;
   std::string host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   return std::make_pair(host, static_cast<std::uint16_t>(port));
 }
 
@@ -121,9 +123,11 @@ int Serve(const ServeOptions& o) {
     return 1;
   }
   if (!verified->ok) {
-    spdlog::error("the hash chain is broken at seq {}: {}", verified->first_bad_seq, verified->reason);
+    spdlog::error("the hash chain is broken at seq {}: {}", verified->first_bad_seq,
+                  verified->reason);
     if (!o.allow_broken_chain) {
-      spdlog::error("refusing to serve; run `expertflow verify`, or start with --allow-broken-chain");
+      spdlog::error(
+          "refusing to serve; run `expertflow verify`, or start with --allow-broken-chain");
       return 1;
     }
   }
@@ -171,9 +175,9 @@ int Serve(const ServeOptions& o) {
                    summary.refused, summary.instances, log->GetHead().seq);
       const engine::Timestamp now = manual_clock->Now();
       std::cout << "Demo tokens (keep them; they are shown once):\n";
-      for (auto [org, role, who] : {std::tuple{"umc-01", "umc_lead", "UMC lead"},
-                                    std::tuple{"audit", "auditor", "auditor"},
-                                    std::tuple{"irpo", "irpo_staff", "IRPO analyst"}}) {
+      for (auto [org, role, who] :
+           {std::tuple{"umc-01", "umc_lead", "UMC lead"}, std::tuple{"audit", "auditor", "auditor"},
+            std::tuple{"irpo", "irpo_staff", "IRPO analyst"}}) {
         auto t = tokens.Issue(org, role, std::string("demo ") + who, now);
         if (t) std::cout << "  " << who << " (" << org << ", " << role << "): " << t->token << "\n";
       }
@@ -192,12 +196,16 @@ int Serve(const ServeOptions& o) {
   api::RouterOptions router_options;
   if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
   // Verify and export read the whole log: they run on their own threads, not the I/O threads.
-  router_options.offload = [](std::function<void()> work) { std::thread(std::move(work)).detach(); };
+  router_options.offload = [](std::function<void()> work) {
+    std::thread(std::move(work)).detach();
+  };
   api::Router router(sequencer, *log, tokens, metrics, router_options);
   api::ServerOptions server_options;
   server_options.host = listen->first;
   server_options.port = listen->second;
-  server_options.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  server_options.threads =
+      o.threads > 0 ? o.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   api::Server server(router, metrics, server_options);
   auto port = server.Start();
   if (!port) {
@@ -205,8 +213,9 @@ int Serve(const ServeOptions& o) {
     return 1;
   }
   // Printed whatever the log level: scripts and tests wait for this line to learn the port.
-  std::cout << "expertflow listening on " << listen->first << ":" << *port << " (" << server_options.threads
-            << " I/O threads, " << o.clock << " clock, store " << o.data << ")" << std::endl;
+  std::cout << "expertflow listening on " << listen->first << ":" << *port << " ("
+            << server_options.threads << " I/O threads, " << o.clock << " clock, store " << o.data
+            << ")" << std::endl;
   server.Run(/*handle_signals=*/true);
   sequencer.Stop();
   spdlog::info("stopped; {} events in the log", log->GetHead().seq);
@@ -311,7 +320,8 @@ int Import(const std::string& data, const std::string& file) {
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
     auto fail = [&](const std::string& why) {
-      std::cerr << "expertflow: " << file << ": seq " << expected << ": " << why << "; nothing was imported\n";
+      std::cerr << "expertflow: " << file << ": seq " << expected << ": " << why
+                << "; nothing was imported\n";
       return 3;
     };
     if (!j.is_object() || !j.contains("seq") || !j.contains("hash") || !j.contains("record") ||
@@ -321,9 +331,11 @@ int Import(const std::string& data, const std::string& file) {
     if (j["seq"].get<std::uint64_t>() != expected) return fail("seq out of order or missing");
     const std::string record = j["record"].get<std::string>();
     auto hash = engine::HashFromHex(j["hash"].get<std::string>());
-    if (!hash || engine::ChainHash(prev, record) != *hash) return fail("the hash does not match the chain");
+    if (!hash || engine::ChainHash(prev, record) != *hash)
+      return fail("the hash does not match the chain");
     auto decoded = engine::DecodeRecord(record);
-    if (!decoded || decoded->seq != expected || decoded->prev_hash != prev) return fail("the record does not chain");
+    if (!decoded || decoded->seq != expected || decoded->prev_hash != prev)
+      return fail("the record does not chain");
     prev = *hash;
     records.emplace_back(*hash, record);
     ++expected;
@@ -364,9 +376,10 @@ int Import(const std::string& data, const std::string& file) {
       return 1;
     }
     for (std::size_t k = 0; k < r->events.size(); ++k) {
-      if (r->events[k].record != records[i + k].second || r->events[k].hash != records[i + k].first) {
-        std::cerr << "expertflow: seq " << i + k + 1 << " did not re-encode to the same bytes; remove "
-                  << data << "\n";
+      if (r->events[k].record != records[i + k].second ||
+          r->events[k].hash != records[i + k].first) {
+        std::cerr << "expertflow: seq " << i + k + 1
+                  << " did not re-encode to the same bytes; remove " << data << "\n";
         return 1;
       }
     }
@@ -385,9 +398,10 @@ int Rebuild(const std::string& data, const std::string& projection) {
       std::cerr << "expertflow: " << report.error().ToString() << "\n";
       return 1;
     }
-    std::cout << "instance_views: replayed " << report->events << " events into " << report->instances
-              << " instances; " << report->views_changed << " views differed from the rebuilt ones, "
-              << report->views_removed << " had no instance\n";
+    std::cout << "instance_views: replayed " << report->events << " events into "
+              << report->instances << " instances; " << report->views_changed
+              << " views differed from the rebuilt ones, " << report->views_removed
+              << " had no instance\n";
   }
   if (projection == "all" || projection == "stage_statistics") {
     // Stage statistics live in memory and follow the log from its start on every server start:

@@ -1,11 +1,11 @@
 #include "app/demo.h"
 
-#include "engine/protocols.h"
-
 #include <future>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "engine/protocols.h"
 
 namespace expertflow::app {
 namespace {
@@ -15,7 +15,8 @@ using std::chrono::days;
 
 class Demo {
  public:
-  Demo(engine::Sequencer& seq, engine::ManualClock& clock) : seq_(seq), clock_(clock), rng_(20241023) {}
+  Demo(engine::Sequencer& seq, engine::ManualClock& clock)
+      : seq_(seq), clock_(clock), rng_(20241023) {}
 
   DemoSummary Run() {
     const auto& dir = seq_.directory();
@@ -36,8 +37,8 @@ class Demo {
       clock_.Advance(days(7));
       seq_.FireDueTimers();
     }
-    summary_.instances = static_cast<std::uint64_t>(industry_.size() + fgos_.size() + agreements_.size() +
-                                                    assignments_.size());
+    summary_.instances = static_cast<std::uint64_t>(industry_.size() + fgos_.size() +
+                                                    agreements_.size() + assignments_.size());
     return summary_;
   }
 
@@ -47,7 +48,9 @@ class Demo {
   }
 
   bool Chance(int percent) { return std::uniform_int_distribution<int>(0, 99)(rng_) < percent; }
-  std::size_t Pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  std::size_t Pick(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
 
   std::optional<engine::CommandResult> Send(engine::Command cmd) {
     engine::Submission sub;
@@ -61,8 +64,9 @@ class Demo {
     return std::move(*r);
   }
 
-  std::optional<engine::CommandResult> Create(const std::string& collection, const std::string& workflow,
-                                              engine::Principal actor, json payload) {
+  std::optional<engine::CommandResult> Create(const std::string& collection,
+                                              const std::string& workflow, engine::Principal actor,
+                                              json payload) {
     engine::Command c;
     c.kind = engine::Command::Kind::kCreate;
     c.collection = collection;
@@ -86,23 +90,26 @@ class Demo {
 
   void NewIndustryProposal(const std::string& umc, std::size_t index) {
     static const char* kTopics[] = {"unified_training_approach", "new_profession_or_specialty",
-                                    "standard_programme", "teaching_materials", "normative_documents",
-                                    "infrastructure", "profession_prestige"};
-    static const char* kTitles[] = {
-        "Единый отраслевой подход к практической подготовке",
-        "Новая специальность для отрасли",
-        "Примерная образовательная программа по профессии",
-        "Комплект учебно-методических материалов",
-        "Изменения в порядок организации демонстрационного экзамена",
-        "Стандарт оснащения учебно-производственных мастерских",
-        "Программа популяризации рабочих профессий"};
+                                    "standard_programme",        "teaching_materials",
+                                    "normative_documents",       "infrastructure",
+                                    "profession_prestige"};
+    static const char* kTitles[] = {"Единый отраслевой подход к практической подготовке",
+                                    "Новая специальность для отрасли",
+                                    "Примерная образовательная программа по профессии",
+                                    "Комплект учебно-методических материалов",
+                                    "Изменения в порядок организации демонстрационного экзамена",
+                                    "Стандарт оснащения учебно-производственных мастерских",
+                                    "Программа популяризации рабочих профессий"};
     const std::size_t t = (index + industry_.size()) % 7;
     const std::string assoc = "assoc-" + umc.substr(4);
     const auto* fumo = fumos_[(index * 5 + industry_.size()) % fumos_.size()];
-    auto r = Create("proposals", "industry_proposal", As(assoc, "association_member"),
-                    {{"title", kTitles[t]}, {"topic", kTopics[t]},
-                     {"summary", "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
-                     {"ugps", {fumo->ugps}}});
+    auto r = Create(
+        "proposals", "industry_proposal", As(assoc, "association_member"),
+        {{"title", kTitles[t]},
+         {"topic", kTopics[t]},
+         {"summary",
+          "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
+         {"ugps", {fumo->ugps}}});
     if (r) industry_.push_back({r->instance.id, r->instance.participants, fumo->id});
   }
 
@@ -110,7 +117,8 @@ class Demo {
     const auto* rumo = rumos_[Pick(rumos_.size())];
     const auto* fumo = fumos_[Pick(fumos_.size())];
     auto r = Create("proposals", "fgos_proposal", As(rumo->id, "rumo_member"),
-                    {{"title", "Предложения к проекту ФГОС СПО"}, {"ugps", fumo->ugps},
+                    {{"title", "Предложения к проекту ФГОС СПО"},
+                     {"ugps", fumo->ugps},
                      {"standard", "Проект ФГОС СПО по специальности группы " + fumo->ugps},
                      {"summary", "Уточнить требования к результатам освоения программы"}});
     if (r) fgos_.push_back({r->instance.id, r->instance.participants, fumo->id});
@@ -120,7 +128,9 @@ class Demo {
     const auto* rumo = rumos_[Pick(rumos_.size())];
     const auto* fumo = fumos_[Pick(fumos_.size())];
     auto r = Create("agreements", "agreement", As(fumo->id, "fumo_expert"),
-                    {{"fumo", fumo->id}, {"rumo", rumo->id}, {"ugps", fumo->ugps},
+                    {{"fumo", fumo->id},
+                     {"rumo", rumo->id},
+                     {"ugps", fumo->ugps},
                      {"city", seq_.directory().FindRegion(rumo->region_code)
                                   ? seq_.directory().FindRegion(rumo->region_code)->name
                                   : "Москва"}});
@@ -134,7 +144,8 @@ class Demo {
   // Registers a protocol through the same all-or-nothing path as POST /api/v1/protocols.
   void RegisterProtocol(const json& body) {
     engine::RandomIdGenerator ids;
-    auto plan = engine::PlanProtocol(body, As("ministry", "ministry_official"), seq_.directory(), ids);
+    auto plan =
+        engine::PlanProtocol(body, As("ministry", "ministry_official"), seq_.directory(), ids);
     ++summary_.commands;
     if (!plan) {
       ++summary_.refused;
@@ -158,32 +169,52 @@ class Demo {
   // Modelled on seed 002 (protocol № Д05-98/05пр of 23 October 2024): a dated report from a set
   // of regions, and weekly Monday 12:00 reports until a date.
   void Protocol98() {
-    RegisterProtocol({{"number", "Д05-98/05пр"}, {"date", Date(0)},
-                      {"title", "Совещание с органами исполнительной власти субъектов Российской Федерации, осуществляющими государственное управление в сфере образования"},
-                      {"chair", "Директор Департамента"},
-                      {"items", {{{"title", "О реализации федерального проекта «Профессионалитет»"},
-                                  {"decisions", {{{"text", "Представить информацию о ходе создания образовательных кластеров"},
-                                                  {"assignees", {"roiv-31", "roiv-69", "roiv-52", "roiv-74", "roiv-16", "roiv-66", "roiv-77"}},
-                                                  {"deadline", {{"due", Date(60)}}}},
-                                                 {{"text", "Еженедельно по понедельникам до 12:00 (МСК) представлять мониторинг"},
-                                                  {"assignees", {"roiv-52", "roiv-16", "roiv-23"}},
-                                                  {"deadline", {{"recurring", {{"every", "week"}, {"weekday", "monday"},
-                                                                               {"time", "12:00"}, {"until", Date(90)}}}}}}}}}}}});
+    RegisterProtocol(
+        {{"number", "Д05-98/05пр"},
+         {"date", Date(0)},
+         {"title",
+          "Совещание с органами исполнительной власти субъектов Российской Федерации, "
+          "осуществляющими государственное управление в сфере образования"},
+         {"chair", "Директор Департамента"},
+         {"items",
+          {{{"title", "О реализации федерального проекта «Профессионалитет»"},
+            {"decisions",
+             {{{"text", "Представить информацию о ходе создания образовательных кластеров"},
+               {"assignees",
+                {"roiv-31", "roiv-69", "roiv-52", "roiv-74", "roiv-16", "roiv-66", "roiv-77"}},
+               {"deadline", {{"due", Date(60)}}}},
+              {{"text", "Еженедельно по понедельникам до 12:00 (МСК) представлять мониторинг"},
+               {"assignees", {"roiv-52", "roiv-16", "roiv-23"}},
+               {"deadline",
+                {{"recurring",
+                  {{"every", "week"},
+                   {"weekday", "monday"},
+                   {"time", "12:00"},
+                   {"until", Date(90)}}}}}}}}}}}});
   }
 
   // Modelled on seed 003 (protocol № Д05-78/05пр of 20 June 2023): weekly reports by Friday
   // 18:00 and a dated one.
   void Protocol78() {
-    RegisterProtocol({{"number", "Д05-78/05пр"}, {"date", Date(0)},
-                      {"title", "Совещание с победителями конкурса на предоставление грантов (кластеры «Профессионалитет»)"},
-                      {"items", {{{"title", "Об исполнительской дисциплине"},
-                                  {"decisions", {{{"text", "Еженедельно до 18:00 (МСК) пятницы направлять отчёт"},
-                                                  {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
-                                                  {"deadline", {{"recurring", {{"every", "week"}, {"weekday", "friday"},
-                                                                               {"time", "18:00"}, {"until", Date(120)}}}}}},
-                                                 {{"text", "Представить план-график"},
-                                                  {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
-                                                  {"deadline", {{"due", Date(45)}}}}}}}}}});
+    RegisterProtocol({{"number", "Д05-78/05пр"},
+                      {"date", Date(0)},
+                      {"title",
+                       "Совещание с победителями конкурса на предоставление грантов (кластеры "
+                       "«Профессионалитет»)"},
+                      {"items",
+                       {{{"title", "Об исполнительской дисциплине"},
+                         {"decisions",
+                          {{{"text", "Еженедельно до 18:00 (МСК) пятницы направлять отчёт"},
+                            {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
+                            {"deadline",
+                             {{"recurring",
+                               {{"every", "week"},
+                                {"weekday", "friday"},
+                                {"time", "18:00"},
+                                {"until", Date(120)}}}}}},
+                           {{"text", "Представить план-график"},
+                            {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
+                            {"deadline", {{"due", Date(45)}}}}}}}}}});
   }
 
   void Progress() {
@@ -208,11 +239,13 @@ class Demo {
     const auto ministry = As("ministry", "ministry_official");
     const std::string& st = s->state;
     if (st == "drafting" && Chance(45)) {
-      if (Chance(30)) Act("proposals", p.id, "update", assoc, {{"summary", "Уточнённая позиция ассоциации"}});
+      if (Chance(30))
+        Act("proposals", p.id, "update", assoc, {{"summary", "Уточнённая позиция ассоциации"}});
       Act("proposals", p.id, "submit_to_umc", assoc);
     } else if (st == "umc_review" && Chance(40)) {
       if (Chance(15)) {
-        Act("proposals", p.id, "return_to_association", umc, {{"comment", "Дополнить обоснование"}});
+        Act("proposals", p.id, "return_to_association", umc,
+            {{"comment", "Дополнить обоснование"}});
       } else {
         json experts = {{"fumo", {p.expert}}};
         if (Chance(60)) experts["business"] = {business_[Pick(business_.size())]->id};
@@ -227,16 +260,22 @@ class Demo {
       }
     } else if (st == "approbation" && Chance(25)) {
       Act("proposals", p.id, "record_approbation", ftpo,
-          {{"outcome", Chance(85) ? "successful" : "unsuccessful"}, {"report", "Отчёт об апробации в ФТПО"}});
+          {{"outcome", Chance(85) ? "successful" : "unsuccessful"},
+           {"report", "Отчёт об апробации в ФТПО"}});
     } else if (st == "ministry_review" && Chance(35)) {
       int dice = static_cast<int>(Pick(100));
-      if (dice < 70) Act("proposals", p.id, "approve", ministry);
-      else if (dice < 90) Act("proposals", p.id, "return_for_revision", ministry, {{"comment", "Уточнить финансово-экономическое обоснование"}});
-      else Act("proposals", p.id, "reject", ministry, {{"comment", "Не соответствует приоритетам"}});
+      if (dice < 70)
+        Act("proposals", p.id, "approve", ministry);
+      else if (dice < 90)
+        Act("proposals", p.id, "return_for_revision", ministry,
+            {{"comment", "Уточнить финансово-экономическое обоснование"}});
+      else
+        Act("proposals", p.id, "reject", ministry, {{"comment", "Не соответствует приоритетам"}});
     } else if (st == "dissemination" && Chance(40)) {
       if (Chance(60)) {
         Act("proposals", p.id, "record_training", ftpo,
-            {{"programme", "Повышение квалификации педагогов"}, {"teachers_trained", 20 + static_cast<int>(Pick(80))}});
+            {{"programme", "Повышение квалификации педагогов"},
+             {"teachers_trained", 20 + static_cast<int>(Pick(80))}});
       } else {
         Act("proposals", p.id, "complete", ftpo);
       }
@@ -260,7 +299,8 @@ class Demo {
     } else if (s->state == "expertise" && s->round) {
       for (const auto& party : s->round->parties) {
         if (!party.acted && Chance(40)) {
-          Act("proposals", p.id, "submit_conclusion", As(party.org, party.role), {{"verdict", "approve"}});
+          Act("proposals", p.id, "submit_conclusion", As(party.org, party.role),
+              {{"verdict", "approve"}});
         }
       }
     } else if (s->state == "ministry_review" && Chance(30)) {
@@ -290,8 +330,11 @@ class Demo {
     if (s->state == "assigned" && Chance(55)) {
       Act("assignments", a.id, "submit_report", region, {{"text", "Информация представлена"}});
     } else if (s->state == "reported" && Chance(70)) {
-      if (Chance(85)) Act("assignments", a.id, "accept_report", As("ministry", "ministry_official"));
-      else Act("assignments", a.id, "return_report", As("ministry", "ministry_official"), {{"comment", "Информация неполная"}});
+      if (Chance(85))
+        Act("assignments", a.id, "accept_report", As("ministry", "ministry_official"));
+      else
+        Act("assignments", a.id, "return_report", As("ministry", "ministry_official"),
+            {{"comment", "Информация неполная"}});
     }
   }
 

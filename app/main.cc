@@ -13,12 +13,15 @@ int main(int argc, char** argv) {
   s->add_option("--data", serve.data, "Data folder (created if missing)")->capture_default_str();
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on")->capture_default_str();
   s->add_option("--threads", serve.threads, "I/O threads (default: one per core)");
-  s->add_option("--clock", serve.clock, "system, or manual (tests; enables POST /api/v1/admin/clock)")
+  s->add_option("--clock", serve.clock,
+                "system, or manual (tests; enables POST /api/v1/admin/clock)")
       ->check(CLI::IsMember({"system", "manual"}))
       ->capture_default_str();
-  s->add_option("--clock-start", serve.clock_start, "Manual clock: the time it starts at (RFC 3339)");
+  s->add_option("--clock-start", serve.clock_start,
+                "Manual clock: the time it starts at (RFC 3339)");
   s->add_flag("--demo", serve.demo, "On an empty store: drive a year of plausible traffic first");
-  s->add_option("--log-level", serve.log_level, "trace, debug, info (one access line a request), warn, error")
+  s->add_option("--log-level", serve.log_level,
+                "trace, debug, info (one access line a request), warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
@@ -43,7 +46,8 @@ int main(int argc, char** argv) {
   verify->add_option("--data", data, "Data folder")->capture_default_str();
 
   std::uint64_t after = 0;
-  auto* exp = app.add_subcommand("export", "Write the log as NDJSON ({seq, hash, record}) to stdout");
+  auto* exp =
+      app.add_subcommand("export", "Write the log as NDJSON ({seq, hash, record}) to stdout");
   exp->add_option("--data", data, "Data folder")->capture_default_str();
   exp->add_option("--after", after, "Only events after this seq");
 
@@ -53,12 +57,14 @@ int main(int argc, char** argv) {
   imp->add_option("file", file, "The export file")->required();
 
   std::string to;
-  auto* backup = app.add_subcommand("backup", "Write a consistent copy of the store (a checkpoint)");
+  auto* backup =
+      app.add_subcommand("backup", "Write a consistent copy of the store (a checkpoint)");
   backup->add_option("--data", data, "Data folder")->capture_default_str();
   backup->add_option("--to", to, "Folder to create for the copy")->required();
 
   std::string projection = "all";
-  auto* rebuild = app.add_subcommand("rebuild", "Rebuild projections from the log and swap them in");
+  auto* rebuild =
+      app.add_subcommand("rebuild", "Rebuild projections from the log and swap them in");
   rebuild->add_option("--data", data, "Data folder")->capture_default_str();
   rebuild->add_option("--projection", projection, "instance_views, stage_statistics, or all")
       ->check(CLI::IsMember({"all", "instance_views", "stage_statistics"}))

@@ -25,7 +25,8 @@ namespace fs = std::filesystem;
 constexpr int kBatch = 100;
 
 fs::path TempPath(const std::string& name) {
-  return fs::temp_directory_path() / ("expertflow-bench-" + name + "-" + std::to_string(::getpid()));
+  return fs::temp_directory_path() /
+         ("expertflow-bench-" + name + "-" + std::to_string(::getpid()));
 }
 
 void BM_RawWriteBatch(benchmark::State& state) {
@@ -66,14 +67,16 @@ engine::NewEvent RealisticEvent(std::uint64_t n) {
   e.actor = {"fumo-09.00.00", "fumo_expert", "a1b2c3d4e5f6"};
   e.command = "submit_conclusion";
   e.command_id = "4bf52e065d0f98b2";
-  e.data = R"({"payload":{"verdict":"approve"},"vote":{"org":"fumo-09.00.00","verdict":"approve"}})";
+  e.data =
+      R"({"payload":{"verdict":"approve"},"vote":{"org":"fumo-09.00.00","verdict":"approve"}})";
   return e;
 }
 
 engine::AppendBatch Batch(std::uint64_t n) {
   engine::AppendBatch b;
   for (int i = 0; i < kBatch; ++i) {
-    b.appends.push_back({"proposals/p" + std::to_string((n * kBatch + i) % 5000), std::nullopt,
+    b.appends.push_back({"proposals/p" + std::to_string((n * kBatch + i) % 5000),
+                         std::nullopt,
                          {RealisticEvent(n * kBatch + i)}});
   }
   return b;
@@ -91,8 +94,10 @@ void BM_EventLogAppend(benchmark::State& state) {
   std::size_t record_bytes = 0;
   for (auto _ : state) {
     auto r = (*log)->Append(Batch(n++));
-    if (!r) state.SkipWithError("append failed");
-    else record_bytes = r->events.back().record.size();
+    if (!r)
+      state.SkipWithError("append failed");
+    else
+      record_bytes = r->events.back().record.size();
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["record_bytes"] = static_cast<double>(record_bytes);
@@ -127,10 +132,11 @@ void BM_ForwardRead(benchmark::State& state) {
   auto& log = *TheBigLog().log;
   std::uint64_t bytes = 0;
   for (auto _ : state) {
-    auto r = log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const engine::Hash&, std::string_view rec) {
-      bytes += rec.size();
-      return true;
-    });
+    auto r = log.ForEach(1, log.GetHead().seq,
+                         [&](std::uint64_t, const engine::Hash&, std::string_view rec) {
+                           bytes += rec.size();
+                           return true;
+                         });
     benchmark::DoNotOptimize(bytes);
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(log.GetHead().seq));
@@ -149,7 +155,6 @@ BENCHMARK(BM_Verify)->UseRealTime()->Iterations(2)->Unit(benchmark::kMillisecond
 
 }  // namespace
 }  // namespace expertflow
-
 
 namespace expertflow {
 namespace {

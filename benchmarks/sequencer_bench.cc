@@ -38,9 +38,9 @@ void SetUp(const benchmark::State&) {
   fixture->log = std::move(*storage::RocksDbEventLog::Open(fixture->dir.string(), options));
   fixture->definitions = std::move(*workflows::BuiltinDefinitions());
   fixture->routing = workflows::BuiltinRouting();
-  fixture->sequencer = std::make_unique<engine::Sequencer>(*fixture->log, fixture->definitions,
-                                                           workflows::Builtin(), fixture->routing,
-                                                           fixture->clock, fixture->ids);
+  fixture->sequencer =
+      std::make_unique<engine::Sequencer>(*fixture->log, fixture->definitions, workflows::Builtin(),
+                                          fixture->routing, fixture->clock, fixture->ids);
   (void)fixture->sequencer->Start();
 }
 
@@ -59,7 +59,8 @@ void BM_SequencerDurableCommands(benchmark::State& state) {
   const nlohmann::json payload = {
       {"title", "Единый отраслевой подход к практической подготовке"},
       {"topic", "unified_training_approach"},
-      {"summary", "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
+      {"summary",
+       "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
       {"ugps", {"15.00.00"}}};
   const std::string assoc = "assoc-" + std::string(state.thread_index() % 22 < 9 ? "0" : "") +
                             std::to_string(state.thread_index() % 22 + 1);
@@ -79,7 +80,8 @@ void BM_SequencerDurableCommands(benchmark::State& state) {
   if (state.thread_index() == 0) {
     auto stats = fixture->sequencer->Stats();
     state.counters["commands_per_sync"] =
-        stats.batches ? static_cast<double>(stats.commands) / static_cast<double>(stats.batches) : 0;
+        stats.batches ? static_cast<double>(stats.commands) / static_cast<double>(stats.batches)
+                      : 0;
   }
 }
 BENCHMARK(BM_SequencerDurableCommands)

@@ -53,15 +53,16 @@ void PlanTimers(const Definition& def, std::string_view from, std::string_view t
   for (const DeadlineSpec& dl : def.deadlines) {
     const bool was_in = !from.empty() && Contains(dl.while_in, from);
     const bool is_in = Contains(dl.while_in, to);
-    const bool restart = was_in && is_in && restarted_by != nullptr &&
-                         Contains(dl.restart_on, *restarted_by);
+    const bool restart =
+        was_in && is_in && restarted_by != nullptr && Contains(dl.restart_on, *restarted_by);
     if (was_in && (!is_in || restart)) clear.push_back(dl.name);
     if (is_in && (!was_in || restart)) {
       auto due = DueOf(dl, now, payload, fields);
       if (!due) continue;
       set[dl.name] = FormatRfc3339(*due);
       if (dl.schedule) {
-        data["periods"]["add"] = nlohmann::json::array({{{"number", 1}, {"due", FormatRfc3339(*due)}}});
+        data["periods"]["add"] =
+            nlohmann::json::array({{{"number", 1}, {"due", FormatRfc3339(*due)}}});
       }
     }
   }
@@ -108,15 +109,18 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
   if (!cmd.workflow.empty()) {
     def = ctx.definitions.Latest(cmd.workflow);
     if (def == nullptr || def->collection != cmd.collection) {
-      return Fail(ErrorCode::kValidationFailed, "no workflow " + cmd.workflow + " in " + cmd.collection,
-                  {{"errors", {{{"field", "workflow"}, {"message", "is not a workflow of this collection"}}}}});
+      return Fail(
+          ErrorCode::kValidationFailed, "no workflow " + cmd.workflow + " in " + cmd.collection,
+          {{"errors",
+            {{{"field", "workflow"}, {"message", "is not a workflow of this collection"}}}}});
     }
   } else {
     auto list = ctx.definitions.InCollection(cmd.collection);
     if (list.empty()) return Fail(ErrorCode::kNotFound, "no collection " + cmd.collection);
     if (list.size() > 1) {
-      return Fail(ErrorCode::kValidationFailed, cmd.collection + " holds several workflows: name one",
-                  {{"errors", {{{"field", "workflow"}, {"message", "is required in this collection"}}}}});
+      return Fail(
+          ErrorCode::kValidationFailed, cmd.collection + " holds several workflows: name one",
+          {{"errors", {{{"field", "workflow"}, {"message", "is required in this collection"}}}}});
     }
     def = list.front();
   }
@@ -128,7 +132,8 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
   if (!errors.empty()) return ValidationFailed(errors);
   auto route = ctx.routing.find(def->routing);
   if (route == ctx.routing.end()) {
-    return Fail(ErrorCode::kInternal, "workflow " + def->id + " names unknown routing " + def->routing);
+    return Fail(ErrorCode::kInternal,
+                "workflow " + def->id + " names unknown routing " + def->routing);
   }
   auto participants =
       route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role, cmd.payload});
@@ -160,15 +165,17 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
   }
   PlanTimers(*def, "", spec.to, nullptr, ctx.now, cmd.payload, cmd.payload, data);
   if (data.contains("periods") && !data.contains("timers")) {
-    return Fail(ErrorCode::kValidationFailed, "the deadline has no due instant",
-                {{"errors", {{{"field", "deadline"}, {"message", "has no due instant before its end"}}}}});
+    return Fail(
+        ErrorCode::kValidationFailed, "the deadline has no due instant",
+        {{"errors", {{{"field", "deadline"}, {"message", "has no due instant before its end"}}}}});
   }
   for (const DeadlineSpec& dl : def->deadlines) {
     // A schedule whose first instant is already past `until` never runs: refuse it up front.
     if (dl.schedule && Contains(dl.while_in, spec.to) &&
         !(data.contains("timers") && data["timers"]["set"].contains(dl.name))) {
-      return Fail(ErrorCode::kValidationFailed, "the deadline has no due instant",
-                  {{"errors", {{{"field", dl.field}, {"message", "has no due instant after now"}}}}});
+      return Fail(
+          ErrorCode::kValidationFailed, "the deadline has no due instant",
+          {{"errors", {{{"field", dl.field}, {"message", "has no due instant after now"}}}}});
     }
   }
   return std::vector<DecidedEvent>{{spec.event, std::move(data)}};
@@ -245,9 +252,9 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
     if (Contains(spec->by, "round") && s.round) {
       for (const auto& p : s.round->parties) {
         if (p.org == cmd.actor.org && p.role == cmd.actor.role && p.acted) {
-          return InvalidTransition(def, s, cmd.actor,
-                                   cmd.actor.org + " has already acted in round " +
-                                       std::to_string(s.round->number));
+          return InvalidTransition(
+              def, s, cmd.actor,
+              cmd.actor.org + " has already acted in round " + std::to_string(s.round->number));
         }
       }
     }
@@ -264,7 +271,8 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
   if (!spec->assigns.empty()) data["assign"] = {{spec->assigns, cmd.actor.org}};
 
   std::string next = spec->to;
-  if (!spec->to_field.empty()) next = spec->to_cases.at(cmd.payload.at(spec->to_field).get<std::string>());
+  if (!spec->to_field.empty())
+    next = spec->to_cases.at(cmd.payload.at(spec->to_field).get<std::string>());
 
   if (!spec->answers_schedule.empty()) {
     // Seed 003: a report answers the oldest period not yet accepted; it was on time when it was
@@ -274,12 +282,14 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
                                [](const Period& p) { return !p.accepted; });
     bool more = false;
     if (oldest != s.periods.end()) {
-      data["periods"]["accepted"] = {{"number", oldest->number},
-                                     {"on_time", !oldest->missed && s.stage_entered_at <= oldest->due}};
+      data["periods"]["accepted"] = {
+          {"number", oldest->number},
+          {"on_time", !oldest->missed && s.stage_entered_at <= oldest->due}};
       more = std::any_of(oldest + 1, s.periods.end(), [](const Period& p) { return !p.accepted; });
       const bool latest = oldest + 1 == s.periods.end();
-      auto dl = std::find_if(def.deadlines.begin(), def.deadlines.end(),
-                             [&](const DeadlineSpec& d) { return d.name == spec->answers_schedule; });
+      auto dl =
+          std::find_if(def.deadlines.begin(), def.deadlines.end(),
+                       [&](const DeadlineSpec& d) { return d.name == spec->answers_schedule; });
       auto schedule = ParseSchedule(s.fields.value(dl->field, nlohmann::json()), nullptr);
       if (latest && schedule && schedule->recurring) {
         // Accepted before its due time: the next period opens now and the timer moves to it.
@@ -308,8 +318,9 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
     PlanTimers(def, s.state, s.state, &spec->name, ctx.now, cmd.payload, s.fields, data);
   }
   if (!spec->opens_round.empty()) {
-    data["round"] = {{"number", s.rounds + 1},
-                     {"parties", RoundParties(def, spec->opens_round, cmd.payload, s.participants)}};
+    data["round"] = {
+        {"number", s.rounds + 1},
+        {"parties", RoundParties(def, spec->opens_round, cmd.payload, s.participants)}};
   }
   out.push_back({spec->event, std::move(data)});
 
@@ -372,7 +383,8 @@ Result<std::vector<DecidedEvent>> Decide(const InstanceState* current, const Com
                                           std::to_string(current->workflow_version) +
                                           " is not loaded");
   }
-  if (command.kind == Command::Kind::kFireTimer) return DecideFire(*def, *current, command, context);
+  if (command.kind == Command::Kind::kFireTimer)
+    return DecideFire(*def, *current, command, context);
   if (def->FindState(current->state)->terminal) {
     return InvalidTransition(*def, *current, command.actor,
                              "the instance is closed (state " + current->state + ")");

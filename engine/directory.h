@@ -2,11 +2,10 @@
 
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 
@@ -14,8 +13,8 @@ namespace expertflow::engine {
 
 // A subject of the Russian Federation with its federal district (DOMAIN.md; seed 001 §6.5).
 struct Region {
-  std::string code;              // two-digit code as the tax service uses it: "77", "52", "93"
-  std::string name;              // Russian name
+  std::string code;  // two-digit code as the tax service uses it: "77", "52", "93"
+  std::string name;  // Russian name
   std::string name_en;
   std::string federal_district;  // "central", "northwestern", "southern", "north_caucasian",
                                  // "volga", "ural", "siberian", "far_eastern", "reunited"

@@ -20,8 +20,8 @@ Result<void> CheckName(std::string_view what, std::string_view value, bool allow
     return Fail(ErrorCode::kValidationFailed, std::string(what) + " is empty");
   }
   if (value.size() > kMaxNameBytes) {
-    return Fail(ErrorCode::kValidationFailed, std::string(what) + " is longer than " +
-                                                   std::to_string(kMaxNameBytes) + " bytes");
+    return Fail(ErrorCode::kValidationFailed,
+                std::string(what) + " is longer than " + std::to_string(kMaxNameBytes) + " bytes");
   }
   if (HasControlChars(value)) {
     return Fail(ErrorCode::kValidationFailed, std::string(what) + " has control characters");
@@ -47,13 +47,27 @@ void AppendJsonString(std::string_view text, std::string& out) {
     out.append(text.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out.push_back(kHex[c >> 4]);
@@ -67,8 +81,8 @@ void AppendJsonString(std::string_view text, std::string& out) {
 Result<void> ValidateNewEvent(std::string_view stream, const NewEvent& event) {
   if (stream.empty()) return Fail(ErrorCode::kValidationFailed, "stream id is empty");
   if (stream.size() > kMaxStreamIdBytes) {
-    return Fail(ErrorCode::kValidationFailed, "stream id is longer than " +
-                                                   std::to_string(kMaxStreamIdBytes) + " bytes");
+    return Fail(ErrorCode::kValidationFailed,
+                "stream id is longer than " + std::to_string(kMaxStreamIdBytes) + " bytes");
   }
   if (HasControlChars(stream)) {
     return Fail(ErrorCode::kValidationFailed, "stream id has control characters");
@@ -173,7 +187,8 @@ std::optional<Event> DecodeFast(std::string_view record) {
       root["command"].get(command) || root["command_id"].get(command_id)) {
     return std::nullopt;
   }
-  if (root["schema"].get(schema) == simdjson::SUCCESS) e.schema = static_cast<std::uint32_t>(schema);
+  if (root["schema"].get(schema) == simdjson::SUCCESS)
+    e.schema = static_cast<std::uint32_t>(schema);
   if (root["actor"]["token_id"].get(token_id) == simdjson::SUCCESS) e.actor.token_id = token_id;
   auto at_time = ParseRfc3339(occurred_at);
   auto prev = HashFromHex(record.substr(record.size() - 66, 64));
@@ -186,8 +201,8 @@ std::optional<Event> DecodeFast(std::string_view record) {
   e.command = command;
   e.command_id = command_id;
   e.prev_hash = *prev;
-  e.data = nlohmann::json::parse(record.substr(at + kData.size(), record.size() - kTail - at - kData.size()),
-                                 nullptr, false);
+  e.data = nlohmann::json::parse(
+      record.substr(at + kData.size(), record.size() - kTail - at - kData.size()), nullptr, false);
   if (e.data.is_discarded() || !e.data.is_object()) return std::nullopt;
   return e;
 }

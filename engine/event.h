@@ -3,10 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 #include "engine/hash.h"
@@ -24,7 +23,7 @@ struct Actor {
 // An event as `decide` produces it, before the log gives it a place: the log assigns `seq`,
 // `version` and `prev_hash` and only then can the record text be written.
 struct NewEvent {
-  std::string type;         // past tense, e.g. "ConclusionSubmitted"
+  std::string type;          // past tense, e.g. "ConclusionSubmitted"
   std::uint32_t schema = 1;  // the version of this type's `data` layout (upcast on read)
   Timestamp occurred_at{};
   Actor actor;

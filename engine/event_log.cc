@@ -130,25 +130,26 @@ Result<VerifyResult> Verify(const EventLog& log, std::uint64_t from_seq, std::ui
   };
   auto r = log.ForEach(from_seq, to_seq,
                        [&](std::uint64_t seq, const Hash& stored, std::string_view record) {
-    if (seq != expected) return bad(expected, "event is missing");
-    auto record_seq = RecordSeq(record);
-    if (!record_seq || *record_seq != seq) {
-      return bad(seq, "record does not carry its own seq");
-    }
-    auto record_prev = RecordPrevHash(record);
-    prev_hex.clear();
-    AppendHex(prev, prev_hex);
-    if (!record_prev || *record_prev != prev_hex) {
-      return bad(seq, "prev_hash does not match the hash of the event before");
-    }
-    Hash computed = ChainHash(prev, record);
-    if (computed != stored) return bad(seq, "stored hash does not match the record");
-    prev = computed;
-    result.head = Head{seq, computed};
-    ++result.checked;
-    ++expected;
-    return true;
-  });
+                         if (seq != expected) return bad(expected, "event is missing");
+                         auto record_seq = RecordSeq(record);
+                         if (!record_seq || *record_seq != seq) {
+                           return bad(seq, "record does not carry its own seq");
+                         }
+                         auto record_prev = RecordPrevHash(record);
+                         prev_hex.clear();
+                         AppendHex(prev, prev_hex);
+                         if (!record_prev || *record_prev != prev_hex) {
+                           return bad(seq, "prev_hash does not match the hash of the event before");
+                         }
+                         Hash computed = ChainHash(prev, record);
+                         if (computed != stored)
+                           return bad(seq, "stored hash does not match the record");
+                         prev = computed;
+                         result.head = Head{seq, computed};
+                         ++result.checked;
+                         ++expected;
+                         return true;
+                       });
   if (!r) return std::unexpected(r.error());
   if (result.ok && expected != to_seq + 1) {
     bad(expected, "event is missing");

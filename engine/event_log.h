@@ -71,7 +71,8 @@ struct AppendResult {
 
 // Called for each event of a forward read with the seq, the stored hash and the record text.
 // The views are valid only during the call. Return false to stop early.
-using EventVisitor = std::function<bool(std::uint64_t seq, const Hash& hash, std::string_view record)>;
+using EventVisitor =
+    std::function<bool(std::uint64_t seq, const Hash& hash, std::string_view record)>;
 
 // The one global, gapless, hash-chained log and the key/value spaces beside it (DESIGN.md).
 // Implemented in memory (engine tests) and on RocksDB (storage/). One writer at a time: Append is

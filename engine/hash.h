@@ -13,7 +13,8 @@ using Hash = std::array<std::uint8_t, 32>;
 
 inline constexpr Hash kZeroHash{};
 
-// SHA-256 of `prev` (raw 32 bytes) followed by `record` (API.md: the chain rule). OpenSSL computes it.
+// SHA-256 of `prev` (raw 32 bytes) followed by `record` (API.md: the chain rule). OpenSSL computes
+// it.
 Hash ChainHash(const Hash& prev, std::string_view record);
 
 // Plain SHA-256 of bytes, e.g. of a bearer token.

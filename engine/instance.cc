@@ -99,7 +99,8 @@ void Evolve(InstanceState& s, std::string_view type, Timestamp at, const nlohman
     }
     if (auto add = it->find("add"); add != it->end()) {
       for (const auto& p : *add) {
-        s.periods.push_back(Period{p.value("number", 0u), TimeOf(p.at("due")), false, false, false});
+        s.periods.push_back(
+            Period{p.value("number", 0u), TimeOf(p.at("due")), false, false, false});
       }
     }
   }
@@ -124,8 +125,8 @@ nlohmann::json StateToJson(const InstanceState& s) {
   if (s.round) {
     nlohmann::json parties = nlohmann::json::array();
     for (const auto& p : s.round->parties) {
-      parties.push_back({{"org", p.org}, {"role", p.role}, {"acted", p.acted},
-                         {"verdict", p.verdict}});
+      parties.push_back(
+          {{"org", p.org}, {"role", p.role}, {"acted", p.acted}, {"verdict", p.verdict}});
     }
     j["round"] = {{"number", s.round->number}, {"parties", parties}};
   }
@@ -136,8 +137,10 @@ nlohmann::json StateToJson(const InstanceState& s) {
   for (const auto& [k, v] : s.overdue) j["overdue"][k] = FormatRfc3339(v);
   j["periods"] = nlohmann::json::array();
   for (const auto& p : s.periods) {
-    j["periods"].push_back({{"number", p.number}, {"due", FormatRfc3339(p.due)},
-                            {"missed", p.missed}, {"accepted", p.accepted},
+    j["periods"].push_back({{"number", p.number},
+                            {"due", FormatRfc3339(p.due)},
+                            {"missed", p.missed},
+                            {"accepted", p.accepted},
                             {"on_time", p.on_time}});
   }
   return j;
@@ -156,7 +159,8 @@ Result<InstanceState> StateFromJson(const nlohmann::json& j) {
     s.updated_at = TimeOf(j.at("updated_at"));
     s.stage_entered_at = TimeOf(j.at("stage_entered_at"));
     s.created_by = j.at("created_by").get<std::string>();
-    for (const auto& [k, v] : j.at("participants").items()) s.participants[k] = v.get<std::string>();
+    for (const auto& [k, v] : j.at("participants").items())
+      s.participants[k] = v.get<std::string>();
     s.fields = j.at("fields");
     if (auto it = j.find("round"); it != j.end()) {
       Round r;
@@ -177,7 +181,8 @@ Result<InstanceState> StateFromJson(const nlohmann::json& j) {
     }
     return s;
   } catch (const nlohmann::json::exception& e) {
-    return Fail(ErrorCode::kCorruption, std::string("stored instance state is invalid: ") + e.what());
+    return Fail(ErrorCode::kCorruption,
+                std::string("stored instance state is invalid: ") + e.what());
   }
 }
 

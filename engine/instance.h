@@ -2,12 +2,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/directory.h"
 #include "engine/error.h"
@@ -35,9 +34,9 @@ struct Round {
 struct Period {
   std::uint32_t number = 0;
   Timestamp due{};
-  bool missed = false;    // its due time passed before it was accepted
+  bool missed = false;  // its due time passed before it was accepted
   bool accepted = false;
-  bool on_time = false;   // accepted, for a report submitted by the due time
+  bool on_time = false;  // accepted, for a report submitted by the due time
   friend bool operator==(const Period&, const Period&) = default;
 };
 

@@ -4,10 +4,11 @@ namespace expertflow::engine {
 
 Result<AppendResult> MemoryEventLog::Append(const AppendBatch& batch) {
   std::lock_guard lock(mu_);
-  auto prepared = PrepareAppend(batch, head_, [&](std::string_view stream) -> Result<std::uint64_t> {
-    auto it = streams_.find(stream);
-    return it == streams_.end() ? 0 : it->second.size();
-  });
+  auto prepared =
+      PrepareAppend(batch, head_, [&](std::string_view stream) -> Result<std::uint64_t> {
+        auto it = streams_.find(stream);
+        return it == streams_.end() ? 0 : it->second.size();
+      });
   if (!prepared) return prepared;
   if (fail_appends_ > 0) {
     --fail_appends_;

@@ -32,7 +32,8 @@ class Validator {
       return;
     }
     for (const auto& [key, v] : value.items()) {
-      if (std::none_of(spec.begin(), spec.end(), [&](const FieldSpec& f) { return f.name == key; })) {
+      if (std::none_of(spec.begin(), spec.end(),
+                       [&](const FieldSpec& f) { return f.name == key; })) {
         Add(Join(prefix, key), "is not a field of this command");
       }
     }
@@ -63,10 +64,12 @@ class Validator {
       if (!v.is_string()) return Add(path, "must be a string");
       const std::string& s = v.get_ref<const std::string&>();
       std::size_t n = CodePoints(s);
-      std::size_t max = f.max_length ? f.max_length : (t == "text" ? kDefaultMaxText : kDefaultMaxString);
+      std::size_t max =
+          f.max_length ? f.max_length : (t == "text" ? kDefaultMaxText : kDefaultMaxString);
       if (n < f.min_length) {
-        Add(path, f.min_length == 1 ? "must not be empty"
-                                    : "must be at least " + std::to_string(f.min_length) + " characters");
+        Add(path, f.min_length == 1
+                      ? "must not be empty"
+                      : "must be at least " + std::to_string(f.min_length) + " characters");
       }
       if (n > max) Add(path, "must be at most " + std::to_string(max) + " characters");
       if (!f.enum_values.empty() &&
@@ -89,7 +92,8 @@ class Validator {
       auto day = v.is_string() ? ParseDate(v.get<std::string>()) : std::nullopt;
       if (!day) return Add(path, "must be a date like 2024-12-28");
       if (f.min_days_ahead >= 0) {
-        auto earliest = std::chrono::sys_days(MoscowDate(now_)) + std::chrono::days(f.min_days_ahead);
+        auto earliest =
+            std::chrono::sys_days(MoscowDate(now_)) + std::chrono::days(f.min_days_ahead);
         if (std::chrono::sys_days(*day) < earliest) {
           Add(path, "must be at least " + std::to_string(f.min_days_ahead) +
                         " calendar days after today (" +
@@ -117,7 +121,8 @@ class Validator {
     } else if (t == "array") {
       if (!v.is_array()) return Add(path, "must be a list");
       std::size_t max = f.max_items ? f.max_items : kDefaultMaxItems;
-      if (v.size() < f.min_items) Add(path, "must have at least " + std::to_string(f.min_items) + " items");
+      if (v.size() < f.min_items)
+        Add(path, "must have at least " + std::to_string(f.min_items) + " items");
       if (v.size() > max) return Add(path, "must have at most " + std::to_string(max) + " items");
       const FieldSpec& item = f.items.front();
       std::set<std::string> seen;
@@ -195,7 +200,8 @@ std::optional<ScheduleSpec> ParseSchedule(const nlohmann::json& value, std::stri
     return fail("recurring.weekday applies to every: week only");
   }
   if (r.contains("until")) {
-    auto until = r["until"].is_string() ? ParseDeadline(r["until"].get<std::string>()) : std::nullopt;
+    auto until =
+        r["until"].is_string() ? ParseDeadline(r["until"].get<std::string>()) : std::nullopt;
     if (!until) return fail("recurring.until must be a date like 2024-12-28");
     s.until = *until;
   }

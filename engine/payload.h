@@ -1,8 +1,7 @@
 #pragma once
 
-#include <vector>
-
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "engine/directory.h"
 #include "engine/error.h"

@@ -66,7 +66,8 @@ std::vector<std::string> AllowedCommands(const Definition& def, const InstanceSt
 nlohmann::json Awaiting(const Definition& def, const InstanceState& instance) {
   std::vector<std::pair<std::string, std::vector<std::string>>> by_org;
   auto add = [&](const std::string& org, const std::string& command) {
-    auto it = std::find_if(by_org.begin(), by_org.end(), [&](const auto& e) { return e.first == org; });
+    auto it =
+        std::find_if(by_org.begin(), by_org.end(), [&](const auto& e) { return e.first == org; });
     if (it == by_org.end()) {
       by_org.push_back({org, {command}});
     } else if (!Contains(it->second, command)) {
@@ -99,7 +100,8 @@ std::optional<Timestamp> NextDeadline(const InstanceState& instance) {
   return best;
 }
 
-nlohmann::json InstanceView(const Definition& def, const InstanceState& s, const Principal* viewer) {
+nlohmann::json InstanceView(const Definition& def, const InstanceState& s,
+                            const Principal* viewer) {
   // The stored state, plus what follows from the definition and the viewer.
   nlohmann::json v = StateToJson(s);
   const StateSpec* st = def.FindState(s.state);
@@ -111,7 +113,8 @@ nlohmann::json InstanceView(const Definition& def, const InstanceState& s, const
   v["deadlines"] = std::move(v["timers"]);
   v.erase("timers");
   nlohmann::json overdue = nlohmann::json::array();
-  for (const auto& [name, since] : v["overdue"].items()) overdue.push_back({{"deadline", name}, {"since", since}});
+  for (const auto& [name, since] : v["overdue"].items())
+    overdue.push_back({{"deadline", name}, {"since", since}});
   v["overdue"] = std::move(overdue);
   if (viewer != nullptr) v["allowed_commands"] = AllowedCommands(def, s, *viewer);
   return v;

@@ -6,7 +6,8 @@ namespace {
 constexpr std::size_t kPage = 4096;
 
 // Every key of `space` that starts with `prefix`.
-Result<std::map<std::string, std::string>> ScanAll(const EventLog& log, Space space, std::string_view prefix) {
+Result<std::map<std::string, std::string>> ScanAll(const EventLog& log, Space space,
+                                                   std::string_view prefix) {
   std::map<std::string, std::string> out;
   std::string from(prefix);
   while (true) {
@@ -48,15 +49,16 @@ std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_vi
 Result<std::map<std::string, InstanceState>> ReplayInstances(const EventLog& log) {
   std::map<std::string, InstanceState> states;
   Result<void> failure;
-  auto r = log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
-    auto event = DecodeRecord(record);
-    if (!event) {
-      failure = std::unexpected(event.error());
-      return false;
-    }
-    Evolve(states[event->stream], event->type, event->occurred_at, event->data);
-    return true;
-  });
+  auto r =
+      log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
+        auto event = DecodeRecord(record);
+        if (!event) {
+          failure = std::unexpected(event.error());
+          return false;
+        }
+        Evolve(states[event->stream], event->type, event->occurred_at, event->data);
+        return true;
+      });
   if (!r) return std::unexpected(r.error());
   if (!failure) return std::unexpected(failure.error());
   return states;
@@ -73,7 +75,8 @@ Result<RebuildReport> RebuildInstanceViews(EventLog& log) {
   if (!timers) return std::unexpected(timers.error());
 
   AppendBatch batch;
-  for (const auto& [key, value] : *timers) batch.writes.push_back({Space::kTimers, key, std::nullopt});
+  for (const auto& [key, value] : *timers)
+    batch.writes.push_back({Space::kTimers, key, std::nullopt});
   for (const auto& [stream, state] : *states) {
     const std::string key = ViewKey(stream);
     std::string fresh = StateToJson(state).dump();

@@ -1,11 +1,11 @@
 #include "engine/sequencer.h"
 
-#include "engine/rebuild.h"
-
 #include <algorithm>
 #include <chrono>
 #include <random>
 #include <utility>
+
+#include "engine/rebuild.h"
 
 namespace expertflow::engine {
 namespace {
@@ -13,7 +13,6 @@ namespace {
 constexpr std::string_view kViewPrefix = "i/";
 constexpr std::size_t kScanPage = 4096;
 constexpr std::size_t kNoGroup = static_cast<std::size_t>(-1);
-
 
 std::uint64_t ReadBigEndian(std::string_view s) {
   std::uint64_t v = 0;
@@ -29,7 +28,8 @@ std::pair<std::string, std::string> SplitStream(std::string_view stream) {
 
 }  // namespace
 
-RandomIdGenerator::RandomIdGenerator() : state_(std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32)) {}
+RandomIdGenerator::RandomIdGenerator()
+    : state_(std::random_device{}() ^ (std::uint64_t{std::random_device{}()} << 32)) {}
 
 std::string RandomIdGenerator::NewId() {
   std::lock_guard lock(mu_);
@@ -83,8 +83,9 @@ Result<void> Sequencer::Load() {
     if (!page) return std::unexpected(page.error());
     for (auto& [key, value] : *page) {
       auto json = nlohmann::json::parse(value, nullptr, false);
-      auto state = json.is_discarded() ? Fail(ErrorCode::kCorruption, "view " + key + " is not JSON")
-                                       : StateFromJson(json);
+      auto state = json.is_discarded()
+                       ? Fail(ErrorCode::kCorruption, "view " + key + " is not JSON")
+                       : StateFromJson(json);
       if (!state) return std::unexpected(state.error());
       instances_[key.substr(kViewPrefix.size())] = std::move(*state);
     }
@@ -148,7 +149,8 @@ void Sequencer::SubmitGroup(std::vector<Submission> group, GroupCallback done) {
   Request r;
   r.submissions = std::move(group);
   r.group_done = std::move(done);
-  if (!Enqueue(r)) r.group_done(Fail(ErrorCode::kUnavailable, "the service is not accepting writes"));
+  if (!Enqueue(r))
+    r.group_done(Fail(ErrorCode::kUnavailable, "the service is not accepting writes"));
 }
 
 bool Sequencer::Enqueue(Request& request) {
@@ -164,7 +166,8 @@ bool Sequencer::Enqueue(Request& request) {
 std::future<Result<CommandResult>> Sequencer::Submit(Submission submission) {
   auto promise = std::make_shared<std::promise<Result<CommandResult>>>();
   auto future = promise->get_future();
-  Submit(std::move(submission), [promise](Result<CommandResult> r) { promise->set_value(std::move(r)); });
+  Submit(std::move(submission),
+         [promise](Result<CommandResult> r) { promise->set_value(std::move(r)); });
   return future;
 }
 
@@ -193,7 +196,8 @@ bool Sequencer::Inspect(std::string_view collection, std::string_view id,
   return true;
 }
 
-std::optional<InstanceState> Sequencer::Find(std::string_view collection, std::string_view id) const {
+std::optional<InstanceState> Sequencer::Find(std::string_view collection,
+                                             std::string_view id) const {
   std::string stream(collection);
   stream += '/';
   stream += id;
@@ -238,7 +242,8 @@ void Sequencer::Run() {
     std::vector<Request> ticks;
     for (auto& r : batch) (r.tick ? ticks : commands).push_back(std::move(r));
     // Timers fired along with the commands count for the first tick of the batch.
-    std::uint64_t fired_with_commands = ProcessBatch(commands, !clock_.IsManual() || !ticks.empty());
+    std::uint64_t fired_with_commands =
+        ProcessBatch(commands, !clock_.IsManual() || !ticks.empty());
     bool commands_failed = last_batch_failed_;
     for (auto& tick : ticks) {
       // Firing can arm timers that are already due (a repeating deadline after a long jump of
@@ -315,11 +320,13 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     const std::string stream = cmd.collection + "/" + cmd.instance_id;
 
     if (!sub.idempotency_key.empty() && group == kNoGroup) {
-      if (auto it = idempotency_in_batch.find(sub.idempotency_key); it != idempotency_in_batch.end()) {
+      if (auto it = idempotency_in_batch.find(sub.idempotency_key);
+          it != idempotency_in_batch.end()) {
         // The first of two concurrent repeats is not durable yet: the second must retry.
         return Error{it->second == sub.request_digest ? ErrorCode::kVersionConflict
                                                       : ErrorCode::kIdempotencyKeyReused,
-                     "a request with this Idempotency-Key is in progress", nlohmann::json::object()};
+                     "a request with this Idempotency-Key is in progress",
+                     nlohmann::json::object()};
       }
       auto stored = log_.Get(Space::kIdempotency, sub.idempotency_key);
       if (!stored) return stored.error();
@@ -340,14 +347,14 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
           std::uint64_t first = rec.value("first_seq", std::uint64_t{0});
           std::uint64_t count = rec.value("count", std::uint64_t{0});
           if (count > 0) {
-            auto r = log_.ForEach(first, first + count - 1,
-                                  [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
-                                    auto e = DecodeRecord(record);
-                                    replay.events.push_back(AppendedEvent{
-                                        seq, e ? e->stream : "", e ? e->version : 0, hash,
-                                        std::string(record)});
-                                    return true;
-                                  });
+            auto r = log_.ForEach(
+                first, first + count - 1,
+                [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
+                  auto e = DecodeRecord(record);
+                  replay.events.push_back(AppendedEvent{seq, e ? e->stream : "", e ? e->version : 0,
+                                                        hash, std::string(record)});
+                  return true;
+                });
             if (!r) return r.error();
           }
           answered.emplace_back(std::move(done), std::move(replay));
@@ -375,9 +382,11 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     if (decided->empty()) {
       // A stale timer: nothing to do, nothing to answer.
       if (done) {
-        answered.emplace_back(std::move(done),
-                              CommandResult{cur ? *cur : InstanceState{}, {}, cur ? cur->version : 0,
-                                            cur ? cur->state : "", false});
+        answered.emplace_back(std::move(done), CommandResult{cur ? *cur : InstanceState{},
+                                                             {},
+                                                             cur ? cur->version : 0,
+                                                             cur ? cur->state : "",
+                                                             false});
       }
       return std::nullopt;
     }
@@ -409,7 +418,8 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
       auto it = next.timers.find(name);
       if (it == next.timers.end() || it->second != due) {
         timers_removed.push_back({due, stream, name});
-        batch.writes.push_back({Space::kTimers, TimerIndexKey(timers_removed.back()), std::nullopt});
+        batch.writes.push_back(
+            {Space::kTimers, TimerIndexKey(timers_removed.back()), std::nullopt});
       }
     }
     for (const auto& [name, due] : next.timers) {
@@ -443,8 +453,9 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     a.result.instance = next;
     if (undo != nullptr) {
       auto prior = overlay.find(stream);
-      undo->emplace_back(stream, prior == overlay.end() ? std::nullopt
-                                                        : std::optional<InstanceState>(prior->second));
+      undo->emplace_back(stream, prior == overlay.end()
+                                     ? std::nullopt
+                                     : std::optional<InstanceState>(prior->second));
     }
     overlay[stream] = std::move(next);
     accepted.push_back(std::move(a));
@@ -508,8 +519,10 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     timers_removed.resize(removed);
     timers_added.resize(added);
     for (auto it = undo_log.rbegin(); it != undo_log.rend(); ++it) {
-      if (it->second) overlay[it->first] = std::move(*it->second);
-      else overlay.erase(it->first);
+      if (it->second)
+        overlay[it->first] = std::move(*it->second);
+      else
+        overlay.erase(it->first);
     }
     groups_refused.emplace_back(std::move(r.group_done), std::move(*refused));
   }
@@ -525,7 +538,8 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     const auto start = std::chrono::steady_clock::now();
     auto appended = log_.Append(batch);
     const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - start).count();
+                            std::chrono::steady_clock::now() - start)
+                            .count();
     if (!appended) {
       // Nothing was written: nobody is acknowledged, memory keeps the last durable state.
       last_batch_failed_ = true;

@@ -68,7 +68,7 @@ struct SequencerOptions {
 
 struct SequencerStats {
   std::uint64_t batches = 0;
-  std::uint64_t commands = 0;   // accepted
+  std::uint64_t commands = 0;  // accepted
   std::uint64_t rejected = 0;
   std::uint64_t events = 0;
   std::uint64_t timers_fired = 0;
@@ -174,8 +174,8 @@ class Sequencer {
 
   mutable std::shared_mutex state_mu_;
   std::unordered_map<std::string, InstanceState> instances_;  // by stream
-  std::set<TimerKey> timers_;  // writer thread only
-  bool last_batch_failed_ = false;  // writer thread only
+  std::set<TimerKey> timers_;                                 // writer thread only
+  bool last_batch_failed_ = false;                            // writer thread only
 
   mutable std::mutex stats_mu_;
   SequencerStats stats_;

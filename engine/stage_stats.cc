@@ -8,7 +8,8 @@ namespace {
 
 using nlohmann::json;
 
-bool InWindow(Timestamp t, const std::optional<Timestamp>& from, const std::optional<Timestamp>& to) {
+bool InWindow(Timestamp t, const std::optional<Timestamp>& from,
+              const std::optional<Timestamp>& to) {
   return (!from || t >= *from) && (!to || t < *to);
 }
 
@@ -47,16 +48,17 @@ Result<void> StageStatistics::CatchUp(const EventLog& log) {
   const std::uint64_t head = log.GetHead().seq;
   if (head <= checkpoint_) return {};
   Result<void> failure;
-  auto r = log.ForEach(checkpoint_ + 1, head, [&](std::uint64_t seq, const Hash&, std::string_view record) {
-    auto e = DecodeRecord(record);
-    if (!e) {
-      failure = std::unexpected(e.error());
-      return false;
-    }
-    Apply(*e);
-    checkpoint_ = seq;
-    return true;
-  });
+  auto r = log.ForEach(checkpoint_ + 1, head,
+                       [&](std::uint64_t seq, const Hash&, std::string_view record) {
+                         auto e = DecodeRecord(record);
+                         if (!e) {
+                           failure = std::unexpected(e.error());
+                           return false;
+                         }
+                         Apply(*e);
+                         checkpoint_ = seq;
+                         return true;
+                       });
   if (!r) return r;
   return failure;
 }
@@ -132,12 +134,15 @@ json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& c
   };
   auto group_key = [&](std::uint32_t index) -> std::string {
     const Groups& g = groups_[index];
-    const std::string& k = q.group_by == "umc" ? g.umc : q.group_by == "industry" ? g.industry : g.federal_district;
+    const std::string& k = q.group_by == "umc"        ? g.umc
+                           : q.group_by == "industry" ? g.industry
+                                                      : g.federal_district;
     return k.empty() ? "none" : k;
   };
   std::vector<std::string> stage_order;
   for (const auto& s : def->states) {
-    if (std::find(stage_order.begin(), stage_order.end(), s.stage) == stage_order.end()) stage_order.push_back(s.stage);
+    if (std::find(stage_order.begin(), stage_order.end(), s.stage) == stage_order.end())
+      stage_order.push_back(s.stage);
   }
   std::map<std::string, Acc> totals;
   std::map<std::string, std::map<std::string, Acc>> grouped;
@@ -204,7 +209,8 @@ json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& c
 json Discipline(const std::vector<InstanceState>& assignments, const std::string& protocol,
                 std::optional<Timestamp> from, std::optional<Timestamp> to) {
   struct Acc {
-    std::uint64_t assigned = 0, done_on_time = 0, done_late = 0, overdue_open = 0, periods_missed = 0;
+    std::uint64_t assigned = 0, done_on_time = 0, done_late = 0, overdue_open = 0,
+                  periods_missed = 0;
   };
   std::map<std::string, Acc> by_assignee;
   for (const auto& a : assignments) {
@@ -219,8 +225,9 @@ json Discipline(const std::vector<InstanceState>& assignments, const std::string
     Acc& acc = by_assignee[assignee->second];
     ++acc.assigned;
     for (const auto& p : a.periods) acc.periods_missed += p.missed ? 1 : 0;
-    const bool late = std::any_of(a.periods.begin(), a.periods.end(),
-                                  [](const Period& p) { return p.missed || (p.accepted && !p.on_time); });
+    const bool late = std::any_of(a.periods.begin(), a.periods.end(), [](const Period& p) {
+      return p.missed || (p.accepted && !p.on_time);
+    });
     if (a.state == "done") {
       (late ? acc.done_late : acc.done_on_time)++;
     } else if (a.state != "cancelled" && !a.overdue.empty()) {
@@ -229,14 +236,19 @@ json Discipline(const std::vector<InstanceState>& assignments, const std::string
   }
   json items = json::array();
   for (const auto& [assignee, acc] : by_assignee) {
-    items.push_back({{"assignee", assignee}, {"assigned", acc.assigned}, {"done_on_time", acc.done_on_time},
-                     {"done_late", acc.done_late}, {"overdue_open", acc.overdue_open},
+    items.push_back({{"assignee", assignee},
+                     {"assigned", acc.assigned},
+                     {"done_on_time", acc.done_on_time},
+                     {"done_late", acc.done_late},
+                     {"overdue_open", acc.overdue_open},
                      {"periods_missed", acc.periods_missed}});
   }
   // The ones with open overdue work first, then the most periods missed.
   std::stable_sort(items.begin(), items.end(), [](const json& a, const json& b) {
-    return std::make_pair(a["overdue_open"].get<std::uint64_t>(), a["periods_missed"].get<std::uint64_t>()) >
-           std::make_pair(b["overdue_open"].get<std::uint64_t>(), b["periods_missed"].get<std::uint64_t>());
+    return std::make_pair(a["overdue_open"].get<std::uint64_t>(),
+                          a["periods_missed"].get<std::uint64_t>()) >
+           std::make_pair(b["overdue_open"].get<std::uint64_t>(),
+                          b["periods_missed"].get<std::uint64_t>());
   });
   json out = {{"items", items}};
   if (!protocol.empty()) out["protocol"] = protocol;

@@ -3,12 +3,11 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/directory.h"
 #include "engine/event_log.h"
@@ -73,7 +72,8 @@ class StageStatistics {
 
 // The executive discipline of protocol assignments (seed 003, «исполнительская дисциплина»): per
 // assignee, from the live instances.
-nlohmann::json Discipline(const std::vector<InstanceState>& assignments, const std::string& protocol,
-                          std::optional<Timestamp> from, std::optional<Timestamp> to);
+nlohmann::json Discipline(const std::vector<InstanceState>& assignments,
+                          const std::string& protocol, std::optional<Timestamp> from,
+                          std::optional<Timestamp> to);
 
 }  // namespace expertflow::engine

@@ -39,8 +39,8 @@ namespace {
 // "2026-03-01T09:00:00Z", the form every record carries, without a stream: replay parses one per
 // event. nullopt for any other form.
 std::optional<Timestamp> ParseCanonical(std::string_view t) {
-  if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' || t[16] != ':' ||
-      t[19] != 'Z') {
+  if (t.size() != 20 || t[4] != '-' || t[7] != '-' || t[10] != 'T' || t[13] != ':' ||
+      t[16] != ':' || t[19] != 'Z') {
     return std::nullopt;
   }
   auto num = [&](std::size_t pos, std::size_t len, int& out) {
@@ -52,10 +52,12 @@ std::optional<Timestamp> ParseCanonical(std::string_view t) {
       !num(17, 2, s) || h > 23 || mi > 59 || s > 59) {
     return std::nullopt;
   }
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+  const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                        std::chrono::month(static_cast<unsigned>(mo)),
                                         std::chrono::day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
-  return Timestamp(sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) + std::chrono::seconds(s);
+  return Timestamp(sys_days(ymd)) + std::chrono::hours(h) + std::chrono::minutes(mi) +
+         std::chrono::seconds(s);
 }
 
 }  // namespace

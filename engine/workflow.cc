@@ -10,14 +10,21 @@ namespace {
 using Doc = nlohmann::ordered_json;
 
 // The roles of API.md, "Authentication and who may do what".
-const std::set<std::string, std::less<>> kRoles = {
-    "association_member", "umc_lead",          "fumo_expert",       "rumo_member",
-    "irpo_staff",         "business_expert",   "ftpo_coordinator",  "ministry_official",
-    "region_official",    "auditor",           "admin"};
+const std::set<std::string, std::less<>> kRoles = {"association_member",
+                                                   "umc_lead",
+                                                   "fumo_expert",
+                                                   "rumo_member",
+                                                   "irpo_staff",
+                                                   "business_expert",
+                                                   "ftpo_coordinator",
+                                                   "ministry_official",
+                                                   "region_official",
+                                                   "auditor",
+                                                   "admin"};
 
-const std::set<std::string, std::less<>> kFieldTypes = {
-    "string", "text", "integer", "boolean", "date",    "datetime",
-    "org",    "ugps", "array",   "object",  "deadline"};
+const std::set<std::string, std::less<>> kFieldTypes = {"string", "text",     "integer", "boolean",
+                                                        "date",   "datetime", "org",     "ugps",
+                                                        "array",  "object",   "deadline"};
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -46,8 +53,7 @@ class Checker {
     if (error_.empty()) error_ = where + ": " + what;
   }
 
-  std::string String(const Doc& obj, std::string_view key, std::string_view where,
-                     bool required) {
+  std::string String(const Doc& obj, std::string_view key, std::string_view where, bool required) {
     auto it = obj.find(key);
     if (it == obj.end()) {
       if (required) Fail(std::string(where), "missing \"" + std::string(key) + "\"");
@@ -197,11 +203,13 @@ CommandSpec ParseCommand(Checker& c, const Doc& obj, const std::string& where,
   }
   if (auto it = obj.find("to_by"); it != obj.end()) {
     cmd.to_field = it->is_object() ? c.String(*it, "field", where + ".to_by", true) : "";
-    if (auto cases = it->find("cases"); it->is_object() && cases != it->end() &&
-                                        cases->is_object() && !cases->empty()) {
+    if (auto cases = it->find("cases");
+        it->is_object() && cases != it->end() && cases->is_object() && !cases->empty()) {
       for (const auto& [value, state] : cases->items()) {
-        if (!state.is_string()) c.Fail(where + ".to_by", "a case names a state");
-        else cmd.to_cases[value] = state.get<std::string>();
+        if (!state.is_string())
+          c.Fail(where + ".to_by", "a case names a state");
+        else
+          cmd.to_cases[value] = state.get<std::string>();
       }
     } else {
       c.Fail(where + ".to_by", "\"to_by\" needs a \"field\" and \"cases\"");
@@ -258,8 +266,8 @@ bool PointerInPayload(const std::vector<FieldSpec>& payload, std::string_view po
   }
 }
 
-void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd,
-                  const std::string& where, bool is_create) {
+void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const std::string& where,
+                  bool is_create) {
   if (!IsIdentifier(cmd.name)) c.Fail(where, "bad command name \"" + cmd.name + "\"");
   if (cmd.roles.empty()) c.Fail(where, "command \"" + cmd.name + "\" has no roles");
   for (const auto& r : cmd.roles) {
@@ -306,7 +314,8 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd,
       }
     }
     for (const auto& [v, s] : cmd.to_cases) {
-      if (d.FindState(s) == nullptr) c.Fail(where, "\"to_by\" leads to unknown state \"" + s + "\"");
+      if (d.FindState(s) == nullptr)
+        c.Fail(where, "\"to_by\" leads to unknown state \"" + s + "\"");
     }
   }
   if (!cmd.answers_schedule.empty()) {
@@ -392,7 +401,8 @@ Result<Definition> LoadDefinition(std::string_view json_text) {
   Checker c;
   Definition d;
   d.id = c.String(doc, "workflow", "definition", true);
-  if (!d.id.empty() && !IsIdentifier(d.id)) c.Fail("definition", "bad workflow id \"" + d.id + "\"");
+  if (!d.id.empty() && !IsIdentifier(d.id))
+    c.Fail("definition", "bad workflow id \"" + d.id + "\"");
   const std::string where = d.id.empty() ? "definition" : d.id;
   if (auto it = doc.find("version"); it == doc.end() || !it->is_number_unsigned() ||
                                      it->get<std::uint64_t>() == 0 ||
@@ -423,7 +433,8 @@ Result<Definition> LoadDefinition(std::string_view json_text) {
         c.Fail(where + ".participants." + slot, "a slot lists the roles acting in it");
       }
       for (const auto& r : list) {
-        if (!kRoles.contains(r)) c.Fail(where + ".participants." + slot, "unknown role \"" + r + "\"");
+        if (!kRoles.contains(r))
+          c.Fail(where + ".participants." + slot, "unknown role \"" + r + "\"");
       }
       d.participants[slot] = std::move(list);
     }
@@ -530,8 +541,8 @@ Result<Definition> LoadDefinition(std::string_view json_text) {
     for (std::size_t j = 0; j < i; ++j) {
       for (const auto& s : d.commands[i].from) {
         if (d.commands[j].name == d.commands[i].name && Contains(d.commands[j].from, s)) {
-          c.Fail(where, "command \"" + d.commands[i].name + "\" is defined twice in state \"" +
-                            s + "\"");
+          c.Fail(where,
+                 "command \"" + d.commands[i].name + "\" is defined twice in state \"" + s + "\"");
         }
       }
     }
@@ -544,7 +555,8 @@ Result<Definition> LoadDefinition(std::string_view json_text) {
       c.Fail(sw, "round command \"" + s.round->command + "\" is not a round command of this state");
     }
     for (const auto& o : s.round->outcomes) {
-      if (d.FindState(o.to) == nullptr) c.Fail(sw, "outcome leads to unknown state \"" + o.to + "\"");
+      if (d.FindState(o.to) == nullptr)
+        c.Fail(sw, "outcome leads to unknown state \"" + o.to + "\"");
       if (!o.all_equal.empty() && (cmd == nullptr || cmd->vote_field.empty())) {
         c.Fail(sw, "an outcome by verdicts needs a round command with a vote field");
       }
@@ -558,7 +570,8 @@ Result<Definition> LoadDefinition(std::string_view json_text) {
     for (const auto& s : dl.while_in) {
       const StateSpec* st = d.FindState(s);
       if (st == nullptr) c.Fail(dw, "unknown state \"" + s + "\"");
-      if (st != nullptr && st->terminal) c.Fail(dw, "a deadline cannot run in terminal \"" + s + "\"");
+      if (st != nullptr && st->terminal)
+        c.Fail(dw, "a deadline cannot run in terminal \"" + s + "\"");
     }
     if (dl.after.has_value() == !dl.field.empty()) {
       c.Fail(dw, "a deadline needs exactly one target: \"after\" or \"field\"");

@@ -3,12 +3,11 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 #include "engine/time.h"
@@ -55,7 +54,7 @@ struct CommandSpec {
   // Who may act, besides the role: participant slots ("umc"), or "round" for the parties of the
   // open multi-party step who have not acted yet in it.
   std::vector<std::string> by;
-  std::string to;     // next state; empty: stays (or the round decides)
+  std::string to;  // next state; empty: stays (or the round decides)
   // The next state chosen by a payload value: {"field": "outcome", "cases": {"successful": ...}}.
   std::string to_field;
   std::map<std::string, std::string> to_cases;
@@ -80,7 +79,7 @@ struct OutcomeRule {
 };
 
 struct RoundSpec {
-  std::string command;  // the command parties act with
+  std::string command;       // the command parties act with
   std::string join = "all";  // "all", "any", or "k_of_n"
   std::uint32_t k = 0;
   std::vector<OutcomeRule> outcomes;
@@ -104,10 +103,10 @@ struct DeadlineSpec {
   std::optional<Duration> after;
   std::string field;
   bool schedule = false;
-  std::string event;          // appended when it passes
-  std::string period_event;   // schedules: appended for each period that passes unanswered
-  std::string to;             // optional: the state it moves the instance to
-  bool repeat = false;        // re-armed `after` later each time it passes
+  std::string event;         // appended when it passes
+  std::string period_event;  // schedules: appended for each period that passes unanswered
+  std::string to;            // optional: the state it moves the instance to
+  bool repeat = false;       // re-armed `after` later each time it passes
   std::vector<std::string> restart_on;  // commands that re-arm it from their own time
 };
 
@@ -119,7 +118,7 @@ struct Definition {
   std::string source;   // the seed sections it encodes
   std::string routing;  // the named routing function that fills the participants
   std::map<std::string, std::vector<std::string>> participants;  // slot -> roles acting in it
-  CommandSpec create;   // name "create"; `to` is the initial state
+  CommandSpec create;  // name "create"; `to` is the initial state
   std::vector<StateSpec> states;
   std::vector<CommandSpec> commands;
   std::vector<DeadlineSpec> deadlines;

@@ -24,18 +24,40 @@ const char* const kHeadKey = "head";
 const char* const kFormatKey = "format";
 
 // Column families, in the order they are opened.
-enum Family : std::size_t { kDefault, kEvents, kStreams, kViews, kAnalytics, kIdempotency, kTokens, kTimers, kMeta, kFamilies };
+enum Family : std::size_t {
+  kDefault,
+  kEvents,
+  kStreams,
+  kViews,
+  kAnalytics,
+  kIdempotency,
+  kTokens,
+  kTimers,
+  kMeta,
+  kFamilies
+};
 const char* const kFamilyNames[kFamilies] = {rocksdb::kDefaultColumnFamilyName.c_str(),
-                                             "events", "streams", "views", "analytics",
-                                             "idempotency", "tokens", "timers", "meta"};
+                                             "events",
+                                             "streams",
+                                             "views",
+                                             "analytics",
+                                             "idempotency",
+                                             "tokens",
+                                             "timers",
+                                             "meta"};
 
 Family FamilyOf(engine::Space space) {
   switch (space) {
-    case engine::Space::kViews: return kViews;
-    case engine::Space::kAnalytics: return kAnalytics;
-    case engine::Space::kIdempotency: return kIdempotency;
-    case engine::Space::kTokens: return kTokens;
-    case engine::Space::kTimers: return kTimers;
+    case engine::Space::kViews:
+      return kViews;
+    case engine::Space::kAnalytics:
+      return kAnalytics;
+    case engine::Space::kIdempotency:
+      return kIdempotency;
+    case engine::Space::kTokens:
+      return kTokens;
+    case engine::Space::kTimers:
+      return kTimers;
   }
   return kViews;
 }
@@ -71,7 +93,8 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   const char* Name() const override { return "expertflow.StreamPrefix"; }
   rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
     const char* nul = static_cast<const char*>(std::memchr(key.data(), '\0', key.size()));
-    return rocksdb::Slice(key.data(), nul ? static_cast<std::size_t>(nul - key.data()) + 1 : key.size());
+    return rocksdb::Slice(key.data(),
+                          nul ? static_cast<std::size_t>(nul - key.data()) + 1 : key.size());
   }
   bool InDomain(const rocksdb::Slice& key) const override {
     return std::memchr(key.data(), '\0', key.size()) != nullptr;
@@ -110,14 +133,17 @@ struct RocksDbEventLog::Impl {
 
   engine::Result<std::uint64_t> LoadVersion(std::string_view stream) const {
     // The last key with the stream's prefix: seek just past the prefix and step back.
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), families[kStreams]));
+    std::unique_ptr<rocksdb::Iterator> it(
+        db->NewIterator(rocksdb::ReadOptions(), families[kStreams]));
     std::string upper(stream);
     upper.push_back('\x01');
     it->SeekForPrev(upper);
-    if (!it->status().ok()) return FromStatus(it->status(), "reading stream " + std::string(stream));
+    if (!it->status().ok())
+      return FromStatus(it->status(), "reading stream " + std::string(stream));
     if (!it->Valid()) return 0;
     rocksdb::Slice key = it->key();
-    if (key.size() != stream.size() + 9 || !key.starts_with(rocksdb::Slice(stream.data(), stream.size())) ||
+    if (key.size() != stream.size() + 9 ||
+        !key.starts_with(rocksdb::Slice(stream.data(), stream.size())) ||
         key[stream.size()] != '\0') {
       return 0;
     }
@@ -161,14 +187,16 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
     cf.table_factory.reset(table(f != kEvents));
     cf.compression = f == kEvents ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
     if (f == kEvents) cf.bottommost_compression = rocksdb::kZSTD;
-    if (f == kStreams) cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
+    if (f == kStreams)
+      cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
     cf.level_compaction_dynamic_level_bytes = true;
     descriptors.emplace_back(kFamilyNames[f], cf);
   }
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status s = options.read_only
-                          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &impl->families, &raw)
-                          : rocksdb::DB::Open(db_options, path, descriptors, &impl->families, &raw);
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &impl->families, &raw)
+          : rocksdb::DB::Open(db_options, path, descriptors, &impl->families, &raw);
   if (!s.ok()) return FromStatus(s, "opening " + path);
   impl->db.reset(raw);
 
@@ -176,7 +204,8 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   std::string value;
   s = impl->db->Get(rocksdb::ReadOptions(), impl->families[kMeta], kHeadKey, &value);
   if (s.ok()) {
-    if (value.size() != 40) return engine::Fail(ErrorCode::kCorruption, "the stored head is malformed");
+    if (value.size() != 40)
+      return engine::Fail(ErrorCode::kCorruption, "the stored head is malformed");
     impl->head.seq = GetBigEndian(value);
     std::copy(value.begin() + 8, value.end(), impl->head.hash.begin());
   } else if (!s.IsNotFound()) {
@@ -184,12 +213,14 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   }
   engine::Head last;
   {
-    std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions(), impl->families[kEvents]));
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl->db->NewIterator(rocksdb::ReadOptions(), impl->families[kEvents]));
     it->SeekToLast();
     if (!it->status().ok()) return FromStatus(it->status(), "reading the last event");
     if (it->Valid()) {
       last.seq = GetBigEndian(std::string_view(it->key().data(), it->key().size()));
-      if (it->value().size() >= 32) std::copy(it->value().data(), it->value().data() + 32, last.hash.begin());
+      if (it->value().size() >= 32)
+        std::copy(it->value().data(), it->value().data() + 32, last.hash.begin());
     }
   }
   if (last != impl->head) {
@@ -209,7 +240,8 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
       w.sync = options.sync;
       s = impl->db->Put(w, impl->families[kMeta], kFormatKey, std::to_string(kFormatVersion));
     } else if (s.ok() && value != std::to_string(kFormatVersion)) {
-      return engine::Fail(ErrorCode::kCorruption, "store format " + value + " is not " + std::to_string(kFormatVersion));
+      return engine::Fail(ErrorCode::kCorruption,
+                          "store format " + value + " is not " + std::to_string(kFormatVersion));
     }
     if (!s.ok()) return FromStatus(s, "writing the format version");
   }
@@ -218,22 +250,27 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
 
 engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::AppendBatch& batch) {
   Impl& d = *impl_;
-  if (d.options.read_only) return engine::Fail(ErrorCode::kUnavailable, "the store is open read-only");
-  if (d.broken) return engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes");
+  if (d.options.read_only)
+    return engine::Fail(ErrorCode::kUnavailable, "the store is open read-only");
+  if (d.broken)
+    return engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes");
   std::lock_guard lock(d.write_mu);
   const engine::Head head = GetHead();
   // PrepareAppend asks once per stream of the batch; the answers come from memory after the
   // first time a stream is seen.
-  auto prepared = engine::PrepareAppend(batch, head, [&](std::string_view stream) -> engine::Result<std::uint64_t> {
-    if (auto it = d.versions.find(stream); it != d.versions.end()) return it->second;
-    return d.LoadVersion(stream);
-  });
+  auto prepared = engine::PrepareAppend(
+      batch, head, [&](std::string_view stream) -> engine::Result<std::uint64_t> {
+        if (auto it = d.versions.find(stream); it != d.versions.end()) return it->second;
+        return d.LoadVersion(stream);
+      });
   if (!prepared) return prepared;
 
   // Reserve the whole batch up front: a growing WriteBatch would copy itself over and over.
   std::size_t bytes = 64;
-  for (const engine::AppendedEvent& e : prepared->events) bytes += e.record.size() + e.stream.size() + 96;
-  for (const engine::KvWrite& w : batch.writes) bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
+  for (const engine::AppendedEvent& e : prepared->events)
+    bytes += e.record.size() + e.stream.size() + 96;
+  for (const engine::KvWrite& w : batch.writes)
+    bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
   rocksdb::WriteBatch wb(bytes);
   char seq_key[8];
   char stream_version[8];
@@ -243,7 +280,8 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
     const rocksdb::Slice key(seq_key, 8);
     // The value is hash then record, written from both parts without joining them first.
     const rocksdb::Slice value_parts[2] = {
-        rocksdb::Slice(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()), rocksdb::Slice(e.record)};
+        rocksdb::Slice(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()),
+        rocksdb::Slice(e.record)};
     wb.Put(d.families[kEvents], rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(value_parts, 2));
     const rocksdb::Slice index_parts[3] = {rocksdb::Slice(e.stream), rocksdb::Slice("\0", 1),
                                            rocksdb::Slice(stream_version, 8)};
@@ -251,8 +289,10 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
   }
   for (const engine::KvWrite& w : batch.writes) {
     auto* cf = d.families[FamilyOf(w.space)];
-    if (w.value) wb.Put(cf, w.key, *w.value);
-    else wb.Delete(cf, w.key);
+    if (w.value)
+      wb.Put(cf, w.key, *w.value);
+    else
+      wb.Delete(cf, w.key);
   }
   if (!prepared->events.empty()) {
     std::string head_value = SeqKey(prepared->head.seq);
@@ -266,13 +306,16 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
   rocksdb::WriteOptions wo;
   wo.sync = d.options.sync;
   rocksdb::Status s = d.db->Write(wo, &wb);
-  if (!s.ok()) return FromStatus(s, "writing a batch of " + std::to_string(prepared->events.size()) + " events");
+  if (!s.ok())
+    return FromStatus(s,
+                      "writing a batch of " + std::to_string(prepared->events.size()) + " events");
 
   // Only now, with the batch durable, do memory and the head move.
   // The last event of each stream in the batch carries its new version.
   const engine::AppendedEvent* prev = nullptr;
   for (const engine::AppendedEvent& e : prepared->events) {
-    if (prev != nullptr && prev->stream != e.stream) d.versions.insert_or_assign(prev->stream, prev->version);
+    if (prev != nullptr && prev->stream != e.stream)
+      d.versions.insert_or_assign(prev->stream, prev->version);
     prev = &e;
   }
   if (prev != nullptr) d.versions.insert_or_assign(prev->stream, prev->version);
@@ -296,9 +339,8 @@ engine::Result<std::uint64_t> RocksDbEventLog::StreamVersion(std::string_view st
   return impl_->LoadVersion(stream);
 }
 
-engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(std::string_view stream,
-                                                                             std::uint64_t from_version,
-                                                                             std::size_t max) const {
+engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(
+    std::string_view stream, std::uint64_t from_version, std::size_t max) const {
   std::vector<engine::StoredEvent> out;
   if (max == 0) return out;
   const Impl& d = *impl_;
@@ -309,7 +351,8 @@ engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(std
   ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.families[kStreams]));
   std::vector<std::string> keys;
-  for (it->Seek(StreamKey(stream, std::max<std::uint64_t>(from_version, 1))); it->Valid() && keys.size() < max; it->Next()) {
+  for (it->Seek(StreamKey(stream, std::max<std::uint64_t>(from_version, 1)));
+       it->Valid() && keys.size() < max; it->Next()) {
     if (it->key().size() != stream.size() + 9) continue;
     keys.emplace_back(it->value().data(), it->value().size());
   }
@@ -318,11 +361,13 @@ engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(std
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  d.db->MultiGet(rocksdb::ReadOptions(), d.families[kEvents], keys.size(), slices.data(), values.data(),
-                 statuses.data());
+  d.db->MultiGet(rocksdb::ReadOptions(), d.families[kEvents], keys.size(), slices.data(),
+                 values.data(), statuses.data());
   for (std::size_t i = 0; i < keys.size(); ++i) {
-    if (!statuses[i].ok()) return FromStatus(statuses[i], "reading an event of " + std::string(stream));
-    if (values[i].size() < 32) return engine::Fail(ErrorCode::kCorruption, "an event value is truncated");
+    if (!statuses[i].ok())
+      return FromStatus(statuses[i], "reading an event of " + std::string(stream));
+    if (values[i].size() < 32)
+      return engine::Fail(ErrorCode::kCorruption, "an event value is truncated");
     engine::StoredEvent e;
     e.seq = GetBigEndian(keys[i]);
     std::copy(values[i].data(), values[i].data() + 32, e.hash.begin());
@@ -359,7 +404,8 @@ engine::Result<void> RocksDbEventLog::ForEach(std::uint64_t from_seq, std::uint6
   return {};
 }
 
-engine::Result<std::optional<std::string>> RocksDbEventLog::Get(engine::Space space, std::string_view key) const {
+engine::Result<std::optional<std::string>> RocksDbEventLog::Get(engine::Space space,
+                                                                std::string_view key) const {
   std::string value;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->families[FamilyOf(space)],
                                      rocksdb::Slice(key.data(), key.size()), &value);
@@ -374,8 +420,10 @@ engine::Result<std::vector<std::pair<std::string, std::string>>> RocksDbEventLog
   rocksdb::ReadOptions ro;
   rocksdb::Slice upper(to.data(), to.size());
   if (!to.empty()) ro.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->families[FamilyOf(space)]));
-  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid() && out.size() < max; it->Next()) {
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(ro, impl_->families[FamilyOf(space)]));
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid() && out.size() < max;
+       it->Next()) {
     out.emplace_back(it->key().ToString(), it->value().ToString());
   }
   if (!it->status().ok()) return FromStatus(it->status(), "scanning");
@@ -392,9 +440,11 @@ engine::Result<void> RocksDbEventLog::Checkpoint(const std::string& dir) {
   return {};
 }
 
-engine::Result<void> RocksDbEventLog::TamperRecordForTesting(std::uint64_t seq, std::string_view record) {
+engine::Result<void> RocksDbEventLog::TamperRecordForTesting(std::uint64_t seq,
+                                                             std::string_view record) {
   std::string value;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->families[kEvents], SeqKey(seq), &value);
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->families[kEvents], SeqKey(seq), &value);
   if (!s.ok()) return FromStatus(s, "reading seq " + std::to_string(seq));
   value.resize(32);
   value += record;

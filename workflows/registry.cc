@@ -11,9 +11,9 @@ namespace {
 using nlohmann::json;
 
 const std::map<std::string, std::string, std::less<>> kPrefixOfKind = {
-    {"umc", "umc-"},   {"association", "assoc-"}, {"fumo", "fumo-"},       {"rumo", "rumo-"},
-    {"roiv", "roiv-"}, {"ftpo", "ftpo-"},         {"business", "business-"}, {"ministry", "ministry"},
-    {"irpo", "irpo"}};
+    {"umc", "umc-"},           {"association", "assoc-"}, {"fumo", "fumo-"},
+    {"rumo", "rumo-"},         {"roiv", "roiv-"},         {"ftpo", "ftpo-"},
+    {"business", "business-"}, {"ministry", "ministry"},  {"irpo", "irpo"}};
 
 json File(std::string_view name) {
   for (const auto& f : EmbeddedFiles()) {
@@ -36,7 +36,8 @@ BuiltinDirectory::BuiltinDirectory() {
     const json fumos = File("registry/fumo.json");
     for (const auto& r : regions.at("regions")) {
       region_index_[r.at("code").get<std::string>()] = regions_.size();
-      regions_.push_back(engine::Region{r.at("code"), r.at("name"), r.at("name_en"), r.at("federal_district")});
+      regions_.push_back(
+          engine::Region{r.at("code"), r.at("name"), r.at("name_en"), r.at("federal_district")});
     }
     auto district = [&](const std::string& code) {
       const engine::Region* r = FindRegion(code);
@@ -71,8 +72,10 @@ BuiltinDirectory::BuiltinDirectory() {
       engine::Organization assoc = umc;
       assoc.id = "assoc-" + id.substr(4);
       assoc.kind = "association";
-      assoc.name = "Отраслевая ассоциация кластеров «Профессионалитет»: " + u.at("industry_name").get<std::string>();
-      assoc.name_en = "Industry association of Professionalitet clusters: " + u.at("industry_name_en").get<std::string>();
+      assoc.name = "Отраслевая ассоциация кластеров «Профессионалитет»: " +
+                   u.at("industry_name").get<std::string>();
+      assoc.name_en = "Industry association of Professionalitet clusters: " +
+                      u.at("industry_name_en").get<std::string>();
       assoc.extra = {{"industry_name", u.at("industry_name")}, {"umc", id}};
       Insert(std::move(umc));
       Insert(std::move(assoc));
@@ -122,7 +125,8 @@ const engine::Organization* BuiltinDirectory::FindOrganization(std::string_view 
   return it == by_id_.end() ? nullptr : it->second;
 }
 
-std::vector<const engine::Organization*> BuiltinDirectory::Organizations(std::string_view kind) const {
+std::vector<const engine::Organization*> BuiltinDirectory::Organizations(
+    std::string_view kind) const {
   std::lock_guard lock(mu_);
   std::vector<const engine::Organization*> out;
   for (const auto& o : orgs_) {
@@ -145,7 +149,8 @@ engine::Result<void> BuiltinDirectory::AddOrganization(engine::Organization org)
   };
   auto prefix = kPrefixOfKind.find(org.kind);
   if (prefix == kPrefixOfKind.end()) return invalid("kind", "is not a kind of organisation");
-  if (!org.id.starts_with(prefix->second) || org.id.size() > 100 || org.id.size() <= prefix->second.size()) {
+  if (!org.id.starts_with(prefix->second) || org.id.size() > 100 ||
+      org.id.size() <= prefix->second.size()) {
     return invalid("id", "must start with " + prefix->second);
   }
   if (org.name.empty()) return invalid("name", "is required");
@@ -170,7 +175,8 @@ std::string_view FtpoForDistrict(std::string_view d) {
   // 6.5.1. ФТПО в г. Калуге: Центральный, Северо-Западный, Южный федеральные округа и
   //        воссоединенные регионы, Северо-Кавказский федеральный округ.
   // 6.5.2. ФТПО в г. Нижний Новгород: Приволжский, Уральский, Сибирский, Дальневосточный.
-  if (d == "central" || d == "northwestern" || d == "southern" || d == "reunited" || d == "north_caucasian") {
+  if (d == "central" || d == "northwestern" || d == "southern" || d == "reunited" ||
+      d == "north_caucasian") {
     return "ftpo-kaluga";
   }
   if (d == "volga" || d == "ural" || d == "siberian" || d == "far_eastern") return "ftpo-nnovgorod";
@@ -179,9 +185,15 @@ std::string_view FtpoForDistrict(std::string_view d) {
 
 std::string_view ActingRole(const engine::Organization& org) {
   static const std::map<std::string, std::string, std::less<>> kRoles = {
-      {"umc", "umc_lead"},        {"association", "association_member"}, {"fumo", "fumo_expert"},
-      {"rumo", "rumo_member"},    {"roiv", "region_official"},           {"ftpo", "ftpo_coordinator"},
-      {"business", "business_expert"}, {"ministry", "ministry_official"}, {"irpo", "irpo_staff"}};
+      {"umc", "umc_lead"},
+      {"association", "association_member"},
+      {"fumo", "fumo_expert"},
+      {"rumo", "rumo_member"},
+      {"roiv", "region_official"},
+      {"ftpo", "ftpo_coordinator"},
+      {"business", "business_expert"},
+      {"ministry", "ministry_official"},
+      {"irpo", "irpo_staff"}};
   auto it = kRoles.find(org.kind);
   return it == kRoles.end() ? std::string_view() : std::string_view(it->second);
 }

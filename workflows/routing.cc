@@ -32,14 +32,18 @@ Result<Participants> IndustryProposal(const RoutingInput& in) {
   if (umc == nullptr) return engine::Fail(ErrorCode::kForbidden, "no UMC for " + creator->id);
   const std::string_view ftpo = FtpoForDistrict(umc->federal_district);
   if (ftpo.empty()) return engine::Fail(ErrorCode::kInternal, umc->id + " has no federal district");
-  return Participants{{"association", "assoc-" + number}, {"umc", umc->id}, {"ftpo", std::string(ftpo)},
-                      {"irpo", "irpo"}, {"ministry", "ministry"}};
+  return Participants{{"association", "assoc-" + number},
+                      {"umc", umc->id},
+                      {"ftpo", std::string(ftpo)},
+                      {"irpo", "irpo"},
+                      {"ministry", "ministry"}};
 }
 
 Result<Participants> FgosProposal(const RoutingInput& in) {
   const engine::Organization* creator = in.directory.FindOrganization(in.creator_org);
   if (creator == nullptr || creator->kind != "rumo") {
-    return engine::Fail(ErrorCode::kForbidden, "FGOS proposals are prepared by a RUMO (seed 000 §4.2a)");
+    return engine::Fail(ErrorCode::kForbidden,
+                        "FGOS proposals are prepared by a RUMO (seed 000 §4.2a)");
   }
   const std::string ugps = PayloadString(in, "ugps");
   const engine::Organization* fumo = in.directory.FindOrganization("fumo-" + ugps);
@@ -63,8 +67,10 @@ Result<Participants> Agreement(const RoutingInput& in) {
 Result<Participants> ProtocolAssignment(const RoutingInput& in) {
   const std::string assignee = PayloadString(in, "assignee");
   const std::string issuer = PayloadString(in, "issuer");
-  if (in.directory.FindOrganization(assignee) == nullptr) return Invalid("assignee", "is not a known organisation");
-  if (issuer != "ministry" && issuer != "irpo") return Invalid("issuer", "must be ministry or irpo");
+  if (in.directory.FindOrganization(assignee) == nullptr)
+    return Invalid("assignee", "is not a known organisation");
+  if (issuer != "ministry" && issuer != "irpo")
+    return Invalid("issuer", "must be ministry or irpo");
   return Participants{{"assignee", assignee}, {"issuer", issuer}, {"ministry", "ministry"}};
 }
 

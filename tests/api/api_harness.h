@@ -58,7 +58,8 @@ class ApiWorld {
     req.body = body;
     std::promise<api::HttpResponse> promise;
     auto future = promise.get_future();
-    router_->Handle(std::move(req), [&promise](api::HttpResponse r) { promise.set_value(std::move(r)); });
+    router_->Handle(std::move(req),
+                    [&promise](api::HttpResponse r) { promise.set_value(std::move(r)); });
     api::HttpResponse r = future.get();
     Reply out;
     out.status = r.status;
@@ -75,7 +76,9 @@ class ApiWorld {
              std::map<std::string, std::string> headers = {}) {
     return Call("POST", target, token, body.dump(), std::move(headers));
   }
-  Reply Get(const std::string& target, const std::string& token) { return Call("GET", target, token); }
+  Reply Get(const std::string& target, const std::string& token) {
+    return Call("GET", target, token);
+  }
 
   std::uint64_t Head() const { return log_.GetHead().seq; }
   const std::string& admin() const { return admin_; }

@@ -10,7 +10,8 @@ using ::testing::HasSubstr;
 
 json Draft() {
   return {{"workflow", "industry_proposal"},
-          {"payload", {{"title", "Единый подход"}, {"topic", "standard_programme"}, {"summary", "Кратко"}}}};
+          {"payload",
+           {{"title", "Единый подход"}, {"topic", "standard_programme"}, {"summary", "Кратко"}}}};
 }
 
 class Api : public ::testing::Test {
@@ -53,9 +54,9 @@ TEST_F(Api, ShouldCreateWithLocationETagAndView) {
   const std::string id = r.body["id"];
   EXPECT_EQ(r.headers["Location"], "/api/v1/proposals/" + id);
   EXPECT_EQ(r.headers["ETag"], "\"1\"");
-  for (const char* k : {"id", "collection", "workflow", "workflow_version", "state", "version", "created_at",
-                        "updated_at", "stage_entered_at", "participants", "awaiting", "deadline", "fields",
-                        "allowed_commands"}) {
+  for (const char* k : {"id", "collection", "workflow", "workflow_version", "state", "version",
+                        "created_at", "updated_at", "stage_entered_at", "participants", "awaiting",
+                        "deadline", "fields", "allowed_commands"}) {
     EXPECT_TRUE(r.body.contains(k)) << k;
   }
   EXPECT_EQ(r.body["participants"]["umc"], "umc-05");
@@ -68,7 +69,8 @@ TEST_F(Api, ShouldCreateWithLocationETagAndView) {
 
 TEST_F(Api, ShouldRunACommandAndAnswerItsEvents) {
   const std::string id = Create(assoc_);
-  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}, {"expected_version", 1}});
+  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_,
+                   {{"command", "submit_to_umc"}, {"expected_version", 1}});
   ASSERT_EQ(r.status, 200) << r.text;
   EXPECT_EQ(r.body["state"], "umc_review");
   EXPECT_EQ(r.body["version"], 2);
@@ -87,7 +89,8 @@ TEST_F(Api, ShouldRunACommandAndAnswerItsEvents) {
 
 TEST_F(Api, MissingOrRevokedTokenIsUnauthenticated) {
   ExpectProblem(w_.Get("/api/v1/me", ""), 401, "unauthenticated");
-  ExpectProblem(w_.Get("/api/v1/me", "0123456789ab." + std::string(64, 'a')), 401, "unauthenticated");
+  ExpectProblem(w_.Get("/api/v1/me", "0123456789ab." + std::string(64, 'a')), 401,
+                "unauthenticated");
   ExpectProblem(w_.Get("/api/v1/me", "garbage"), 401, "unauthenticated");
   auto me = w_.Get("/api/v1/me", umc_);
   ASSERT_EQ(me.status, 200);
@@ -104,18 +107,23 @@ TEST_F(Api, MalformedJsonWrongTypeAndUnsupportedMediaTypeAppendNothing) {
   const auto head = w_.Head();
   ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "{not json"), 400, "malformed_json");
   ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "[1,2]"), 400, "malformed_json");
-  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, R"({"a":1,"a":2})"), 400, "malformed_json");
-  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(40, '[') + std::string(40, ']')), 400,
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, R"({"a":1,"a":2})"), 400,
                 "malformed_json");
-  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "{\"workflow\":\"\xff\xfe\"}"), 400, "malformed_json");
-  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, Draft().dump(), {{"content-type", "text/plain"}}), 415,
-                "unsupported_media_type");
+  ExpectProblem(
+      w_.Call("POST", "/api/v1/proposals", assoc_, std::string(40, '[') + std::string(40, ']')),
+      400, "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, "{\"workflow\":\"\xff\xfe\"}"), 400,
+                "malformed_json");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, Draft().dump(),
+                        {{"content-type", "text/plain"}}),
+                415, "unsupported_media_type");
   json wrong = Draft();
   wrong["payload"]["title"] = 7;
   auto r = w_.Post("/api/v1/proposals", assoc_, wrong);
   ExpectProblem(r, 422, "validation_failed");
   EXPECT_EQ(r.body["errors"][0]["field"], "title");
-  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(2 << 20, ' ')), 413, "payload_too_large");
+  ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(2 << 20, ' ')), 413,
+                "payload_too_large");
   EXPECT_EQ(w_.Head(), head);
 }
 
@@ -135,13 +143,16 @@ TEST_F(Api, UnknownRouteCollectionAndCommand) {
 TEST_F(Api, StaleVersionAndIfMatch) {
   const std::string id = Create(assoc_);
   const auto head = w_.Head();
-  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}, {"expected_version", 7}});
+  auto r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_,
+                   {{"command", "submit_to_umc"}, {"expected_version", 7}});
   ExpectProblem(r, 409, "version_conflict");
   EXPECT_EQ(r.body["current_version"], 1);
-  r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}, {{"if-match", "\"4\""}});
+  r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}},
+              {{"if-match", "\"4\""}});
   ExpectProblem(r, 409, "version_conflict");
   EXPECT_EQ(w_.Head(), head);
-  r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}, {{"if-match", "\"1\""}});
+  r = w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}},
+              {{"if-match", "\"1\""}});
   EXPECT_EQ(r.status, 200) << r.text;
   EXPECT_EQ(r.headers["ETag"], "\"2\"");
 }
@@ -156,7 +167,8 @@ TEST_F(Api, IdempotencyKeyAnswersTheFirstResponseAgain) {
   EXPECT_EQ(w_.Head(), head);
   json other = Draft();
   other["payload"]["title"] = "Другое";
-  ExpectProblem(w_.Post("/api/v1/proposals", assoc_, other, {{"idempotency-key", "k-1"}}), 422, "idempotency_key_reused");
+  ExpectProblem(w_.Post("/api/v1/proposals", assoc_, other, {{"idempotency-key", "k-1"}}), 422,
+                "idempotency_key_reused");
   EXPECT_EQ(w_.Head(), head);
   // The same key from another principal is another request.
   auto umc = w_.Post("/api/v1/proposals", umc_, Draft(), {{"idempotency-key", "k-1"}});
@@ -169,14 +181,19 @@ TEST_F(Api, ForbiddenCommandsAndInvisibleInstances) {
   const auto head = w_.Head();
   // umc-12 is no participant: the instance does not exist for it.
   ExpectProblem(w_.Get("/api/v1/proposals/" + id, other_umc_), 404, "not_found");
-  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", other_umc_, {{"command", "update"}, {"payload", {{"title", "x"}}}}),
+  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", other_umc_,
+                        {{"command", "update"}, {"payload", {{"title", "x"}}}}),
                 404, "not_found");
   // The umc lead sees it but may not submit it.
-  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", umc_, {{"command", "submit_to_umc"}}), 403, "forbidden");
+  ExpectProblem(
+      w_.Post("/api/v1/proposals/" + id + "/commands", umc_, {{"command", "submit_to_umc"}}), 403,
+      "forbidden");
   // Auditors see everything and never write.
   EXPECT_EQ(w_.Get("/api/v1/proposals/" + id, auditor_).status, 200);
   ExpectProblem(w_.Post("/api/v1/proposals", auditor_, Draft()), 403, "forbidden");
-  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", auditor_, {{"command", "withdraw"}}), 403, "forbidden");
+  ExpectProblem(
+      w_.Post("/api/v1/proposals/" + id + "/commands", auditor_, {{"command", "withdraw"}}), 403,
+      "forbidden");
   EXPECT_EQ(w_.Head(), head);
   auto list = w_.Get("/api/v1/proposals", other_umc_);
   EXPECT_EQ(list.body["items"].size(), 0u);
@@ -195,9 +212,11 @@ TEST_F(Api, ListsAreNewestFirstWithCursorsAndFilters) {
   EXPECT_EQ(page1.body["items"][0]["id"], ids[4]);
   EXPECT_EQ(page1.body["items"][1]["id"], ids[3]);
   ASSERT_TRUE(page1.body["next_cursor"].is_string());
-  auto page2 = w_.Get("/api/v1/proposals?limit=2&cursor=" + page1.body["next_cursor"].get<std::string>(), umc_);
+  auto page2 = w_.Get(
+      "/api/v1/proposals?limit=2&cursor=" + page1.body["next_cursor"].get<std::string>(), umc_);
   EXPECT_EQ(page2.body["items"][0]["id"], ids[2]);
-  auto page3 = w_.Get("/api/v1/proposals?limit=2&cursor=" + page2.body["next_cursor"].get<std::string>(), umc_);
+  auto page3 = w_.Get(
+      "/api/v1/proposals?limit=2&cursor=" + page2.body["next_cursor"].get<std::string>(), umc_);
   EXPECT_EQ(page3.body["items"].size(), 1u);
   EXPECT_TRUE(page3.body["next_cursor"].is_null());
   auto filtered = w_.Get("/api/v1/proposals?state=umc_review", umc_);
@@ -209,7 +228,8 @@ TEST_F(Api, ListsAreNewestFirstWithCursorsAndFilters) {
   ExpectProblem(w_.Get("/api/v1/proposals?limit=0", umc_), 400, "bad_request");
   ExpectProblem(w_.Get("/api/v1/proposals?colour=red", umc_), 400, "bad_request");
   auto inbox = w_.Get("/api/v1/inbox", assoc_);
-  EXPECT_EQ(inbox.body["items"].size(), 4u) << "the one in umc_review awaits the UMC, not the association";
+  EXPECT_EQ(inbox.body["items"].size(), 4u)
+      << "the one in umc_review awaits the UMC, not the association";
 }
 
 TEST_F(Api, AsOfAndAtVersionShowThePast) {
@@ -226,18 +246,31 @@ TEST_F(Api, AsOfAndAtVersionShowThePast) {
   auto now = w_.Get("/api/v1/proposals/" + id, auditor_);
   EXPECT_EQ(now.body["state"], "umc_review");
   ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?at_version=9", auditor_), 404, "not_found");
-  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?as_of=yesterday", auditor_), 400, "bad_request");
-  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?as_of=2020-01-01T00:00:00Z", auditor_), 404, "not_found");
+  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?as_of=yesterday", auditor_), 400,
+                "bad_request");
+  ExpectProblem(w_.Get("/api/v1/proposals/" + id + "?as_of=2020-01-01T00:00:00Z", auditor_), 404,
+                "not_found");
 }
 
 TEST_F(Api, ProtocolsMakeOneAssignmentPerDecisionAndAssignee) {
-  json protocol = {{"number", "Д05-98/05пр"}, {"date", "2024-10-23"}, {"title", "Совещание"}, {"chair", "А.А."},
-                   {"items", {{{"title", "Пункт 1"},
-                               {"decisions", {{{"text", "Представить отчёт"}, {"assignees", {"roiv-31", "roiv-69"}},
-                                               {"deadline", {{"due", "2026-02-28"}}}},
-                                              {{"text", "Еженедельно"}, {"assignees", {"roiv-52"}},
-                                               {"deadline", {{"recurring", {{"every", "week"}, {"weekday", "monday"},
-                                                                             {"time", "12:00"}, {"until", "2026-03-01"}}}}}}}}}}}};
+  json protocol = {{"number", "Д05-98/05пр"},
+                   {"date", "2024-10-23"},
+                   {"title", "Совещание"},
+                   {"chair", "А.А."},
+                   {"items",
+                    {{{"title", "Пункт 1"},
+                      {"decisions",
+                       {{{"text", "Представить отчёт"},
+                         {"assignees", {"roiv-31", "roiv-69"}},
+                         {"deadline", {{"due", "2026-02-28"}}}},
+                        {{"text", "Еженедельно"},
+                         {"assignees", {"roiv-52"}},
+                         {"deadline",
+                          {{"recurring",
+                            {{"every", "week"},
+                             {"weekday", "monday"},
+                             {"time", "12:00"},
+                             {"until", "2026-03-01"}}}}}}}}}}}};
   auto r = w_.Post("/api/v1/protocols", ministry_, protocol);
   ASSERT_EQ(r.status, 201) << r.text;
   ASSERT_EQ(r.body["assignments"].size(), 3u);
@@ -256,29 +289,40 @@ TEST_F(Api, ProtocolsMakeOneAssignmentPerDecisionAndAssignee) {
   ExpectProblem(w_.Post("/api/v1/protocols", umc_, protocol), 403, "forbidden");
   EXPECT_EQ(w_.Head(), head);
   // Assignments are not created one by one.
-  ExpectProblem(w_.Post("/api/v1/assignments", ministry_, {{"payload", json::object()}}), 403, "forbidden");
+  ExpectProblem(w_.Post("/api/v1/assignments", ministry_, {{"payload", json::object()}}), 403,
+                "forbidden");
 }
 
 TEST_F(Api, AllRegionsShorthandReachesEveryRegionalBody) {
-  json protocol = {{"number", "Д05-1"}, {"date", "2026-01-10"}, {"title", "Всем регионам"},
-                   {"items", {{{"title", "Пункт"}, {"decisions", {{{"text", "Отчитаться"}, {"assignees", {"all:roiv"}},
-                                                                  {"deadline", {{"due", "2026-02-01"}}}}}}}}}};
+  json protocol = {{"number", "Д05-1"},
+                   {"date", "2026-01-10"},
+                   {"title", "Всем регионам"},
+                   {"items",
+                    {{{"title", "Пункт"},
+                      {"decisions",
+                       {{{"text", "Отчитаться"},
+                         {"assignees", {"all:roiv"}},
+                         {"deadline", {{"due", "2026-02-01"}}}}}}}}}};
   auto r = w_.Post("/api/v1/protocols", ministry_, protocol);
   ASSERT_EQ(r.status, 201) << r.text;
   EXPECT_EQ(r.body["assignments"].size(), 89u);
 }
 
 TEST_F(Api, AdminIssuesTokensAndMovesTheManualClock) {
-  auto issued = w_.Post("/api/v1/tokens", w_.admin(), {{"org", "umc-07"}, {"role", "umc_lead"}, {"name", "lead"}});
+  auto issued = w_.Post("/api/v1/tokens", w_.admin(),
+                        {{"org", "umc-07"}, {"role", "umc_lead"}, {"name", "lead"}});
   ASSERT_EQ(issued.status, 201) << issued.text;
   auto me = w_.Get("/api/v1/me", issued.body["token"]);
   EXPECT_EQ(me.body["org"], "umc-07");
-  ExpectProblem(w_.Post("/api/v1/tokens", umc_, {{"org", "umc-07"}, {"role", "admin"}}), 403, "forbidden");
-  ExpectProblem(w_.Post("/api/v1/tokens", w_.admin(), {{"org", "umc-07"}, {"role", "wizard"}}), 422, "validation_failed");
+  ExpectProblem(w_.Post("/api/v1/tokens", umc_, {{"org", "umc-07"}, {"role", "admin"}}), 403,
+                "forbidden");
+  ExpectProblem(w_.Post("/api/v1/tokens", w_.admin(), {{"org", "umc-07"}, {"role", "wizard"}}), 422,
+                "validation_failed");
   auto clock = w_.Post("/api/v1/admin/clock", w_.admin(), {{"advance", "P31D"}});
   ASSERT_EQ(clock.status, 200) << clock.text;
   EXPECT_EQ(clock.body["now"], "2026-02-12T09:00:00Z");
-  ExpectProblem(w_.Post("/api/v1/admin/clock", w_.admin(), {{"advance", "soon"}}), 422, "validation_failed");
+  ExpectProblem(w_.Post("/api/v1/admin/clock", w_.admin(), {{"advance", "soon"}}), 422,
+                "validation_failed");
   ExpectProblem(w_.Post("/api/v1/admin/clock", umc_, {{"advance", "P1D"}}), 403, "forbidden");
 }
 
@@ -300,8 +344,9 @@ TEST_F(Api, AuditVerifyExportAndGlobalEvents) {
   EXPECT_EQ(e.content_type, "application/x-ndjson");
   auto first_line = json::parse(e.text.substr(0, e.text.find('\n')));
   EXPECT_EQ(first_line["seq"], 1);
-  EXPECT_EQ(engine::ToHex(engine::ChainHash(engine::kZeroHash, first_line["record"].get<std::string>())),
-            first_line["hash"]);
+  EXPECT_EQ(
+      engine::ToHex(engine::ChainHash(engine::kZeroHash, first_line["record"].get<std::string>())),
+      first_line["hash"]);
   auto events = w_.Get("/api/v1/events?after=1&limit=10", irpo_);
   EXPECT_EQ(events.body["events"].size(), 1u);
   EXPECT_EQ(events.body["head"], 2);
@@ -328,10 +373,14 @@ TEST_F(Api, StorageFailureIsUnavailableAndAcknowledgesNothing) {
   const std::string id = Create(assoc_);
   const auto head = w_.Head();
   w_.log().FailNextAppends(1);
-  ExpectProblem(w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}), 503, "unavailable");
+  ExpectProblem(
+      w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}), 503,
+      "unavailable");
   EXPECT_EQ(w_.Head(), head);
   EXPECT_EQ(w_.Get("/api/v1/proposals/" + id, assoc_).body["state"], "drafting");
-  EXPECT_EQ(w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}}).status, 200);
+  EXPECT_EQ(w_.Post("/api/v1/proposals/" + id + "/commands", assoc_, {{"command", "submit_to_umc"}})
+                .status,
+            200);
 }
 
 // Walks the OpenAPI document: every path and method it lists is a route the server has.
@@ -346,20 +395,23 @@ TEST_F(Api, EveryRouteOfTheOpenApiDocumentExists) {
       if (method == "parameters") continue;
       std::string target = path;
       auto replace = [&](const std::string& from, const std::string& to) {
-        if (auto at = target.find(from); at != std::string::npos) target.replace(at, from.size(), to);
+        if (auto at = target.find(from); at != std::string::npos)
+          target.replace(at, from.size(), to);
       };
       replace("{c}", "proposals");
-      replace("{id}", path.starts_with("/api/v1/workflows") ? "industry_proposal"
+      replace("{id}", path.starts_with("/api/v1/workflows")       ? "industry_proposal"
                       : path.starts_with("/api/v1/organizations") ? "umc-01"
-                      : path.starts_with("/api/v1/tokens") ? "000000000000"
-                      : path.starts_with("/api/v1/protocols") ? "nonexistent" : id);
+                      : path.starts_with("/api/v1/tokens")        ? "000000000000"
+                      : path.starts_with("/api/v1/protocols")     ? "nonexistent"
+                                                                  : id);
       std::string upper = method;
       std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
       auto r = w_.Call(upper, target, w_.admin(), upper == "POST" ? "{}" : "");
       const bool route_missing = r.status == 404 && r.body.value("detail", "") == "no such route";
       EXPECT_FALSE(route_missing) << upper << " " << target;
       EXPECT_TRUE(spec["responses"].contains(std::to_string(r.status)) || r.status == 404)
-          << upper << " " << target << " answered " << r.status << " which the document does not list";
+          << upper << " " << target << " answered " << r.status
+          << " which the document does not list";
       ++walked;
     }
   }
@@ -390,11 +442,20 @@ TEST(ApiStats, StagesCountStaysAndTimeInStageExactly) {
   }
   // Two leave drafting after 10 and 30 hours; one stays.
   w.clock().Advance(std::chrono::hours(10));
-  ASSERT_EQ(w.Post("/api/v1/proposals/" + ids[0] + "/commands", assoc, {{"command", "submit_to_umc"}}).status, 200);
+  ASSERT_EQ(
+      w.Post("/api/v1/proposals/" + ids[0] + "/commands", assoc, {{"command", "submit_to_umc"}})
+          .status,
+      200);
   w.clock().Advance(std::chrono::hours(20));
-  ASSERT_EQ(w.Post("/api/v1/proposals/" + ids[1] + "/commands", assoc, {{"command", "submit_to_umc"}}).status, 200);
+  ASSERT_EQ(
+      w.Post("/api/v1/proposals/" + ids[1] + "/commands", assoc, {{"command", "submit_to_umc"}})
+          .status,
+      200);
   ASSERT_EQ(w.Post("/api/v1/proposals/" + ids[1] + "/commands", umc,
-                   {{"command", "send_to_expertise"}, {"payload", {{"experts", {{"fumo", {"fumo-09.00.00"}}}}}}}).status, 200);
+                   {{"command", "send_to_expertise"},
+                    {"payload", {{"experts", {{"fumo", {"fumo-09.00.00"}}}}}}})
+                .status,
+            200);
   ASSERT_EQ(w.Post("/api/v1/admin/clock", w.admin(), {{"advance", "P31D"}}).status, 200);
 
   auto r = w.Get("/api/v1/stats/stages?workflow=industry_proposal&group_by=umc", irpo);
@@ -423,9 +484,15 @@ TEST(ApiStats, DisciplineCountsPerAssignee) {
   ApiWorld w;
   auto ministry = w.Token("ministry", "ministry_official");
   auto region = w.Token("roiv-52", "region_official");
-  json protocol = {{"number", "Д05-98/05пр"}, {"date", "2026-01-10"}, {"title", "Совещание"},
-                   {"items", {{{"title", "Пункт"}, {"decisions", {{{"text", "Отчёт"}, {"assignees", {"roiv-52", "roiv-31"}},
-                                                                 {"deadline", {{"due", "2026-01-20"}}}}}}}}}};
+  json protocol = {{"number", "Д05-98/05пр"},
+                   {"date", "2026-01-10"},
+                   {"title", "Совещание"},
+                   {"items",
+                    {{{"title", "Пункт"},
+                      {"decisions",
+                       {{{"text", "Отчёт"},
+                         {"assignees", {"roiv-52", "roiv-31"}},
+                         {"deadline", {{"due", "2026-01-20"}}}}}}}}}};
   auto created = w.Post("/api/v1/protocols", ministry, protocol);
   ASSERT_EQ(created.status, 201) << created.text;
   std::string mine;
@@ -433,8 +500,14 @@ TEST(ApiStats, DisciplineCountsPerAssignee) {
     auto a = w.Get("/api/v1/assignments/" + id.get<std::string>(), ministry);
     if (a.body["participants"]["assignee"] == "roiv-52") mine = id;
   }
-  ASSERT_EQ(w.Post("/api/v1/assignments/" + mine + "/commands", region, {{"command", "submit_report"}, {"payload", {{"text", "Готово"}}}}).status, 200);
-  ASSERT_EQ(w.Post("/api/v1/assignments/" + mine + "/commands", ministry, {{"command", "accept_report"}}).status, 200);
+  ASSERT_EQ(w.Post("/api/v1/assignments/" + mine + "/commands", region,
+                   {{"command", "submit_report"}, {"payload", {{"text", "Готово"}}}})
+                .status,
+            200);
+  ASSERT_EQ(
+      w.Post("/api/v1/assignments/" + mine + "/commands", ministry, {{"command", "accept_report"}})
+          .status,
+      200);
   ASSERT_EQ(w.Post("/api/v1/admin/clock", w.admin(), {{"advance", "P10D"}}).status, 200);
   auto r = w.Get("/api/v1/stats/discipline?protocol=Д05-98/05пр", ministry);
   ASSERT_EQ(r.status, 200) << r.text;

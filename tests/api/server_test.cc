@@ -1,15 +1,15 @@
 // The real server on a random loopback port: a workflow end to end over HTTP, hostile requests
 // answered cleanly, and a graceful stop.
+#include "api/server.h"
+
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-
-#include <spdlog/spdlog.h>
-
 #include <thread>
 
-#include "api/server.h"
 #include "tests/api/api_harness.h"
 
 namespace expertflow::testing {
@@ -23,7 +23,8 @@ using tcp = asio::ip::tcp;
 class LiveServer : public ::testing::Test {
  protected:
   void SetUp() override {
-    spdlog::set_level(spdlog::level::warn);  // one access line a request would drown the test output
+    spdlog::set_level(
+        spdlog::level::warn);  // one access line a request would drown the test output
     api::ServerOptions o;
     o.port = 0;
     o.threads = 2;
@@ -41,8 +42,9 @@ class LiveServer : public ::testing::Test {
   }
 
   // One request on a fresh connection.
-  http::response<http::string_body> Send(http::verb verb, const std::string& target, const std::string& token,
-                                         const std::string& body = "", const std::string& type = "application/json") {
+  http::response<http::string_body> Send(http::verb verb, const std::string& target,
+                                         const std::string& token, const std::string& body = "",
+                                         const std::string& type = "application/json") {
     asio::io_context ioc;
     beast::tcp_stream stream(ioc);
     stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
@@ -72,7 +74,8 @@ class LiveServer : public ::testing::Test {
     ec = {};
     std::string out;
     char buf[4096];
-    for (std::size_t n; (n = socket.read_some(asio::buffer(buf), ec)) > 0 && !ec;) out.append(buf, n);
+    for (std::size_t n; (n = socket.read_some(asio::buffer(buf), ec)) > 0 && !ec;)
+      out.append(buf, n);
     return out;
   }
 
@@ -82,7 +85,9 @@ class LiveServer : public ::testing::Test {
   std::uint16_t port_ = 0;
 };
 
-json Parse(const http::response<http::string_body>& r) { return json::parse(r.body(), nullptr, false); }
+json Parse(const http::response<http::string_body>& r) {
+  return json::parse(r.body(), nullptr, false);
+}
 
 TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
   const std::string assoc = w_.Token("assoc-01", "association_member");
@@ -91,8 +96,9 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
   const std::string ministry = w_.Token("ministry", "ministry_official");
   const std::string irpo = w_.Token("irpo", "irpo_staff");
   const std::string fumo = w_.Token("fumo-14.00.00", "fumo_expert");
-  auto created = Send(http::verb::post, "/api/v1/proposals", assoc,
-                      R"({"workflow":"industry_proposal","payload":{"title":"Единый подход","topic":"standard_programme","summary":"s"}})");
+  auto created = Send(
+      http::verb::post, "/api/v1/proposals", assoc,
+      R"({"workflow":"industry_proposal","payload":{"title":"Единый подход","topic":"standard_programme","summary":"s"}})");
   ASSERT_EQ(created.result_int(), 201) << created.body();
   EXPECT_EQ(created[http::field::etag], "\"1\"");
   const std::string id = Parse(created)["id"];
@@ -103,10 +109,18 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
     return Parse(r).value("state", "");
   };
   EXPECT_EQ(step(assoc, R"({"command":"submit_to_umc"})"), "umc_review");
-  EXPECT_EQ(step(umc, R"({"command":"send_to_expertise","payload":{"experts":{"fumo":["fumo-14.00.00"]}}})"), "expertise");
-  EXPECT_EQ(step(fumo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"), "expertise");
-  EXPECT_EQ(step(irpo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"), "approbation");
-  EXPECT_EQ(step(ftpo, R"({"command":"record_approbation","payload":{"outcome":"successful","report":"ok"}})"), "ministry_review");
+  EXPECT_EQ(
+      step(umc,
+           R"({"command":"send_to_expertise","payload":{"experts":{"fumo":["fumo-14.00.00"]}}})"),
+      "expertise");
+  EXPECT_EQ(step(fumo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
+            "expertise");
+  EXPECT_EQ(step(irpo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
+            "approbation");
+  EXPECT_EQ(
+      step(ftpo,
+           R"({"command":"record_approbation","payload":{"outcome":"successful","report":"ok"}})"),
+      "ministry_review");
   EXPECT_EQ(step(ministry, R"({"command":"approve"})"), "dissemination");
   EXPECT_EQ(step(ftpo, R"({"command":"complete"})"), "scaled");
   auto history = Send(http::verb::get, "/api/v1/proposals/" + id + "/events", irpo);
@@ -127,30 +141,39 @@ TEST_F(LiveServer, DrivesFgosProposalAgreementAndProtocolOverHttp) {
     return Parse(r).value("state", "");
   };
   // FGOS proposal: RUMO -> FUMO -> expertise with another RUMO -> ministry.
-  auto f = Send(http::verb::post, "/api/v1/proposals", rumo,
-                R"({"workflow":"fgos_proposal","payload":{"title":"t","ugps":"09.00.00","standard":"s","summary":"s"}})");
+  auto f = Send(
+      http::verb::post, "/api/v1/proposals", rumo,
+      R"({"workflow":"fgos_proposal","payload":{"title":"t","ugps":"09.00.00","standard":"s","summary":"s"}})");
   ASSERT_EQ(f.result_int(), 201) << f.body();
   const std::string fc = "/api/v1/proposals/" + Parse(f)["id"].get<std::string>() + "/commands";
   EXPECT_EQ(step(fc, rumo, R"({"command":"submit_to_fumo"})"), "fumo_review");
-  EXPECT_EQ(step(fc, fumo, R"({"command":"open_expertise","payload":{"experts":["rumo-74"]}})"), "expertise");
-  EXPECT_EQ(step(fc, rumo74, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"), "fumo_review");
+  EXPECT_EQ(step(fc, fumo, R"({"command":"open_expertise","payload":{"experts":["rumo-74"]}})"),
+            "expertise");
+  EXPECT_EQ(step(fc, rumo74, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
+            "fumo_review");
   EXPECT_EQ(step(fc, fumo, R"({"command":"send_to_ministry"})"), "ministry_review");
   EXPECT_EQ(step(fc, ministry, R"({"command":"approve"})"), "accepted");
   // Agreement: both sign, then a termination notice.
-  auto a = Send(http::verb::post, "/api/v1/agreements", fumo,
-                R"({"payload":{"fumo":"fumo-09.00.00","rumo":"rumo-52","ugps":"09.00.00","city":"Нижний Новгород"}})");
+  auto a = Send(
+      http::verb::post, "/api/v1/agreements", fumo,
+      R"({"payload":{"fumo":"fumo-09.00.00","rumo":"rumo-52","ugps":"09.00.00","city":"Нижний Новгород"}})");
   ASSERT_EQ(a.result_int(), 201) << a.body();
   const std::string ac = "/api/v1/agreements/" + Parse(a)["id"].get<std::string>() + "/commands";
   EXPECT_EQ(step(ac, fumo, R"({"command":"sign"})"), "draft");
   EXPECT_EQ(step(ac, rumo, R"({"command":"sign"})"), "active");
-  EXPECT_EQ(step(ac, rumo, R"({"command":"notify_termination","payload":{"effective_date":"2026-12-31"}})"), "terminating");
+  EXPECT_EQ(step(ac, rumo,
+                 R"({"command":"notify_termination","payload":{"effective_date":"2026-12-31"}})"),
+            "terminating");
   // Protocol: one assignment reported and accepted.
-  auto p = Send(http::verb::post, "/api/v1/protocols", ministry,
-                R"({"number":"Д05-98/05пр","date":"2026-01-10","title":"Совещание","items":[{"title":"Пункт",)"
-                R"("decisions":[{"text":"Отчёт","assignees":["roiv-52"],"deadline":{"due":"2026-02-01"}}]}]})");
+  auto p = Send(
+      http::verb::post, "/api/v1/protocols", ministry,
+      R"({"number":"Д05-98/05пр","date":"2026-01-10","title":"Совещание","items":[{"title":"Пункт",)"
+      R"("decisions":[{"text":"Отчёт","assignees":["roiv-52"],"deadline":{"due":"2026-02-01"}}]}]})");
   ASSERT_EQ(p.result_int(), 201) << p.body();
-  const std::string ic = "/api/v1/assignments/" + Parse(p)["assignments"][0].get<std::string>() + "/commands";
-  EXPECT_EQ(step(ic, region, R"({"command":"submit_report","payload":{"text":"Исполнено"}})"), "reported");
+  const std::string ic =
+      "/api/v1/assignments/" + Parse(p)["assignments"][0].get<std::string>() + "/commands";
+  EXPECT_EQ(step(ic, region, R"({"command":"submit_report","payload":{"text":"Исполнено"}})"),
+            "reported");
   EXPECT_EQ(step(ic, ministry, R"({"command":"accept_report"})"), "done");
   auto discipline = Send(http::verb::get, "/api/v1/stats/discipline", ministry);
   EXPECT_EQ(Parse(discipline)["items"][0]["done_on_time"], 1);
@@ -166,7 +189,8 @@ TEST_F(LiveServer, AnswersHostileRequestsAndKeepsServing) {
   EXPECT_EQ(wrong_type[http::field::content_type], "application/problem+json");
   std::string garbage = Raw("NONSENSE\r\n\r\n");
   EXPECT_NE(garbage.find("400"), std::string::npos) << garbage;
-  std::string huge_header = Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
+  std::string huge_header =
+      Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_NE(huge_header.find("431"), std::string::npos) << huge_header.substr(0, 100);
   EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "still serving";
   EXPECT_EQ(w_.Head(), head) << "nothing appended";
@@ -184,7 +208,8 @@ TEST_F(LiveServer, CutsOffASlowClientAndServesOthersMeanwhile) {
   for (int i = 0; i < 40 && !ec; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     asio::write(slow, asio::buffer(std::string("X")), ec);
-    EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "others are served meanwhile";
+    EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200)
+        << "others are served meanwhile";
   }
   char buf[64];
   if (!ec) slow.read_some(asio::buffer(buf), ec);
@@ -211,13 +236,15 @@ TEST_F(LiveServer, ManyIdleConnectionsDoNotStopService) {
 TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
   const std::string assoc = w_.Token("assoc-01", "association_member");
   const std::string auditor = w_.Token("audit", "auditor");
-  Send(http::verb::post, "/api/v1/proposals", assoc,
-       R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"standard_programme","summary":"s"}})");
+  Send(
+      http::verb::post, "/api/v1/proposals", assoc,
+      R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"standard_programme","summary":"s"}})");
   asio::io_context ioc;
   tcp::socket socket(ioc);
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
-  const std::string req = "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + auditor +
-                          "\r\nLast-Event-ID: 0\r\n\r\n";
+  const std::string req =
+      "GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + auditor +
+      "\r\nLast-Event-ID: 0\r\n\r\n";
   asio::write(socket, asio::buffer(req));
   std::string got;
   char buf[4096];
@@ -230,8 +257,9 @@ TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
   EXPECT_NE(got.find("text/event-stream"), std::string::npos);
   EXPECT_NE(got.find("id: 1\nevent: ProposalDrafted\ndata: {"), std::string::npos) << got;
   // A live append reaches the open stream.
-  Send(http::verb::post, "/api/v1/proposals", assoc,
-       R"({"workflow":"industry_proposal","payload":{"title":"t2","topic":"standard_programme","summary":"s"}})");
+  Send(
+      http::verb::post, "/api/v1/proposals", assoc,
+      R"({"workflow":"industry_proposal","payload":{"title":"t2","topic":"standard_programme","summary":"s"}})");
   while (got.find("id: 2\n") == std::string::npos) {
     beast::error_code ec;
     std::size_t n = socket.read_some(asio::buffer(buf), ec);

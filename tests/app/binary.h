@@ -47,7 +47,7 @@ inline std::string ReadFile(const fs::path& path) {
 
 // A minimal HTTP/1.1 exchange on a fresh connection (Connection: close).
 inline std::string Http(std::uint16_t port, const std::string& method, const std::string& target,
-                 const std::string& token, const std::string& body = "") {
+                        const std::string& token, const std::string& body = "") {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -59,12 +59,15 @@ inline std::string Http(std::uint16_t port, const std::string& method, const std
   }
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  if (!body.empty())
+    req +=
+        "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
   std::string out;
   char buf[4096];
-  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    out.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   return out;
 }
@@ -75,23 +78,26 @@ struct ServerProcess {
   std::uint16_t port = 0;
 };
 
-inline ServerProcess StartServer(const std::filesystem::path& data, const std::filesystem::path& log) {
+inline ServerProcess StartServer(const std::filesystem::path& data,
+                                 const std::filesystem::path& log) {
   ServerProcess s;
   s.pid = ::fork();
   if (s.pid == 0) {
     std::freopen(log.c_str(), "w", stdout);
     ::dup2(STDOUT_FILENO, STDERR_FILENO);
-    ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0",
-            "--clock", "manual", "--clock-start", "2026-01-12T09:00:00Z", "--log-level", "warn",
-            static_cast<char*>(nullptr));
+    ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "serve", "--data", data.c_str(), "--listen",
+            "127.0.0.1:0", "--clock", "manual", "--clock-start", "2026-01-12T09:00:00Z",
+            "--log-level", "warn", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
   for (int i = 0; i < 400 && s.port == 0; ++i) {
     std::smatch m;
     const std::string text = ReadFile(log);
-    if (std::regex_search(text, m, listening)) s.port = static_cast<std::uint16_t>(std::stoi(m[1]));
-    else std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    if (std::regex_search(text, m, listening))
+      s.port = static_cast<std::uint16_t>(std::stoi(m[1]));
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   return s;
 }

@@ -2,10 +2,10 @@
 // random moments, restart. Every command that got a 2xx must be in the log, the chain must
 // verify, the stored views must equal a fresh rebuild, and deadlines must fire once.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 
@@ -19,16 +19,17 @@ using nlohmann::json;
 
 struct Acknowledged {
   std::mutex mu;
-  std::set<std::string> created;                           // instance ids
+  std::set<std::string> created;                             // instance ids
   std::set<std::pair<std::string, std::uint64_t>> versions;  // (id, version) of 2xx commands
 };
 
 void Client(std::uint16_t port, const std::string& assoc, const std::string& umc, int seed,
             std::atomic<bool>& stop, Acknowledged& acked) {
   for (int n = 0; !stop; ++n) {
-    const std::string created = Http(port, "POST", "/api/v1/proposals", assoc,
-                                     R"({"workflow":"industry_proposal","payload":{"title":"c)" + std::to_string(seed) + "-" +
-                                         std::to_string(n) + R"(","topic":"infrastructure","summary":"s"}})");
+    const std::string created =
+        Http(port, "POST", "/api/v1/proposals", assoc,
+             R"({"workflow":"industry_proposal","payload":{"title":"c)" + std::to_string(seed) +
+                 "-" + std::to_string(n) + R"(","topic":"infrastructure","summary":"s"}})");
     if (StatusOf(created) != 201) return;  // the server is gone
     const std::string id = json::parse(BodyOf(created))["id"];
     {
@@ -37,8 +38,13 @@ void Client(std::uint16_t port, const std::string& assoc, const std::string& umc
       acked.versions.insert({id, 1});
     }
     const std::string path = "/api/v1/proposals/" + id + "/commands";
-    for (auto [token, body] : {std::pair{assoc, std::string(R"({"command":"submit_to_umc"})")},
-                               std::pair{umc, std::string(R"({"command":"send_to_expertise","payload":{"experts":{"fumo":["fumo-09.00.00"]}}})")}}) {
+    for (
+        auto [token, body] :
+        {std::pair{assoc, std::string(R"({"command":"submit_to_umc"})")},
+         std::pair{
+             umc,
+             std::string(
+                 R"({"command":"send_to_expertise","payload":{"experts":{"fumo":["fumo-09.00.00"]}}})")}}) {
       const std::string r = Http(port, "POST", path, token, body);
       if (StatusOf(r) != 200) return;
       std::lock_guard lock(acked.mu);
@@ -48,12 +54,17 @@ void Client(std::uint16_t port, const std::string& assoc, const std::string& umc
 }
 
 TEST(CrashConsistency, NothingAcknowledgedIsLostAcrossTwentyKills) {
-  const fs::path dir = fs::temp_directory_path() / ("expertflow-crash-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("expertflow-crash-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path data = dir / "data";
-  const std::string assoc = RunCli("token issue --data " + data.string() + " --org assoc-05 --role association_member").out.substr(0, 77);
-  const std::string umc = RunCli("token issue --data " + data.string() + " --org umc-05 --role umc_lead").out.substr(0, 77);
+  const std::string assoc =
+      RunCli("token issue --data " + data.string() + " --org assoc-05 --role association_member")
+          .out.substr(0, 77);
+  const std::string umc =
+      RunCli("token issue --data " + data.string() + " --org umc-05 --role umc_lead")
+          .out.substr(0, 77);
   Acknowledged acked;
   std::mt19937 rng(20241023);
   constexpr int kKills = 20;
@@ -63,7 +74,8 @@ TEST(CrashConsistency, NothingAcknowledgedIsLostAcrossTwentyKills) {
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
     for (int c = 0; c < 6; ++c) {
-      clients.emplace_back(Client, server.port, assoc, umc, kill * 100 + c, std::ref(stop), std::ref(acked));
+      clients.emplace_back(Client, server.port, assoc, umc, kill * 100 + c, std::ref(stop),
+                           std::ref(acked));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50 + rng() % 300));
     ::kill(server.pid, SIGKILL);
@@ -87,13 +99,15 @@ TEST(CrashConsistency, NothingAcknowledgedIsLostAcrossTwentyKills) {
     in_log.insert({stream.substr(stream.find('/') + 1), record["version"].get<std::uint64_t>()});
   }
   for (const auto& v : acked.versions) {
-    EXPECT_TRUE(in_log.contains(v)) << "acknowledged " << v.first << " v" << v.second << " is missing";
+    EXPECT_TRUE(in_log.contains(v))
+        << "acknowledged " << v.first << " v" << v.second << " is missing";
   }
 
   // The views the crashed servers wrote are exactly what a rebuild from the log gives.
   Output rebuilt = RunCli("rebuild --data " + data.string() + " --projection instance_views");
   ASSERT_EQ(rebuilt.status, 0) << rebuilt.out;
-  EXPECT_NE(rebuilt.out.find(" 0 views differed from the rebuilt ones, 0 had no instance"), std::string::npos)
+  EXPECT_NE(rebuilt.out.find(" 0 views differed from the rebuilt ones, 0 had no instance"),
+            std::string::npos)
       << rebuilt.out;
 
   // Deadlines survived the kills and fire once: 30 days on, each proposal in expertise is

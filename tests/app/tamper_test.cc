@@ -11,17 +11,22 @@ namespace {
 namespace fs = std::filesystem;
 
 TEST(Tampering, VerifyNamesTheSeqAndTheServerRefusesToStart) {
-  const fs::path dir = fs::temp_directory_path() / ("expertflow-tamper-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("expertflow-tamper-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path data = dir / "data";
-  const std::string assoc = RunCli("token issue --data " + data.string() + " --org assoc-05 --role association_member").out.substr(0, 77);
+  const std::string assoc =
+      RunCli("token issue --data " + data.string() + " --org assoc-05 --role association_member")
+          .out.substr(0, 77);
   ServerProcess server = StartServer(data, dir / "first.log");
   ASSERT_NE(server.port, 0);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(StatusOf(Http(server.port, "POST", "/api/v1/proposals", assoc,
-                            R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"infrastructure","summary":"s"}})")),
-              201);
+    ASSERT_EQ(
+        StatusOf(Http(
+            server.port, "POST", "/api/v1/proposals", assoc,
+            R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"infrastructure","summary":"s"}})")),
+        201);
   }
   ::kill(server.pid, SIGTERM);
   ::waitpid(server.pid, nullptr, 0);
@@ -49,8 +54,8 @@ TEST(Tampering, VerifyNamesTheSeqAndTheServerRefusesToStart) {
     if (s.pid == 0) {
       std::freopen((dir / "forced.log").c_str(), "w", stdout);
       ::dup2(STDOUT_FILENO, STDERR_FILENO);
-      ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "serve", "--data", data.c_str(), "--listen", "127.0.0.1:0",
-              "--allow-broken-chain", static_cast<char*>(nullptr));
+      ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "serve", "--data", data.c_str(), "--listen",
+              "127.0.0.1:0", "--allow-broken-chain", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     return s;

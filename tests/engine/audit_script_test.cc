@@ -18,22 +18,24 @@ namespace fs = std::filesystem;
 
 std::string Export(const EventLog& log, std::uint64_t tamper_seq = 0) {
   std::string out;
-  (void)log.ForEach(1, log.GetHead().seq, [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
-    std::string rec(record);
-    if (seq == tamper_seq) rec.replace(rec.find("approve"), 7, "reject!");
-    out += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" + ToHex(hash) + "\",\"record\":";
-    AppendJsonString(rec, out);
-    out += "}\n";
-    return true;
-  });
+  (void)log.ForEach(
+      1, log.GetHead().seq, [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
+        std::string rec(record);
+        if (seq == tamper_seq) rec.replace(rec.find("approve"), 7, "reject!");
+        out += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" + ToHex(hash) + "\",\"record\":";
+        AppendJsonString(rec, out);
+        out += "}\n";
+        return true;
+      });
   return out;
 }
 
 int RunScript(const std::string& ndjson, const std::string& extra = "") {
-  const fs::path file = fs::temp_directory_path() / ("expertflow-export-" + std::to_string(::getpid()) + ".ndjson");
+  const fs::path file =
+      fs::temp_directory_path() / ("expertflow-export-" + std::to_string(::getpid()) + ".ndjson");
   std::ofstream(file) << ndjson;
-  const std::string cmd = "python3 " EXPERTFLOW_SOURCE_DIR "/docs/verify_export.py " + file.string() + " " + extra +
-                          " > /dev/null 2>&1";
+  const std::string cmd = "python3 " EXPERTFLOW_SOURCE_DIR "/docs/verify_export.py " +
+                          file.string() + " " + extra + " > /dev/null 2>&1";
   const int status = std::system(cmd.c_str());
   fs::remove(file);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -18,11 +18,12 @@ NewEvent Sample() {
 
 TEST(EventRecord, HasTheFixedLayoutOfApiMd) {
   std::string record = EncodeRecord(42, "proposals/ab12", 3, Sample(), kZeroHash);
-  EXPECT_EQ(record,
-            R"({"seq":42,"stream":"proposals/ab12","version":3,"type":"ConclusionSubmitted","schema":1,)"
-            R"("occurred_at":"2026-03-01T09:00:00Z","actor":{"org":"irpo","role":"irpo_staff","token_id":"tok1"},)"
-            R"("command":"submit_conclusion","command_id":"c1","data":{"verdict":"approve"},)"
-            R"("prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"})");
+  EXPECT_EQ(
+      record,
+      R"({"seq":42,"stream":"proposals/ab12","version":3,"type":"ConclusionSubmitted","schema":1,)"
+      R"("occurred_at":"2026-03-01T09:00:00Z","actor":{"org":"irpo","role":"irpo_staff","token_id":"tok1"},)"
+      R"("command":"submit_conclusion","command_id":"c1","data":{"verdict":"approve"},)"
+      R"("prev_hash":"0000000000000000000000000000000000000000000000000000000000000000"})");
   EXPECT_TRUE(nlohmann::json::accept(record));
 }
 
@@ -63,7 +64,8 @@ TEST(ChainHash, IsSha256OfPreviousRawBytesAndRecord) {
   joined += "record";
   EXPECT_EQ(ChainHash(prev, "record"), Sha256(joined));
   // A known vector: SHA-256("abc").
-  EXPECT_EQ(ToHex(Sha256("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(ToHex(Sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(HashFromHex(ToHex(prev)), prev);
   EXPECT_FALSE(HashFromHex("zz"));
 }

@@ -1,7 +1,7 @@
-#include "engine/workflow.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "engine/workflow.h"
 
 namespace expertflow::engine {
 namespace {
@@ -151,7 +151,8 @@ TEST(LoadDefinition, RefusesAnOpenStateWhereNothingCanHappen) {
   d["states"]["stuck"] = {{"stage", "x"}};
   d["commands"][0]["to_by"] = {{"field", "kind"}, {"cases", {{"a", "review"}, {"b", "stuck"}}}};
   d["commands"][0].erase("to");
-  d["commands"][0]["payload"]["kind"] = {{"type", "string"}, {"required", true}, {"enum", {"a", "b"}}};
+  d["commands"][0]["payload"]["kind"] = {
+      {"type", "string"}, {"required", true}, {"enum", {"a", "b"}}};
   EXPECT_THAT(Refusal(d), HasSubstr("state \"stuck\" is not terminal but no command acts in it"));
 }
 
@@ -165,7 +166,8 @@ TEST(LoadDefinition, RefusesAToByWithoutACaseForEveryValue) {
   auto d = Valid();
   d["commands"][0].erase("to");
   d["commands"][0]["to_by"] = {{"field", "kind"}, {"cases", {{"a", "review"}}}};
-  d["commands"][0]["payload"]["kind"] = {{"type", "string"}, {"required", true}, {"enum", {"a", "b"}}};
+  d["commands"][0]["payload"]["kind"] = {
+      {"type", "string"}, {"required", true}, {"enum", {"a", "b"}}};
   EXPECT_THAT(Refusal(d), HasSubstr("no case for \"b\""));
 }
 

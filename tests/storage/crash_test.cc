@@ -1,12 +1,11 @@
 // Kill -9 a writer at random moments: every acknowledged event must be there after reopening,
 // the chain must verify, and nothing after the head may be half written.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 #include <chrono>
 #include <random>
@@ -43,7 +42,8 @@ ChildRun RunAndKill(const std::string& dir, std::uint64_t seed, std::chrono::mil
     pending.append(buf, static_cast<std::size_t>(n));
     std::size_t nl;
     while ((nl = pending.find('\n')) != std::string::npos) {
-      run.acknowledged = std::max<std::uint64_t>(run.acknowledged, std::stoull(pending.substr(0, nl)));
+      run.acknowledged =
+          std::max<std::uint64_t>(run.acknowledged, std::stoull(pending.substr(0, nl)));
       ++run.lines;
       pending.erase(0, nl + 1);
     }
@@ -83,10 +83,11 @@ TEST(CrashTest, EveryAcknowledgedEventSurvivesSigkill) {
     const engine::Head head = (*log)->GetHead();
     EXPECT_GE(head.seq, run.acknowledged) << "kill " << i << ": an acknowledged event was lost";
     std::uint64_t count = 0;
-    ASSERT_TRUE((*log)->ForEach(1, head.seq, [&](std::uint64_t, const engine::Hash&, std::string_view) {
-      ++count;
-      return true;
-    }));
+    ASSERT_TRUE(
+        (*log)->ForEach(1, head.seq, [&](std::uint64_t, const engine::Hash&, std::string_view) {
+          ++count;
+          return true;
+        }));
     EXPECT_EQ(count, head.seq) << "kill " << i << ": gap in the log";
     auto v = engine::Verify(**log);
     ASSERT_TRUE(v);

@@ -31,7 +31,9 @@ struct RocksFactory {
   void Tamper(EventLog& log, std::uint64_t seq, std::string rec) {
     ASSERT_TRUE(static_cast<storage::RocksDbEventLog&>(log).TamperRecordForTesting(seq, rec));
   }
-  void FailNext(EventLog& log) { static_cast<storage::RocksDbEventLog&>(log).FailNextAppendsForTesting(1); }
+  void FailNext(EventLog& log) {
+    static_cast<storage::RocksDbEventLog&>(log).FailNextAppendsForTesting(1);
+  }
 };
 
 NewEvent Event(std::string type = "ProposalDrafted", std::string data = R"({"title":"x"})") {
@@ -120,7 +122,8 @@ TYPED_TEST(EventLogContract, WritesEventsAndKeyValuesOfOneBatchTogether) {
   AppendBatch b = One("p/a", 0, 2);
   b.appends.push_back({"p/b", 0, {Event()}});
   b.appends.push_back({"p/a", 2, {Event()}});  // the same stream twice in one batch
-  for (Space s : {Space::kViews, Space::kAnalytics, Space::kIdempotency, Space::kTokens, Space::kTimers}) {
+  for (Space s :
+       {Space::kViews, Space::kAnalytics, Space::kIdempotency, Space::kTokens, Space::kTimers}) {
     b.writes.push_back({s, "k1", "v1"});
     b.writes.push_back({s, "k2", "v2"});
   }

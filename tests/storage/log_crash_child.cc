@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
       }
       batch.appends.push_back(std::move(part));
     }
-    batch.writes.push_back({engine::Space::kViews, "batch/" + std::to_string(n), std::to_string(n)});
+    batch.writes.push_back(
+        {engine::Space::kViews, "batch/" + std::to_string(n), std::to_string(n)});
     auto r = (*log)->Append(batch);
     if (!r) {
       std::fprintf(stderr, "append: %s\n", r.error().ToString().c_str());

@@ -11,7 +11,9 @@ const Principal kRumo = P("rumo-52", "rumo_member");
 const Principal kOtherRumo = P("rumo-74", "rumo_member");
 
 json Draft() {
-  return {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"},
+  return {{"fumo", "fumo-09.00.00"},
+          {"rumo", "rumo-52"},
+          {"ugps", "09.00.00"},
           {"city", "Нижний Новгород"}};
 }
 
@@ -76,8 +78,9 @@ TEST_F(Agreement, ShouldAppendMeetingOverdueEachYearWithoutAMeeting) {
   EXPECT_TRUE(world_.Get("agreements", id).overdue.contains("meeting"));
   EXPECT_EQ(world_.Advance(days(365)), 1u) << "and again a year later";
   // A meeting restarts the year and clears the overdue mark.
-  ASSERT_ACCEPTED(world_.Act("agreements", id, "record_meeting", kRumo,
-                             {{"date", DaysAhead(0)}, {"minutes", "Протокол заседания рабочей группы"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("agreements", id, "record_meeting", kRumo,
+                 {{"date", DaysAhead(0)}, {"minutes", "Протокол заседания рабочей группы"}}));
   auto s = world_.Get("agreements", id);
   EXPECT_FALSE(s.overdue.contains("meeting"));
   EXPECT_EQ(s.timers.at("meeting"), world_.clock().Now() + days(365));
@@ -94,7 +97,8 @@ TEST_F(Agreement, ShouldRecordAnnualReports) {
 
 TEST_F(Agreement, ShouldAmendOnlyWithBothSignatures) {
   std::string id = Active();
-  ASSERT_ACCEPTED(world_.Act("agreements", id, "propose_amendment", kRumo, {{"text", "Дополнить п. 2.1"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("agreements", id, "propose_amendment", kRumo, {{"text", "Дополнить п. 2.1"}}));
   EXPECT_EQ(StateOf(id), "amending");
   EXPECT_EQ(world_.Get("agreements", id).participants.at("proposer"), "rumo-52");
   ASSERT_ACCEPTED(world_.Act("agreements", id, "sign", kRumo));
@@ -106,7 +110,8 @@ TEST_F(Agreement, ShouldAmendOnlyWithBothSignatures) {
 
 TEST_F(Agreement, ShouldLetOnlyTheProposerWithdrawAnAmendment) {
   std::string id = Active();
-  ASSERT_ACCEPTED(world_.Act("agreements", id, "propose_amendment", kFumo, {{"text", "Изменить срок"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("agreements", id, "propose_amendment", kFumo, {{"text", "Изменить срок"}}));
   EXPECT_REJECTED(world_.Act("agreements", id, "withdraw_amendment", kRumo), kForbidden);
   ASSERT_ACCEPTED(world_.Act("agreements", id, "withdraw_amendment", kFumo));
   EXPECT_EQ(StateOf(id), "active");
@@ -115,17 +120,20 @@ TEST_F(Agreement, ShouldLetOnlyTheProposerWithdrawAnAmendment) {
 TEST_F(Agreement, ShouldRefuseATerminationNoticeShorterThanThirtyDays) {
   // Annex 2 §5.3: notice no later than 30 calendar days before the termination date.
   std::string id = Active();
-  auto r = world_.Act("agreements", id, "notify_termination", kRumo, {{"effective_date", DaysAhead(29)}});
+  auto r = world_.Act("agreements", id, "notify_termination", kRumo,
+                      {{"effective_date", DaysAhead(29)}});
   EXPECT_REJECTED(r, kValidationFailed);
   EXPECT_EQ(r.error().details["errors"][0]["field"], "effective_date");
   EXPECT_EQ(StateOf(id), "active");
-  ASSERT_ACCEPTED(world_.Act("agreements", id, "notify_termination", kRumo, {{"effective_date", DaysAhead(30)}}));
+  ASSERT_ACCEPTED(world_.Act("agreements", id, "notify_termination", kRumo,
+                             {{"effective_date", DaysAhead(30)}}));
   EXPECT_EQ(StateOf(id), "terminating");
 }
 
 TEST_F(Agreement, ShouldTerminateOnTheEffectiveDate) {
   std::string id = Active();
-  ASSERT_ACCEPTED(world_.Act("agreements", id, "notify_termination", kFumo, {{"effective_date", DaysAhead(45)}}));
+  ASSERT_ACCEPTED(world_.Act("agreements", id, "notify_termination", kFumo,
+                             {{"effective_date", DaysAhead(45)}}));
   EXPECT_EQ(world_.Advance(days(44)), 0u);
   EXPECT_EQ(world_.Advance(days(2)), 1u);
   auto s = world_.Get("agreements", id);
@@ -137,7 +145,8 @@ TEST_F(Agreement, ShouldTerminateOnTheEffectiveDate) {
 
 TEST_F(Agreement, ShouldLetOnlyTheNotifierRevokeTheTermination) {
   std::string id = Active();
-  ASSERT_ACCEPTED(world_.Act("agreements", id, "notify_termination", kFumo, {{"effective_date", DaysAhead(40)}}));
+  ASSERT_ACCEPTED(world_.Act("agreements", id, "notify_termination", kFumo,
+                             {{"effective_date", DaysAhead(40)}}));
   EXPECT_REJECTED(world_.Act("agreements", id, "revoke_termination", kRumo), kForbidden);
   ASSERT_ACCEPTED(world_.Act("agreements", id, "revoke_termination", kFumo));
   auto s = world_.Get("agreements", id);

@@ -14,18 +14,27 @@ using std::chrono::days;
 
 // Every principal tried: for each role, the organisations that hold it in the instances below
 // and some that do not.
-const std::vector<Principal> kPrincipals = {
-    P("assoc-01", "association_member"), P("assoc-12", "association_member"),
-    P("umc-01", "umc_lead"),             P("umc-12", "umc_lead"),
-    P("fumo-14.00.00", "fumo_expert"),   P("fumo-09.00.00", "fumo_expert"),
-    P("fumo-15.00.00", "fumo_expert"),   P("rumo-52", "rumo_member"),
-    P("rumo-74", "rumo_member"),         P("rumo-77", "rumo_member"),
-    P("irpo", "irpo_staff"),             P("business-rspp", "business_expert"),
-    P("business-opora", "business_expert"), P("ftpo-nnovgorod", "ftpo_coordinator"),
-    P("ftpo-kaluga", "ftpo_coordinator"), P("ministry", "ministry_official"),
-    P("umc-01", "ministry_official"),    P("roiv-52", "region_official"),
-    P("roiv-31", "region_official"),     P("audit", "auditor"),
-    P("admin", "admin")};
+const std::vector<Principal> kPrincipals = {P("assoc-01", "association_member"),
+                                            P("assoc-12", "association_member"),
+                                            P("umc-01", "umc_lead"),
+                                            P("umc-12", "umc_lead"),
+                                            P("fumo-14.00.00", "fumo_expert"),
+                                            P("fumo-09.00.00", "fumo_expert"),
+                                            P("fumo-15.00.00", "fumo_expert"),
+                                            P("rumo-52", "rumo_member"),
+                                            P("rumo-74", "rumo_member"),
+                                            P("rumo-77", "rumo_member"),
+                                            P("irpo", "irpo_staff"),
+                                            P("business-rspp", "business_expert"),
+                                            P("business-opora", "business_expert"),
+                                            P("ftpo-nnovgorod", "ftpo_coordinator"),
+                                            P("ftpo-kaluga", "ftpo_coordinator"),
+                                            P("ministry", "ministry_official"),
+                                            P("umc-01", "ministry_official"),
+                                            P("roiv-52", "region_official"),
+                                            P("roiv-31", "region_official"),
+                                            P("audit", "auditor"),
+                                            P("admin", "admin")};
 
 std::string Key(const Principal& p) { return p.role + "@" + p.org; }
 
@@ -34,7 +43,8 @@ struct Row {
   std::set<std::string> allowed;  // role@org
 };
 
-const std::set<std::string> kAgreementParties = {"fumo_expert@fumo-09.00.00", "rumo_member@rumo-52"};
+const std::set<std::string> kAgreementParties = {"fumo_expert@fumo-09.00.00",
+                                                 "rumo_member@rumo-52"};
 
 // WORKFLOWS.md, with the participants the drivers below create:
 // industry — assoc-01/umc-01 (Ural: ftpo-nnovgorod), experts fumo-14.00.00 and business-rspp;
@@ -43,12 +53,17 @@ const std::set<std::string> kAgreementParties = {"fumo_expert@fumo-09.00.00", "r
 const std::vector<Row> kMatrix = {
     {"industry_proposal", "drafting", "update", {"association_member@assoc-01", "umc_lead@umc-01"}},
     {"industry_proposal", "drafting", "submit_to_umc", {"association_member@assoc-01"}},
-    {"industry_proposal", "drafting", "withdraw", {"association_member@assoc-01", "umc_lead@umc-01"}},
+    {"industry_proposal",
+     "drafting",
+     "withdraw",
+     {"association_member@assoc-01", "umc_lead@umc-01"}},
     {"industry_proposal", "umc_review", "update", {"umc_lead@umc-01"}},
     {"industry_proposal", "umc_review", "return_to_association", {"umc_lead@umc-01"}},
     {"industry_proposal", "umc_review", "send_to_expertise", {"umc_lead@umc-01"}},
     {"industry_proposal", "umc_review", "withdraw", {"umc_lead@umc-01"}},
-    {"industry_proposal", "expertise", "submit_conclusion",
+    {"industry_proposal",
+     "expertise",
+     "submit_conclusion",
      {"fumo_expert@fumo-14.00.00", "business_expert@business-rspp", "irpo_staff@irpo"}},
     {"industry_proposal", "approbation", "record_approbation", {"ftpo_coordinator@ftpo-nnovgorod"}},
     {"industry_proposal", "ministry_review", "approve", {"ministry_official@ministry"}},
@@ -89,7 +104,8 @@ json ValidPayload(const std::string& command, World& w) {
   static const std::map<std::string, json> kPayloads = {
       {"update", {{"summary", "s"}}},
       {"return_to_association", {{"comment", "c"}}},
-      {"send_to_expertise", {{"experts", {{"fumo", {"fumo-14.00.00"}}, {"business", {"business-rspp"}}}}}},
+      {"send_to_expertise",
+       {{"experts", {{"fumo", {"fumo-14.00.00"}}, {"business", {"business-rspp"}}}}}},
       {"submit_conclusion", {{"verdict", "approve"}}},
       {"record_approbation", {{"outcome", "successful"}, {"report", "r"}}},
       {"return_for_revision", {{"comment", "c"}}},
@@ -110,8 +126,10 @@ json ValidPayload(const std::string& command, World& w) {
 }
 
 // Creates an instance and drives it, as its rightful actors, into `state`.
-std::pair<std::string, std::string> Drive(World& w, const std::string& workflow, const std::string& state) {
-  auto act = [&](const std::string& c, const std::string& id, const std::string& cmd, const Principal& p) {
+std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
+                                          const std::string& state) {
+  auto act = [&](const std::string& c, const std::string& id, const std::string& cmd,
+                 const Principal& p) {
     auto r = w.Act(c, id, cmd, p, ValidPayload(cmd, w));
     EXPECT_TRUE(r) << workflow << " driving " << cmd << ": " << r.error().ToString();
   };
@@ -119,18 +137,23 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
     auto r = w.Create("proposals", workflow, P("assoc-01", "association_member"),
                       {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}});
     const std::string id = r->instance.id;
-    const std::vector<std::string> path = {"drafting", "umc_review", "expertise", "approbation",
-                                           "ministry_review", "dissemination"};
+    const std::vector<std::string> path = {"drafting",    "umc_review",      "expertise",
+                                           "approbation", "ministry_review", "dissemination"};
     for (std::size_t i = 0; path[i] != state; ++i) {
-      if (path[i] == "drafting") act("proposals", id, "submit_to_umc", P("assoc-01", "association_member"));
-      if (path[i] == "umc_review") act("proposals", id, "send_to_expertise", P("umc-01", "umc_lead"));
+      if (path[i] == "drafting")
+        act("proposals", id, "submit_to_umc", P("assoc-01", "association_member"));
+      if (path[i] == "umc_review")
+        act("proposals", id, "send_to_expertise", P("umc-01", "umc_lead"));
       if (path[i] == "expertise") {
-        for (const auto& p : {P("fumo-14.00.00", "fumo_expert"), P("business-rspp", "business_expert"), P("irpo", "irpo_staff")}) {
+        for (const auto& p : {P("fumo-14.00.00", "fumo_expert"),
+                              P("business-rspp", "business_expert"), P("irpo", "irpo_staff")}) {
           act("proposals", id, "submit_conclusion", p);
         }
       }
-      if (path[i] == "approbation") act("proposals", id, "record_approbation", P("ftpo-nnovgorod", "ftpo_coordinator"));
-      if (path[i] == "ministry_review") act("proposals", id, "approve", P("ministry", "ministry_official"));
+      if (path[i] == "approbation")
+        act("proposals", id, "record_approbation", P("ftpo-nnovgorod", "ftpo_coordinator"));
+      if (path[i] == "ministry_review")
+        act("proposals", id, "approve", P("ministry", "ministry_official"));
     }
     return {"proposals", id};
   }
@@ -139,27 +162,39 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
                       {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}});
     const std::string id = r->instance.id;
     if (state != "drafting") act("proposals", id, "submit_to_fumo", P("rumo-52", "rumo_member"));
-    if (state == "expertise") act("proposals", id, "open_expertise", P("fumo-09.00.00", "fumo_expert"));
-    if (state == "ministry_review") act("proposals", id, "send_to_ministry", P("fumo-09.00.00", "fumo_expert"));
+    if (state == "expertise")
+      act("proposals", id, "open_expertise", P("fumo-09.00.00", "fumo_expert"));
+    if (state == "ministry_review")
+      act("proposals", id, "send_to_ministry", P("fumo-09.00.00", "fumo_expert"));
     return {"proposals", id};
   }
   if (workflow == "protocol_assignment") {
     auto r = w.Create("assignments", workflow, P("ministry", "ministry_official"),
-                      {{"protocol", "p"}, {"protocol_number", "№1"}, {"decision", "d"}, {"assignee", "roiv-52"},
-                       {"issuer", "ministry"}, {"deadline", {{"due", "2026-12-31"}}}});
+                      {{"protocol", "p"},
+                       {"protocol_number", "№1"},
+                       {"decision", "d"},
+                       {"assignee", "roiv-52"},
+                       {"issuer", "ministry"},
+                       {"deadline", {{"due", "2026-12-31"}}}});
     const std::string id = r->instance.id;
-    if (state == "reported") act("assignments", id, "submit_report", P("roiv-52", "region_official"));
+    if (state == "reported")
+      act("assignments", id, "submit_report", P("roiv-52", "region_official"));
     return {"assignments", id};
   }
   auto r = w.Create("agreements", workflow, P("fumo-09.00.00", "fumo_expert"),
-                    {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "Нижний Новгород"}});
+                    {{"fumo", "fumo-09.00.00"},
+                     {"rumo", "rumo-52"},
+                     {"ugps", "09.00.00"},
+                     {"city", "Нижний Новгород"}});
   const std::string id = r->instance.id;
   if (state != "draft") {
     act("agreements", id, "sign", P("fumo-09.00.00", "fumo_expert"));
     act("agreements", id, "sign", P("rumo-52", "rumo_member"));
   }
-  if (state == "amending") act("agreements", id, "propose_amendment", P("fumo-09.00.00", "fumo_expert"));
-  if (state == "terminating") act("agreements", id, "notify_termination", P("fumo-09.00.00", "fumo_expert"));
+  if (state == "amending")
+    act("agreements", id, "propose_amendment", P("fumo-09.00.00", "fumo_expert"));
+  if (state == "terminating")
+    act("agreements", id, "notify_termination", P("fumo-09.00.00", "fumo_expert"));
   return {"agreements", id};
 }
 
@@ -178,11 +213,12 @@ TEST(AuthorizationMatrix, ExactlyTheAllowedCellsSucceed) {
         EXPECT_TRUE(r) << row.workflow << "/" << row.state << "/" << row.command << " by " << Key(p)
                        << " must succeed: " << (r ? "" : r.error().ToString());
       } else {
-        EXPECT_FALSE(r) << row.workflow << "/" << row.state << "/" << row.command << " by " << Key(p)
-                        << " must be refused";
+        EXPECT_FALSE(r) << row.workflow << "/" << row.state << "/" << row.command << " by "
+                        << Key(p) << " must be refused";
         if (!r) {
           EXPECT_EQ(r.error().code, ErrorCode::kForbidden)
-              << row.workflow << "/" << row.command << " by " << Key(p) << ": " << r.error().ToString();
+              << row.workflow << "/" << row.command << " by " << Key(p) << ": "
+              << r.error().ToString();
         }
       }
     }
@@ -208,14 +244,25 @@ TEST(AuthorizationMatrix, CoversEveryCommandOfEveryWorkflow) {
 TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
   World world;
   const std::map<std::string, std::pair<std::string, json>> creations = {
-      {"industry_proposal", {"proposals", {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}}},
-      {"fgos_proposal", {"proposals", {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}}}},
-      {"protocol_assignment", {"assignments", {{"protocol", "p"}, {"protocol_number", "№1"}, {"decision", "d"},
-                                               {"assignee", "roiv-52"}, {"issuer", "ministry"},
-                                               {"deadline", {{"due", "2026-12-31"}}}}}},
-      {"agreement", {"agreements", {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}}}}};
+      {"industry_proposal",
+       {"proposals", {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}}},
+      {"fgos_proposal",
+       {"proposals", {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}}}},
+      {"protocol_assignment",
+       {"assignments",
+        {{"protocol", "p"},
+         {"protocol_number", "№1"},
+         {"decision", "d"},
+         {"assignee", "roiv-52"},
+         {"issuer", "ministry"},
+         {"deadline", {{"due", "2026-12-31"}}}}}},
+      {"agreement",
+       {"agreements",
+        {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}}}}};
   const std::map<std::string, std::set<std::string>> allowed = {
-      {"industry_proposal", {"association_member@assoc-01", "association_member@assoc-12", "umc_lead@umc-01", "umc_lead@umc-12"}},
+      {"industry_proposal",
+       {"association_member@assoc-01", "association_member@assoc-12", "umc_lead@umc-01",
+        "umc_lead@umc-12"}},
       {"fgos_proposal", {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77"}},
       {"protocol_assignment", {"ministry_official@ministry"}},  // issuer ministry in the payload
       {"agreement", kAgreementParties}};
@@ -223,8 +270,8 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
     for (const Principal& p : kPrincipals) {
       auto r = world.Create(spec.first, workflow, p, spec.second);
       const bool expected = allowed.at(workflow).contains(Key(p));
-      EXPECT_EQ(r.has_value(), expected) << "create " << workflow << " by " << Key(p) << ": "
-                                         << (r ? "" : r.error().ToString());
+      EXPECT_EQ(r.has_value(), expected)
+          << "create " << workflow << " by " << Key(p) << ": " << (r ? "" : r.error().ToString());
       if (!r) {
         EXPECT_EQ(r.error().code, ErrorCode::kForbidden) << workflow << " by " << Key(p);
       }

@@ -32,16 +32,16 @@ TEST(BuiltinDefinitions, IndustryProposalHasTheStagesOfWorkflowsMd) {
   const engine::Definition* def = set->Latest("industry_proposal");
   std::vector<std::pair<std::string, std::string>> states;
   for (const auto& s : def->states) states.emplace_back(s.name, s.stage);
-  EXPECT_EQ(states, (std::vector<std::pair<std::string, std::string>>{
-                        {"drafting", "association"},
-                        {"umc_review", "umc"},
-                        {"expertise", "expertise"},
-                        {"approbation", "approbation"},
-                        {"ministry_review", "ministry"},
-                        {"dissemination", "dissemination"},
-                        {"scaled", "scaled"},
-                        {"rejected", "rejected"},
-                        {"withdrawn", "withdrawn"}}));
+  EXPECT_EQ(states,
+            (std::vector<std::pair<std::string, std::string>>{{"drafting", "association"},
+                                                              {"umc_review", "umc"},
+                                                              {"expertise", "expertise"},
+                                                              {"approbation", "approbation"},
+                                                              {"ministry_review", "ministry"},
+                                                              {"dissemination", "dissemination"},
+                                                              {"scaled", "scaled"},
+                                                              {"rejected", "rejected"},
+                                                              {"withdrawn", "withdrawn"}}));
   EXPECT_EQ(def->CommandsIn("umc_review"),
             (std::vector<std::string>{"update", "return_to_association", "send_to_expertise",
                                       "withdraw"}));

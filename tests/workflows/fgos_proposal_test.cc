@@ -68,7 +68,8 @@ TEST_F(FgosProposal, ShouldNeedTheWorkflowNamedInASharedCollection) {
 TEST_F(FgosProposal, ShouldUpdateAndWithdrawWhileDrafting) {
   std::string id = Created();
   ASSERT_ACCEPTED(world_.Act("proposals", id, "update", kRumo, {{"summary", "Новая редакция"}}));
-  EXPECT_REJECTED(world_.Act("proposals", id, "update", kRumo, {{"ugps", "15.00.00"}}), kValidationFailed);
+  EXPECT_REJECTED(world_.Act("proposals", id, "update", kRumo, {{"ugps", "15.00.00"}}),
+                  kValidationFailed);
   EXPECT_REJECTED(world_.Act("proposals", id, "update", kRumo2, {{"summary", "x"}}), kForbidden);
   ASSERT_ACCEPTED(world_.Act("proposals", id, "withdraw", kRumo));
   EXPECT_EQ(StateOf(id), "withdrawn");
@@ -77,35 +78,42 @@ TEST_F(FgosProposal, ShouldUpdateAndWithdrawWhileDrafting) {
 TEST_F(FgosProposal, ShouldSubmitToFumoAndBeReturned) {
   std::string id = InFumoReview();
   EXPECT_EQ(StateOf(id), "fumo_review");
-  EXPECT_REJECTED(world_.Act("proposals", id, "return_to_rumo", kOtherFumo, {{"comment", "x"}}), kForbidden);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "return_to_rumo", kFumo, {{"comment", "Доработать"}}));
+  EXPECT_REJECTED(world_.Act("proposals", id, "return_to_rumo", kOtherFumo, {{"comment", "x"}}),
+                  kForbidden);
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "return_to_rumo", kFumo, {{"comment", "Доработать"}}));
   EXPECT_EQ(StateOf(id), "drafting");
 }
 
 TEST_F(FgosProposal, ShouldRunExpertiseWithTheInvitedRumosAndReturnToFumo) {
   std::string id = InFumoReview();
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "open_expertise", kFumo,
-                             {{"experts", {"rumo-74", "rumo-66"}}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "open_expertise", kFumo, {{"experts", {"rumo-74", "rumo-66"}}}));
   EXPECT_EQ(StateOf(id), "expertise");
   EXPECT_REJECTED(world_.Act("proposals", id, "submit_conclusion", kRumo, {{"verdict", "approve"}}),
                   kForbidden);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kRumo2, {{"verdict", "approve"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kRumo2, {{"verdict", "approve"}}));
   EXPECT_EQ(StateOf(id), "expertise");
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kRumo3, {{"verdict", "revise"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kRumo3, {{"verdict", "revise"}}));
   EXPECT_EQ(StateOf(id), "fumo_review");
 }
 
 TEST_F(FgosProposal, ShouldRefuseExpertiseWithoutRumoExperts) {
   std::string id = InFumoReview();
-  EXPECT_REJECTED(world_.Act("proposals", id, "open_expertise", kFumo, {{"experts", json::array()}}),
-                  kValidationFailed);
-  EXPECT_REJECTED(world_.Act("proposals", id, "open_expertise", kFumo, {{"experts", {"fumo-15.00.00"}}}),
-                  kValidationFailed);
+  EXPECT_REJECTED(
+      world_.Act("proposals", id, "open_expertise", kFumo, {{"experts", json::array()}}),
+      kValidationFailed);
+  EXPECT_REJECTED(
+      world_.Act("proposals", id, "open_expertise", kFumo, {{"experts", {"fumo-15.00.00"}}}),
+      kValidationFailed);
 }
 
 TEST_F(FgosProposal, ShouldDeclineWithAComment) {
   std::string id = InFumoReview();
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "decline", kFumo, {{"comment", "Не относится к ФГОС"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "decline", kFumo, {{"comment", "Не относится к ФГОС"}}));
   EXPECT_EQ(StateOf(id), "declined");
 }
 
@@ -115,7 +123,8 @@ TEST_F(FgosProposal, ShouldBeAcceptedReturnedOrRejectedByTheMinistry) {
   ASSERT_ACCEPTED(world_.Act("proposals", a, "approve", kMinistry));
   EXPECT_EQ(StateOf(a), "accepted");
   std::string b = InMinistryReview();
-  ASSERT_ACCEPTED(world_.Act("proposals", b, "return_for_revision", kMinistry, {{"comment", "Уточнить"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", b, "return_for_revision", kMinistry, {{"comment", "Уточнить"}}));
   EXPECT_EQ(StateOf(b), "fumo_review");
   std::string c = InMinistryReview();
   ASSERT_ACCEPTED(world_.Act("proposals", c, "reject", kMinistry, {{"comment", "Отклонено"}}));

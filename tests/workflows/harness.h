@@ -161,9 +161,9 @@ class World {
         << r_.error().ToString();                                                       \
   } while (0)
 
-#define ASSERT_ACCEPTED(result)                                                    \
-  do {                                                                             \
-    const auto& r_ = (result);                                                     \
+#define ASSERT_ACCEPTED(result)                                                               \
+  do {                                                                                        \
+    const auto& r_ = (result);                                                                \
     ASSERT_TRUE(r_.has_value()) << r_.error().ToString() << " " << r_.error().details.dump(); \
   } while (0)
 

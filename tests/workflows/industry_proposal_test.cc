@@ -6,8 +6,8 @@
 namespace expertflow::testing {
 namespace {
 
-using ::testing::ElementsAre;
 using std::chrono::days;
+using ::testing::ElementsAre;
 
 const Principal kAssoc = P("assoc-01", "association_member");  // nuclear industry, Ozersk (Ural)
 const Principal kUmc = P("umc-01", "umc_lead");
@@ -28,7 +28,8 @@ json Draft() {
 }
 
 json Experts() {
-  return {{"experts", {{"fumo", {"fumo-14.00.00", "fumo-09.00.00"}}, {"business", {"business-rspp"}}}}};
+  return {
+      {"experts", {{"fumo", {"fumo-14.00.00", "fumo-09.00.00"}}, {"business", {"business-rspp"}}}}};
 }
 
 class IndustryProposal : public ::testing::Test {
@@ -101,8 +102,9 @@ TEST_F(IndustryProposal, ShouldLetAUmcLeadCreateForItsOwnIndustry) {
 
 TEST_F(IndustryProposal, ShouldRejectCreationByARoleThatMayNotCreate) {
   EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kFumo09, Draft()), kForbidden);
-  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", P("assoc-01", "umc_lead"), Draft()),
-                  kForbidden);
+  EXPECT_REJECTED(
+      world_.Create("proposals", "industry_proposal", P("assoc-01", "umc_lead"), Draft()),
+      kForbidden);
   EXPECT_EQ(world_.log().GetHead().seq, 0u) << "a refusal appends nothing";
 }
 
@@ -115,11 +117,13 @@ TEST_F(IndustryProposal, ShouldRejectCreationWithMissingOrWrongFields) {
 
   json bad_topic = Draft();
   bad_topic["topic"] = "astrology";
-  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kAssoc, bad_topic), kValidationFailed);
+  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kAssoc, bad_topic),
+                  kValidationFailed);
 
   json wrong_type = Draft();
   wrong_type["title"] = 42;
-  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kAssoc, wrong_type), kValidationFailed);
+  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kAssoc, wrong_type),
+                  kValidationFailed);
 
   json unknown = Draft();
   unknown["titel"] = "typo";
@@ -129,7 +133,8 @@ TEST_F(IndustryProposal, ShouldRejectCreationWithMissingOrWrongFields) {
 
   json bad_ugps = Draft();
   bad_ugps["ugps"] = {"99.00.00"};
-  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kAssoc, bad_ugps), kValidationFailed);
+  EXPECT_REJECTED(world_.Create("proposals", "industry_proposal", kAssoc, bad_ugps),
+                  kValidationFailed);
   EXPECT_EQ(world_.log().GetHead().seq, 0u);
 }
 
@@ -148,9 +153,9 @@ TEST_F(IndustryProposal, ShouldUpdateFieldsWhileDraftingByAssociationOrUmc) {
 TEST_F(IndustryProposal, ShouldRejectAnUpdateFromAnotherOrganisation) {
   std::string id = Created();
   EXPECT_REJECTED(world_.Act("proposals", id, "update", kOtherUmc, {{"title", "x"}}), kForbidden);
-  EXPECT_REJECTED(world_.Act("proposals", id, "update", P("assoc-12", "association_member"),
-                             {{"title", "x"}}),
-                  kForbidden);
+  EXPECT_REJECTED(
+      world_.Act("proposals", id, "update", P("assoc-12", "association_member"), {{"title", "x"}}),
+      kForbidden);
 }
 
 TEST_F(IndustryProposal, ShouldSubmitToUmcOnlyByTheAssociation) {
@@ -213,9 +218,9 @@ TEST_F(IndustryProposal, ShouldRejectExpertiseWithoutAFumoOrWithUnknownExperts) 
   EXPECT_REJECTED(world_.Act("proposals", id, "send_to_expertise", kUmc,
                              {{"experts", {{"fumo", {"fumo-77.00.00"}}}}}),
                   kValidationFailed);
-  EXPECT_REJECTED(world_.Act("proposals", id, "send_to_expertise", kUmc,
-                             {{"experts", {{"fumo", {"umc-05"}}}}}),
-                  kValidationFailed);
+  EXPECT_REJECTED(
+      world_.Act("proposals", id, "send_to_expertise", kUmc, {{"experts", {{"fumo", {"umc-05"}}}}}),
+      kValidationFailed);
   EXPECT_REJECTED(world_.Act("proposals", id, "send_to_expertise", kUmc,
                              {{"experts", {{"fumo", {"fumo-09.00.00", "fumo-09.00.00"}}}}}),
                   kValidationFailed);
@@ -224,18 +229,19 @@ TEST_F(IndustryProposal, ShouldRejectExpertiseWithoutAFumoOrWithUnknownExperts) 
 
 TEST_F(IndustryProposal, ShouldRejectConclusionFromUninvitedExpert) {
   std::string id = InExpertise();
-  EXPECT_REJECTED(world_.Act("proposals", id, "submit_conclusion", P("fumo-15.00.00", "fumo_expert"),
-                             {{"verdict", "approve"}}),
+  EXPECT_REJECTED(world_.Act("proposals", id, "submit_conclusion",
+                             P("fumo-15.00.00", "fumo_expert"), {{"verdict", "approve"}}),
                   kForbidden);
   // A party acting in a role it was not invited in is refused too.
-  EXPECT_REJECTED(world_.Act("proposals", id, "submit_conclusion", P("fumo-09.00.00", "business_expert"),
-                             {{"verdict", "approve"}}),
+  EXPECT_REJECTED(world_.Act("proposals", id, "submit_conclusion",
+                             P("fumo-09.00.00", "business_expert"), {{"verdict", "approve"}}),
                   kForbidden);
 }
 
 TEST_F(IndustryProposal, ShouldAcceptOneConclusionPerExpertPerRound) {
   std::string id = InExpertise();
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "approve"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "approve"}}));
   auto again = world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "reject"}});
   EXPECT_REJECTED(again, kInvalidTransition);
   EXPECT_EQ(StateOf(id), "expertise");
@@ -259,7 +265,8 @@ TEST_F(IndustryProposal, ShouldReturnToUmcWhenAnyExpertAsksForRevision) {
     ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", p, {{"verdict", v}}));
     EXPECT_EQ(StateOf(id), "expertise") << "waits for every expert";
   }
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "approve"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "approve"}}));
   EXPECT_EQ(StateOf(id), "umc_review");
 }
 
@@ -302,7 +309,8 @@ TEST_F(IndustryProposal, ShouldRecordApprobationByTheDistrictsFtpoOnly) {
   EXPECT_REJECTED(world_.Act("proposals", id, "record_approbation", kWrongFtpo,
                              {{"outcome", "successful"}, {"report", "r"}}),
                   kForbidden);
-  EXPECT_REJECTED(world_.Act("proposals", id, "record_approbation", kFtpo, {{"outcome", "maybe"}, {"report", "r"}}),
+  EXPECT_REJECTED(world_.Act("proposals", id, "record_approbation", kFtpo,
+                             {{"outcome", "maybe"}, {"report", "r"}}),
                   kValidationFailed);
   ASSERT_ACCEPTED(world_.Act("proposals", id, "record_approbation", kFtpo,
                              {{"outcome", "unsuccessful"}, {"report", "Не подтвердилось"}}));
@@ -317,7 +325,8 @@ TEST_F(IndustryProposal, ShouldGoToTheMinistryAfterSuccessfulApprobation) {
 TEST_F(IndustryProposal, ShouldLetOnlyTheMinistryDecide) {
   std::string id = InMinistryReview();
   EXPECT_REJECTED(world_.Act("proposals", id, "approve", kUmc), kForbidden);
-  EXPECT_REJECTED(world_.Act("proposals", id, "approve", P("umc-01", "ministry_official")), kForbidden);
+  EXPECT_REJECTED(world_.Act("proposals", id, "approve", P("umc-01", "ministry_official")),
+                  kForbidden);
   ASSERT_ACCEPTED(world_.Act("proposals", id, "approve", kMinistry));
   EXPECT_EQ(StateOf(id), "dissemination");
 }
@@ -325,10 +334,12 @@ TEST_F(IndustryProposal, ShouldLetOnlyTheMinistryDecide) {
 TEST_F(IndustryProposal, ShouldReturnForRevisionOrRejectWithAComment) {
   std::string a = InMinistryReview();
   EXPECT_REJECTED(world_.Act("proposals", a, "return_for_revision", kMinistry), kValidationFailed);
-  ASSERT_ACCEPTED(world_.Act("proposals", a, "return_for_revision", kMinistry, {{"comment", "Уточнить"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", a, "return_for_revision", kMinistry, {{"comment", "Уточнить"}}));
   EXPECT_EQ(StateOf(a), "umc_review");
   std::string b = InMinistryReview();
-  ASSERT_ACCEPTED(world_.Act("proposals", b, "reject", kMinistry, {{"comment", "Нецелесообразно"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", b, "reject", kMinistry, {{"comment", "Нецелесообразно"}}));
   EXPECT_EQ(StateOf(b), "rejected");
 }
 
@@ -337,8 +348,9 @@ TEST_F(IndustryProposal, ShouldRecordTrainingAndCompleteScaling) {
   EXPECT_REJECTED(world_.Act("proposals", id, "record_training", kFtpo,
                              {{"programme", "ДПП"}, {"teachers_trained", -1}}),
                   kValidationFailed);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "record_training", kFtpo,
-                             {{"programme", "ДПП повышения квалификации"}, {"teachers_trained", 120}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "record_training", kFtpo,
+                 {{"programme", "ДПП повышения квалификации"}, {"teachers_trained", 120}}));
   EXPECT_EQ(StateOf(id), "dissemination");
   EXPECT_REJECTED(world_.Act("proposals", id, "complete", kWrongFtpo), kForbidden);
   ASSERT_ACCEPTED(world_.Act("proposals", id, "complete", kFtpo));

@@ -35,8 +35,10 @@ class RandomDriver {
     }
     Principal actor = Pick(100) < 80 ? EntitledActor(*def, s, *spec) : RandomActor();
     auto r = world_.Act(collection, id, spec->name, actor, Payload(spec->payload, spec->partial));
-    if (r) ++accepted_;
-    else ++rejected_;
+    if (r)
+      ++accepted_;
+    else
+      ++rejected_;
   }
 
   void CheckInvariants() {
@@ -49,7 +51,8 @@ class RandomDriver {
       auto events = world_.log().ReadStream(s.Stream(), 1, 1 << 20);
       ASSERT_TRUE(events);
       ASSERT_EQ(s.version, events->size()) << "version counts the stream's events";
-      EXPECT_EQ(s.round.has_value(), st->round.has_value() && !st->terminal) << s.Stream() << " " << s.state;
+      EXPECT_EQ(s.round.has_value(), st->round.has_value() && !st->terminal)
+          << s.Stream() << " " << s.state;
       if (st->terminal) {
         EXPECT_TRUE(s.timers.empty()) << "a closed instance has no deadline running";
         if (terminal_versions_.contains(s.Stream())) {
@@ -72,12 +75,16 @@ class RandomDriver {
   const std::vector<std::pair<std::string, std::string>>& ids() const { return ids_; }
 
  private:
-  std::size_t Pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  std::size_t Pick(std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
+  }
 
   void CreateOne() {
     static const std::vector<std::pair<std::string, std::string>> kinds = {
-        {"proposals", "industry_proposal"}, {"proposals", "fgos_proposal"},
-        {"assignments", "protocol_assignment"}, {"agreements", "agreement"}};
+        {"proposals", "industry_proposal"},
+        {"proposals", "fgos_proposal"},
+        {"assignments", "protocol_assignment"},
+        {"agreements", "agreement"}};
     auto [collection, workflow] = kinds[Pick(kinds.size())];
     const engine::Definition* def = world_.definitions().Latest(workflow);
     json payload = Payload(def->create.payload, false);
@@ -132,12 +139,16 @@ class RandomDriver {
   }
 
   Principal RandomActor() {
-    static const std::vector<Principal> pool = {
-        P("umc-05", "umc_lead"),          P("assoc-05", "association_member"),
-        P("fumo-09.00.00", "fumo_expert"), P("irpo", "irpo_staff"),
-        P("ministry", "ministry_official"), P("rumo-52", "rumo_member"),
-        P("roiv-52", "region_official"),  P("ftpo-kaluga", "ftpo_coordinator"),
-        P("business-rspp", "business_expert"), P("irpo", "auditor")};
+    static const std::vector<Principal> pool = {P("umc-05", "umc_lead"),
+                                                P("assoc-05", "association_member"),
+                                                P("fumo-09.00.00", "fumo_expert"),
+                                                P("irpo", "irpo_staff"),
+                                                P("ministry", "ministry_official"),
+                                                P("rumo-52", "rumo_member"),
+                                                P("roiv-52", "region_official"),
+                                                P("ftpo-kaluga", "ftpo_coordinator"),
+                                                P("business-rspp", "business_expert"),
+                                                P("irpo", "auditor")};
     return pool[Pick(pool.size())];
   }
 
@@ -170,9 +181,16 @@ class RandomDriver {
     }
     if (t == "object") return Payload(f.properties, false);
     if (t == "deadline") {
-      if (Pick(2)) return {{"due", engine::FormatRfc3339(world_.clock().Now() + std::chrono::days(Pick(40) + 1))}};
-      return {{"recurring", {{"every", "week"}, {"weekday", "friday"}, {"time", "18:00"},
-                             {"until", engine::FormatRfc3339(world_.clock().Now() + std::chrono::days(60)).substr(0, 10)}}}};
+      if (Pick(2))
+        return {
+            {"due", engine::FormatRfc3339(world_.clock().Now() + std::chrono::days(Pick(40) + 1))}};
+      return {
+          {"recurring",
+           {{"every", "week"},
+            {"weekday", "friday"},
+            {"time", "18:00"},
+            {"until",
+             engine::FormatRfc3339(world_.clock().Now() + std::chrono::days(60)).substr(0, 10)}}}};
     }
     return nullptr;
   }
@@ -215,15 +233,17 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
 
   // Replaying the whole log through evolve gives exactly the live states.
   std::map<std::string, InstanceState> replayed;
-  auto r = log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const engine::Hash&, std::string_view rec) {
-    auto e = engine::DecodeRecord(rec);
-    EXPECT_TRUE(e);
-    engine::Evolve(replayed[e->stream], e->type, e->occurred_at, e->data);
-    return true;
-  });
+  auto r = log.ForEach(1, log.GetHead().seq,
+                       [&](std::uint64_t, const engine::Hash&, std::string_view rec) {
+                         auto e = engine::DecodeRecord(rec);
+                         EXPECT_TRUE(e);
+                         engine::Evolve(replayed[e->stream], e->type, e->occurred_at, e->data);
+                         return true;
+                       });
   ASSERT_TRUE(r);
   for (const auto& [collection, id] : driver.ids()) {
-    EXPECT_EQ(replayed[collection + "/" + id], world.Get(collection, id)) << collection << "/" << id;
+    EXPECT_EQ(replayed[collection + "/" + id], world.Get(collection, id))
+        << collection << "/" << id;
   }
   auto verified = engine::Verify(log);
   ASSERT_TRUE(verified);
@@ -235,7 +255,8 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
   ASSERT_TRUE(rebuilt_stats.CatchUp(log));
   std::vector<InstanceState> current;
   for (const auto& [collection, id] : driver.ids()) current.push_back(world.Get(collection, id));
-  for (const char* workflow : {"industry_proposal", "fgos_proposal", "protocol_assignment", "agreement"}) {
+  for (const char* workflow :
+       {"industry_proposal", "fgos_proposal", "protocol_assignment", "agreement"}) {
     for (const char* group_by : {"", "umc", "industry", "federal_district"}) {
       engine::StageStatistics::Query q{workflow, std::nullopt, std::nullopt, group_by};
       EXPECT_EQ(live_stats.Stages(q, current).dump(), rebuilt_stats.Stages(q, current).dump())

@@ -27,8 +27,10 @@ json Assignment(json deadline, std::string issuer = "ministry") {
 class ProtocolAssignment : public ::testing::Test {
  protected:
   // The world starts on Monday 2026-01-12 09:00Z (12:00 Moscow).
-  std::string Issue(json deadline, const Principal& by = kMinistry, std::string issuer = "ministry") {
-    auto r = world_.Create("assignments", "", by, Assignment(std::move(deadline), std::move(issuer)));
+  std::string Issue(json deadline, const Principal& by = kMinistry,
+                    std::string issuer = "ministry") {
+    auto r =
+        world_.Create("assignments", "", by, Assignment(std::move(deadline), std::move(issuer)));
     EXPECT_TRUE(r) << r.error().ToString() << r.error().details.dump();
     return r ? r->instance.id : "";
   }
@@ -65,18 +67,21 @@ TEST_F(ProtocolAssignment, ShouldBeIssuedByTheMinistryOrIrpoOnly) {
 }
 
 TEST_F(ProtocolAssignment, ShouldRefuseAMalformedDeadline) {
-  for (json bad : {json{{"due", "28.12.2024"}}, json{{"recurring", {{"every", "month"}}}},
-                   json{{"recurring", {{"every", "week"}, {"time", "12:00"}}}},
-                   json{{"recurring", {{"every", "day"}, {"time", "25:00"}}}},
-                   json{{"due", "2026-01-30"}, {"recurring", {{"every", "day"}, {"time", "18:00"}}}}}) {
+  for (json bad :
+       {json{{"due", "28.12.2024"}}, json{{"recurring", {{"every", "month"}}}},
+        json{{"recurring", {{"every", "week"}, {"time", "12:00"}}}},
+        json{{"recurring", {{"every", "day"}, {"time", "25:00"}}}},
+        json{{"due", "2026-01-30"}, {"recurring", {{"every", "day"}, {"time", "18:00"}}}}}) {
     SCOPED_TRACE(bad.dump());
-    EXPECT_REJECTED(world_.Create("assignments", "", kMinistry, Assignment(bad)), kValidationFailed);
+    EXPECT_REJECTED(world_.Create("assignments", "", kMinistry, Assignment(bad)),
+                    kValidationFailed);
   }
   // A series whose end is before its first instant never runs.
-  EXPECT_REJECTED(world_.Create("assignments", "", kMinistry,
-                                Assignment({{"recurring", {{"every", "day"}, {"time", "18:00"},
-                                                           {"until", "2026-01-01"}}}})),
-                  kValidationFailed);
+  EXPECT_REJECTED(
+      world_.Create("assignments", "", kMinistry,
+                    Assignment({{"recurring",
+                                 {{"every", "day"}, {"time", "18:00"}, {"until", "2026-01-01"}}}})),
+      kValidationFailed);
 }
 
 TEST_F(ProtocolAssignment, ShouldBeReportedByTheAssigneeOnly) {
@@ -105,7 +110,8 @@ TEST_F(ProtocolAssignment, ShouldGoBackToAssignedWhenTheReportIsReturned) {
   std::string id = Issue({{"due", "2026-01-30"}});
   Report(id);
   EXPECT_REJECTED(world_.Act("assignments", id, "return_report", kMinistry), kValidationFailed);
-  ASSERT_ACCEPTED(world_.Act("assignments", id, "return_report", kMinistry, {{"comment", "Неполно"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("assignments", id, "return_report", kMinistry, {{"comment", "Неполно"}}));
   EXPECT_EQ(Get(id).state, "assigned");
 }
 
@@ -128,8 +134,9 @@ TEST_F(ProtocolAssignment, ShouldAppendDeadlineMissedWhenTheDatePassesBeforeDone
 
 TEST_F(ProtocolAssignment, ShouldCountEachMissedWeeklyPeriodOnce) {
   // Seed 002: weekly reports by Monday 12:00 Moscow until 2026-02-08 (Sunday).
-  std::string id = Issue({{"recurring", {{"every", "week"}, {"weekday", "monday"}, {"time", "12:00"},
-                                         {"until", "2026-02-08"}}}});
+  std::string id = Issue(
+      {{"recurring",
+        {{"every", "week"}, {"weekday", "monday"}, {"time", "12:00"}, {"until", "2026-02-08"}}}});
   auto s = Get(id);
   // Created exactly at Monday 12:00 Moscow: the first period is the next Monday.
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-19T09:00:00Z");
@@ -153,7 +160,8 @@ TEST_F(ProtocolAssignment, ShouldCountEachMissedWeeklyPeriodOnce) {
 }
 
 TEST_F(ProtocolAssignment, ShouldOpenTheNextPeriodWhenAReportIsAcceptedEarly) {
-  std::string id = Issue({{"recurring", {{"every", "day"}, {"time", "18:00"}, {"until", "2026-01-14"}}}});
+  std::string id =
+      Issue({{"recurring", {{"every", "day"}, {"time", "18:00"}, {"until", "2026-01-14"}}}});
   auto s = Get(id);
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-12T15:00:00Z");
   Report(id);
@@ -162,7 +170,7 @@ TEST_F(ProtocolAssignment, ShouldOpenTheNextPeriodWhenAReportIsAcceptedEarly) {
   EXPECT_EQ(s.state, "assigned") << "more periods follow";
   EXPECT_TRUE(s.periods[0].on_time);
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-13T15:00:00Z");
-  EXPECT_EQ(world_.Advance(days(1)), 0u);  // 01-13 10:00Z: nothing due yet
+  EXPECT_EQ(world_.Advance(days(1)), 0u);   // 01-13 10:00Z: nothing due yet
   EXPECT_EQ(world_.Advance(hours(6)), 1u);  // 01-13 16:00Z: period 2 missed
   Report(id);
   Accept(id);  // answers period 2 (late)
@@ -179,7 +187,8 @@ TEST_F(ProtocolAssignment, ShouldOpenTheNextPeriodWhenAReportIsAcceptedEarly) {
 TEST_F(ProtocolAssignment, ShouldBeCancelledByTheMinistryOnly) {
   std::string id = Issue({{"due", "2026-01-30"}});
   EXPECT_REJECTED(world_.Act("assignments", id, "cancel", kIrpo, {{"comment", "x"}}), kForbidden);
-  ASSERT_ACCEPTED(world_.Act("assignments", id, "cancel", kMinistry, {{"comment", "Снято с контроля"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("assignments", id, "cancel", kMinistry, {{"comment", "Снято с контроля"}}));
   auto s = Get(id);
   EXPECT_EQ(s.state, "cancelled");
   EXPECT_TRUE(s.timers.empty());

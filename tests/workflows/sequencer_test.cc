@@ -31,18 +31,22 @@ class SlowLog final : public engine::EventLog {
     return inner.Append(batch);
   }
   engine::Head GetHead() const override { return inner.GetHead(); }
-  Result<std::uint64_t> StreamVersion(std::string_view s) const override { return inner.StreamVersion(s); }
+  Result<std::uint64_t> StreamVersion(std::string_view s) const override {
+    return inner.StreamVersion(s);
+  }
   Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view s, std::uint64_t v,
                                                       std::size_t m) const override {
     return inner.ReadStream(s, v, m);
   }
-  Result<void> ForEach(std::uint64_t f, std::uint64_t t, const engine::EventVisitor& v) const override {
+  Result<void> ForEach(std::uint64_t f, std::uint64_t t,
+                       const engine::EventVisitor& v) const override {
     return inner.ForEach(f, t, v);
   }
   Result<std::optional<std::string>> Get(engine::Space sp, std::string_view k) const override {
     return inner.Get(sp, k);
   }
-  Result<std::vector<std::pair<std::string, std::string>>> Scan(engine::Space sp, std::string_view f,
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(engine::Space sp,
+                                                                std::string_view f,
                                                                 std::string_view t,
                                                                 std::size_t m) const override {
     return inner.Scan(sp, f, t, m);
@@ -116,8 +120,10 @@ TEST(Sequencer, ShouldDecideLaterCommandsOfABatchOnTheEarlierOnesEffects) {
   int accepted = 0, conflicts = 0;
   for (auto& f : futures) {
     auto r = f.get();
-    if (r) ++accepted;
-    else if (r.error().code == ErrorCode::kVersionConflict) ++conflicts;
+    if (r)
+      ++accepted;
+    else if (r.error().code == ErrorCode::kVersionConflict)
+      ++conflicts;
   }
   EXPECT_EQ(accepted, 1);
   EXPECT_EQ(conflicts, 1);
@@ -163,7 +169,8 @@ TEST(Sequencer, ShouldRebuildStatesFromTheLogWhenViewsAreMissing) {
   engine::AppendBatch drop;
   auto views = log.Scan(engine::Space::kViews, "", "", 1000);
   ASSERT_TRUE(views);
-  for (const auto& [key, value] : *views) drop.writes.push_back({engine::Space::kViews, key, std::nullopt});
+  for (const auto& [key, value] : *views)
+    drop.writes.push_back({engine::Space::kViews, key, std::nullopt});
   ASSERT_TRUE(log.Append(drop));
   world.Restart();
   for (std::size_t i = 0; i < ids.size(); ++i) EXPECT_EQ(world.Get("proposals", ids[i]), live[i]);

@@ -13,13 +13,19 @@ void AddV2(engine::DefinitionSet& set) {
   json doc = set.Latest("industry_proposal")->document;
   doc["version"] = 2;
   doc["states"]["clarification"] = {{"stage", "association"}};
-  doc["commands"].push_back({{"name", "request_clarification"}, {"from", {"umc_review"}},
-                             {"roles", {"umc_lead"}}, {"by", {"umc"}}, {"to", "clarification"},
+  doc["commands"].push_back({{"name", "request_clarification"},
+                             {"from", {"umc_review"}},
+                             {"roles", {"umc_lead"}},
+                             {"by", {"umc"}},
+                             {"to", "clarification"},
                              {"event", "ClarificationRequested"},
                              {"payload", {{"question", {{"type", "text"}, {"required", true}}}}}});
-  doc["commands"].push_back({{"name", "answer"}, {"from", {"clarification"}},
-                             {"roles", {"association_member"}}, {"by", {"association"}},
-                             {"to", "umc_review"}, {"event", "ClarificationAnswered"},
+  doc["commands"].push_back({{"name", "answer"},
+                             {"from", {"clarification"}},
+                             {"roles", {"association_member"}},
+                             {"by", {"association"}},
+                             {"to", "umc_review"},
+                             {"event", "ClarificationAnswered"},
                              {"payload", {{"answer", {{"type", "text"}, {"required", true}}}}}});
   doc["deadlines"][0]["after"] = "P20D";
   auto def = engine::LoadDefinition(doc.dump());
@@ -27,9 +33,7 @@ void AddV2(engine::DefinitionSet& set) {
   ASSERT_TRUE(set.Add(std::move(*def)));
 }
 
-json Draft() {
-  return {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}};
-}
+json Draft() { return {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}; }
 
 TEST(WorkflowVersions, ShouldRunInstancesOfTwoVersionsSideBySide) {
   // given an instance created under v1, before v2 was loaded
