@@ -217,6 +217,9 @@ class Router::Impl {
         metrics_(metrics),
         options_(std::move(options)),
         stages_(sequencer.definitions(), sequencer.directory()) {
+    // Stage statistics resume from their saved checkpoint; when there is none they replay the log
+    // at the first query.
+    (void)stages_.Load(log_);
     if (!options_.offload) options_.offload = [](std::function<void()> f) { f(); };
   }
 
@@ -901,6 +904,7 @@ class Router::Impl {
     if (!Window(t, q.from, q.to, respond)) return;
     options_.offload([this, q, collection = def->collection, respond = std::move(respond)] {
       if (auto r = stages_.CatchUp(log_); !r) return respond(Problem(r.error()));
+      (void)stages_.Save(log_);  // best effort: a failed save only means a longer catch-up later
       respond(Json(200, stages_.Stages(q, Instances(collection))));
     });
   }

@@ -404,9 +404,14 @@ int Rebuild(const std::string& data, const std::string& projection) {
               << " had no instance\n";
   }
   if (projection == "all" || projection == "stage_statistics") {
-    // Stage statistics live in memory and follow the log from its start on every server start:
-    // each start is already a rebuild.
-    std::cout << "stage_statistics: rebuilt from the log at each start of the server\n";
+    // Dropping the saved state makes the next server start replay the log from the first event.
+    engine::AppendBatch drop;
+    drop.writes.push_back({engine::Space::kAnalytics, "stages/version", std::nullopt});
+    if (auto r = log->Append(drop); !r) {
+      std::cerr << "expertflow: " << r.error().ToString() << "\n";
+      return 1;
+    }
+    std::cout << "stage_statistics: saved state dropped; the server replays the log at its next start\n";
   }
   return 0;
 }

@@ -98,7 +98,8 @@ void StageStatistics::Apply(const Event& e) {
     auto& stays = stays_[o.workflow];
     o.stay = stays.size();
     stays.push_back(Stay{e.stream, st ? st->stage : d.value("to", ""), e.occurred_at, std::nullopt,
-                         static_cast<std::uint32_t>(groups_.size() - 1)});
+                         static_cast<std::uint32_t>(groups_.size() - 1), o.version});
+    dirty_.emplace_back(o.workflow, o.stay);
     open_[e.stream] = std::move(o);
     return;
   }
@@ -113,9 +114,115 @@ void StageStatistics::Apply(const Event& e) {
   auto& stays = stays_[o.workflow];
   if (stays[o.stay].stage == stage) return;  // a move within one stage is no new stay
   stays[o.stay].exited = e.occurred_at;
+  dirty_.emplace_back(o.workflow, o.stay);
   const std::uint32_t groups = stays[o.stay].groups;
   o.stay = stays.size();
-  stays.push_back(Stay{e.stream, stage, e.occurred_at, std::nullopt, groups});
+  stays.push_back(Stay{e.stream, stage, e.occurred_at, std::nullopt, groups, o.version});
+  dirty_.emplace_back(o.workflow, o.stay);
+}
+
+namespace {
+
+constexpr std::string_view kStatsPrefix = "stages/";
+
+std::string IndexKey(std::string prefix, std::uint64_t index) {
+  for (int i = 7; i >= 0; --i) prefix.push_back(static_cast<char>((index >> (8 * i)) & 0xff));
+  return prefix;
+}
+
+std::int64_t Seconds(Timestamp t) { return t.time_since_epoch().count(); }
+
+// Every key/value of the analytics space under `prefix`, in key order.
+Result<std::vector<std::pair<std::string, std::string>>> ScanPrefix(const EventLog& log,
+                                                                    const std::string& prefix) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::string from = prefix;
+  std::string to = prefix;
+  to.back() = static_cast<char>(to.back() + 1);
+  while (true) {
+    auto page = log.Scan(Space::kAnalytics, from, to, 4096);
+    if (!page) return std::unexpected(page.error());
+    for (auto& kv : *page) out.push_back(std::move(kv));
+    if (page->size() < 4096) return out;
+    from = out.back().first + '\0';
+  }
+}
+
+}  // namespace
+
+Result<void> StageStatistics::Save(EventLog& log) {
+  std::lock_guard lock(mu_);
+  AppendBatch batch;
+  for (const auto& [workflow, index] : dirty_) {
+    const Stay& s = stays_.at(workflow)[index];
+    json v = {s.stream, s.stage,  Seconds(s.entered), s.exited ? json(Seconds(*s.exited)) : json(),
+              s.groups, s.version};
+    batch.writes.push_back({Space::kAnalytics,
+                            IndexKey(std::string(kStatsPrefix) + "s/" + workflow + "/", index),
+                            v.dump()});
+  }
+  for (std::size_t i = groups_saved_; i < groups_.size(); ++i) {
+    const Groups& g = groups_[i];
+    batch.writes.push_back({Space::kAnalytics, IndexKey(std::string(kStatsPrefix) + "g/", i),
+                            json({g.umc, g.industry, g.federal_district}).dump()});
+  }
+  batch.writes.push_back(
+      {Space::kAnalytics, std::string(kStatsPrefix) + "checkpoint", std::to_string(checkpoint_)});
+  batch.writes.push_back({Space::kAnalytics, std::string(kStatsPrefix) + "version",
+                          std::to_string(kStageStatisticsVersion)});
+  if (auto r = log.Append(batch); !r) return std::unexpected(r.error());
+  dirty_.clear();
+  groups_saved_ = groups_.size();
+  return {};
+}
+
+Result<void> StageStatistics::Load(const EventLog& log) {
+  std::lock_guard lock(mu_);
+  auto version = log.Get(Space::kAnalytics, std::string(kStatsPrefix) + "version");
+  if (!version) return std::unexpected(version.error());
+  if (!*version || **version != std::to_string(kStageStatisticsVersion)) return {};
+  auto checkpoint = log.Get(Space::kAnalytics, std::string(kStatsPrefix) + "checkpoint");
+  auto groups = ScanPrefix(log, std::string(kStatsPrefix) + "g/");
+  auto stays = ScanPrefix(log, std::string(kStatsPrefix) + "s/");
+  if (!checkpoint || !groups || !stays)
+    return Fail(ErrorCode::kUnavailable, "reading stage statistics");
+  if (!*checkpoint) return {};
+  try {
+    std::vector<Groups> loaded_groups;
+    for (const auto& [key, value] : *groups) {
+      json g = json::parse(value);
+      loaded_groups.push_back(Groups{g.at(0), g.at(1), g.at(2)});
+    }
+    std::map<std::string, std::vector<Stay>, std::less<>> loaded;
+    std::unordered_map<std::string, Open> open;
+    const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
+    for (const auto& [key, value] : *stays) {
+      if (key.size() < prefix + 9) continue;
+      const std::string workflow = key.substr(prefix, key.size() - prefix - 9);
+      json s = json::parse(value);
+      Stay stay{s.at(0),
+                s.at(1),
+                Timestamp(Duration(s.at(2).get<std::int64_t>())),
+                s.at(3).is_null()
+                    ? std::nullopt
+                    : std::optional<Timestamp>(Timestamp(Duration(s.at(3).get<std::int64_t>()))),
+                s.at(4).get<std::uint32_t>(),
+                s.at(5).get<std::uint32_t>()};
+      auto& list = loaded[workflow];
+      open[stay.stream] = Open{workflow, stay.version, list.size()};
+      list.push_back(std::move(stay));
+    }
+    stays_ = std::move(loaded);
+    open_ = std::move(open);
+    groups_ = std::move(loaded_groups);
+    groups_saved_ = groups_.size();
+    dirty_.clear();
+    checkpoint_ = std::stoull(**checkpoint);
+  } catch (const std::exception& e) {
+    return Fail(ErrorCode::kCorruption,
+                std::string("stored stage statistics are malformed: ") + e.what());
+  }
+  return {};
 }
 
 json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& current) const {

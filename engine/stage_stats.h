@@ -27,6 +27,13 @@ class StageStatistics {
 
   // Reads the log from the last applied event up to the head. Thread-safe.
   Result<void> CatchUp(const EventLog& log);
+
+  // The projection's state and checkpoint in Space::kAnalytics, written incrementally (the stays
+  // added or closed since the last save) in one atomic write with the checkpoint, and read back
+  // at start so a restart catches up from there instead of from the first event. Load starts
+  // afresh when nothing was saved or the stored version is not kStageStatisticsVersion.
+  Result<void> Save(EventLog& log);
+  Result<void> Load(const EventLog& log);
   std::uint64_t checkpoint() const;
 
   struct Query {
@@ -47,7 +54,8 @@ class StageStatistics {
     std::string stage;
     Timestamp entered{};
     std::optional<Timestamp> exited;
-    std::uint32_t groups = 0;  // index into groups_
+    std::uint32_t groups = 0;   // index into groups_
+    std::uint32_t version = 0;  // the instance's workflow version
   };
   struct Open {
     std::string workflow;
@@ -68,7 +76,12 @@ class StageStatistics {
   std::map<std::string, std::vector<Stay>, std::less<>> stays_;  // by workflow
   std::unordered_map<std::string, Open> open_;                   // by stream
   std::vector<Groups> groups_;
+  std::vector<std::pair<std::string, std::size_t>> dirty_;  // (workflow, stay) changed since Save
+  std::size_t groups_saved_ = 0;
 };
+
+// Raise when the stored form of the stage statistics changes: the next start replays the log.
+inline constexpr int kStageStatisticsVersion = 1;
 
 // The executive discipline of protocol assignments (seed 003, «исполнительская дисциплина»): per
 // assignee, from the live instances.
