@@ -152,6 +152,9 @@ Result<std::vector<std::pair<std::string, std::string>>> ScanPrefix(const EventL
 
 Result<void> StageStatistics::Save(EventLog& log) {
   std::lock_guard lock(mu_);
+  if (dirty_.empty() && groups_saved_ == groups_.size() && saved_checkpoint_ == checkpoint_) {
+    return {};  // nothing new: no write
+  }
   AppendBatch batch;
   for (const auto& [workflow, index] : dirty_) {
     const Stay& s = stays_.at(workflow)[index];
@@ -173,6 +176,7 @@ Result<void> StageStatistics::Save(EventLog& log) {
   if (auto r = log.Append(batch); !r) return std::unexpected(r.error());
   dirty_.clear();
   groups_saved_ = groups_.size();
+  saved_checkpoint_ = checkpoint_;
   return {};
 }
 
@@ -218,6 +222,7 @@ Result<void> StageStatistics::Load(const EventLog& log) {
     groups_saved_ = groups_.size();
     dirty_.clear();
     checkpoint_ = std::stoull(**checkpoint);
+    saved_checkpoint_ = checkpoint_;
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kCorruption,
                 std::string("stored stage statistics are malformed: ") + e.what());

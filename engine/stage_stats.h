@@ -78,6 +78,7 @@ class StageStatistics {
   std::vector<Groups> groups_;
   std::vector<std::pair<std::string, std::size_t>> dirty_;  // (workflow, stay) changed since Save
   std::size_t groups_saved_ = 0;
+  std::uint64_t saved_checkpoint_ = 0;
 };
 
 // Raise when the stored form of the stage statistics changes: the next start replays the log.
