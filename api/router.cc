@@ -581,11 +581,12 @@ class Router::Impl {
     engine::InstanceState s;
     auto events = log_.ReadStream(stream, 1, max_version);
     if (!events) return std::unexpected(events.error());
+    engine::RecordReader reader;
     for (const auto& e : *events) {
-      auto decoded = engine::DecodeRecord(e.record);
-      if (!decoded) return std::unexpected(decoded.error());
-      if (max_time && decoded->occurred_at > *max_time) break;
-      engine::Evolve(s, decoded->type, decoded->occurred_at, decoded->data);
+      auto view = reader.Read(e.record);
+      if (!view) return std::unexpected(view.error());
+      if (max_time && view->occurred_at > *max_time) break;
+      engine::Evolve(s, view->occurred_at, view->data);
     }
     return s;
   }

@@ -16,7 +16,10 @@
 
 #include "engine/event_log.h"
 #include "engine/rebuild.h"
+#include "engine/stage_stats.h"
 #include "storage/rocksdb_event_log.h"
+#include "workflows/definitions.h"
+#include "workflows/registry.h"
 
 namespace expertflow {
 namespace {
@@ -106,7 +109,105 @@ void BM_EventLogAppend(benchmark::State& state) {
 }
 BENCHMARK(BM_EventLogAppend)->UseRealTime()->MinTime(3.0);
 
-// A log of 1M events, built once without sync (only reading it is measured).
+// A log of 1M events, built once without sync (only reading it is measured). Its events follow
+// the life of an industry proposal as the demo and the workflows write them (drafted, updated,
+// submitted, sent to expertise with a round and a timer, three conclusions, the round closed,
+// approbation, approval): ten events a stream, 500 streams in flight at a time, so replay
+// exercises every member evolve reads. One stream, "proposals/hot", gets one event in every
+// 10,000: the 100-event stream of the as_of figure, spread over the whole log.
+constexpr std::uint64_t kBigLogEvents = 1'000'000;
+constexpr std::uint64_t kInFlight = 500;
+constexpr std::uint64_t kLifeEvents = 10;
+
+engine::NewEvent LifecycleEvent(std::uint64_t stream, std::uint64_t step, std::uint64_t n) {
+  const std::string id = "p" + std::to_string(stream);
+  const std::string umc =
+      "umc-" + std::string(stream % 22 < 9 ? "0" : "") + std::to_string(stream % 22 + 1);
+  static const char* const kExperts[3] = {"fumo-23.00.00", "irpo", "business-rspp"};
+  engine::NewEvent e;
+  e.schema = 1;
+  e.occurred_at = engine::Timestamp(std::chrono::seconds(1767225600 + n * 30));
+  e.command_id = "4bf52e065d0f98b2";
+  e.actor = {umc, "umc_lead", "a1b2c3d4e5f6"};
+  switch (step) {
+    case 0:
+      e.type = "ProposalDrafted";
+      e.command = "create";
+      e.actor = {"assoc-01", "association_member", "a1b2c3d4e5f6"};
+      e.data =
+          R"({"created":{"by":"assoc-01","collection":"proposals","id":")" + id +
+          R"(","participants":{"association":"assoc-01","ftpo":"ftpo-nnovgorod","irpo":"irpo","ministry":"ministry","umc":")" +
+          umc +
+          R"("},"workflow":"industry_proposal","workflow_version":1},"payload":{"summary":"Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями","title":"Единый отраслевой подход к практической подготовке","topic":"unified_training_approach","ugps":["07.00.00"]},"to":"drafting","update_fields":true})";
+      break;
+    case 1:
+      e.type = "ProposalUpdated";
+      e.command = "update";
+      e.data = R"({"payload":{"summary":"Уточнённая позиция ассоциации"},"update_fields":true})";
+      break;
+    case 2:
+      e.type = "ProposalSubmittedToUmc";
+      e.command = "submit_to_umc";
+      e.data = R"({"payload":{},"to":"umc_review"})";
+      break;
+    case 3:
+      e.type = "ProposalSentToExpertise";
+      e.command = "send_to_expertise";
+      e.data =
+          R"({"payload":{"experts":{"business":["business-rspp"],"fumo":["fumo-23.00.00"]}},"round":{"number":1,"parties":[{"org":"fumo-23.00.00","role":"fumo_expert"},{"org":"irpo","role":"irpo_staff"},{"org":"business-rspp","role":"business_expert"}]},"timers":{"set":{"expertise":")" +
+          engine::FormatRfc3339(e.occurred_at + std::chrono::days(30)) + R"("}},"to":"expertise"})";
+      break;
+    case 4:
+    case 5:
+    case 6: {
+      const std::string org = kExperts[step - 4];
+      e.type = "ConclusionSubmitted";
+      e.command = "submit_conclusion";
+      e.actor = {org, "fumo_expert", "a1b2c3d4e5f6"};
+      e.data =
+          R"({"payload":{"comment":"Экспертное заключение","verdict":"approve"},"vote":{"org":")" +
+          org + R"(","verdict":"approve"}})";
+      break;
+    }
+    case 7:
+      e.type = "ExpertiseCompleted";
+      e.command = "submit_conclusion";
+      e.data =
+          R"({"closed_round":1,"outcome":"ftpo_trial","timers":{"clear":["expertise"]},"to":"ftpo_trial","verdicts":{"business-rspp":"approve","fumo-23.00.00":"approve","irpo":"approve"}})";
+      break;
+    case 8:
+      e.type = "ApprobationRecorded";
+      e.command = "record_approbation";
+      e.data =
+          R"({"payload":{"outcome":"successful","report":"Отчёт об апробации в ФТПО"},"to":"umc_review"})";
+      break;
+    default:
+      e.type = "ProposalApproved";
+      e.command = "approve";
+      e.data = R"({"payload":{},"to":"dissemination"})";
+      break;
+  }
+  return e;
+}
+
+// Events n .. n+99 of the big log.
+engine::AppendBatch LifecycleBatch(std::uint64_t n) {
+  engine::AppendBatch b;
+  for (std::uint64_t i = n; i < n + kBatch; ++i) {
+    if (i % 10'000 == 0) {
+      engine::NewEvent e = LifecycleEvent(0, 1, i);
+      b.appends.push_back({"proposals/hot", std::nullopt, {std::move(e)}});
+      continue;
+    }
+    const std::uint64_t wave = i / (kInFlight * kLifeEvents);
+    const std::uint64_t step = i % (kInFlight * kLifeEvents) / kInFlight;
+    const std::uint64_t stream = wave * kInFlight + i % kInFlight;
+    b.appends.push_back(
+        {"proposals/p" + std::to_string(stream), std::nullopt, {LifecycleEvent(stream, step, i)}});
+  }
+  return b;
+}
+
 struct BigLog {
   fs::path dir = TempPath("1m");
   std::unique_ptr<storage::RocksDbEventLog> log;
@@ -115,7 +216,7 @@ struct BigLog {
     storage::RocksDbEventLog::Options o;
     o.sync = false;
     log = std::move(*storage::RocksDbEventLog::Open(dir.string(), o));
-    for (std::uint64_t n = 0; n < 1'000'000 / kBatch; ++n) (void)log->Append(Batch(n));
+    for (std::uint64_t n = 0; n < kBigLogEvents; n += kBatch) (void)log->Append(LifecycleBatch(n));
   }
   ~BigLog() {
     log.reset();
@@ -172,15 +273,31 @@ void BM_ReplayInstances(benchmark::State& state) {
 }
 BENCHMARK(BM_ReplayInstances)->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
 
+// Every projection rebuilt from the same log: the instance states with their stored views
+// serialised (what `expertflow rebuild` writes) and the stage statistics from scratch.
+void BM_RebuildAllProjections(benchmark::State& state) {
+  auto& log = *TheBigLog().log;
+  static const engine::DefinitionSet definitions = std::move(*workflows::BuiltinDefinitions());
+  std::size_t view_bytes = 0;
+  for (auto _ : state) {
+    auto states = engine::ReplayInstances(log);
+    if (!states) state.SkipWithError("replay failed");
+    for (const auto& [stream, s] : *states) view_bytes += engine::StateToJson(s).dump().size();
+    engine::StageStatistics stats(definitions, workflows::Builtin());
+    if (!stats.CatchUp(log)) state.SkipWithError("stage statistics failed");
+    benchmark::DoNotOptimize(stats);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(log.GetHead().seq));
+  state.counters["view_bytes"] = static_cast<double>(view_bytes / state.iterations());
+}
+BENCHMARK(BM_RebuildAllProjections)->UseRealTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
 void BM_AsOfStream100(benchmark::State& state) {
   auto& log = *TheBigLog().log;
   for (auto _ : state) {
     engine::InstanceState s;
-    auto events = log.ReadStream("proposals/p42", 1, 100);
-    for (const auto& e : *events) {
-      auto d = engine::DecodeRecord(e.record);
-      engine::Evolve(s, d->type, d->occurred_at, d->data);
-    }
+    auto events = log.ReadStream("proposals/hot", 1, 100);
+    for (const auto& e : *events) (void)engine::EvolveRecord(s, e.record);
     benchmark::DoNotOptimize(s);
   }
 }

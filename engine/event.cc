@@ -255,6 +255,89 @@ Result<Event> DecodeRecord(std::string_view record) {
   }
 }
 
+namespace {
+
+// A cursor over the fixed record layout. Each step consumes an exact piece or fails; strings
+// with an escape fail too, so that the caller falls back to the full decoder.
+struct LayoutScanner {
+  std::string_view rest;
+
+  bool Literal(std::string_view text) {
+    if (!rest.starts_with(text)) return false;
+    rest.remove_prefix(text.size());
+    return true;
+  }
+  bool Uint(std::uint64_t& out) {
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), out);
+    if (ec != std::errc() || end == rest.data()) return false;
+    rest.remove_prefix(static_cast<std::size_t>(end - rest.data()));
+    return true;
+  }
+  // The body of a string whose opening quote was consumed, up to and past its closing quote.
+  bool PlainString(std::string_view& out) {
+    const std::size_t end = rest.find('"');
+    if (end == std::string_view::npos || rest.substr(0, end).find('\\') != std::string_view::npos)
+      return false;
+    out = rest.substr(0, end);
+    rest.remove_prefix(end + 1);
+    return true;
+  }
+};
+
+}  // namespace
+
+Result<RecordView> RecordReader::Read(std::string_view record) {
+  constexpr std::string_view kData = ",\"data\":";
+  constexpr std::string_view kPrev = ",\"prev_hash\":\"";
+  constexpr std::size_t kTail = kPrev.size() + 64 + 2;
+  RecordView v;
+  LayoutScanner scan{record};
+  std::uint64_t schema = 0;
+  std::string_view occurred_at;
+  bool fast = scan.Literal("{\"seq\":") && scan.Uint(v.seq) && scan.Literal(",\"stream\":\"") &&
+              scan.PlainString(v.stream) && scan.Literal(",\"version\":") && scan.Uint(v.version) &&
+              scan.Literal(",\"type\":\"") && scan.PlainString(v.type) &&
+              scan.Literal(",\"schema\":") && scan.Uint(schema) &&
+              scan.Literal(",\"occurred_at\":\"") && scan.PlainString(occurred_at);
+  if (fast) {
+    // `,"data":` cannot stand inside the actor or command strings (their quotes are escaped), so
+    // its first occurrence after the envelope's start is the data's.
+    const std::size_t at = scan.rest.find(kData);
+    const std::size_t tail = record.size() - kTail;
+    auto time = ParseRfc3339(occurred_at);
+    fast = at != std::string_view::npos && time && record.size() >= kTail &&
+           record.substr(tail, kPrev.size()) == kPrev && record.ends_with("\"}");
+    if (fast) {
+      v.occurred_at = *time;
+      const std::size_t data_begin =
+          static_cast<std::size_t>(scan.rest.data() - record.data()) + at + kData.size();
+      fast = data_begin < tail;
+      if (fast) v.data = record.substr(data_begin, tail - data_begin);
+    }
+  }
+  if (!fast) {
+    auto decoded = DecodeRecord(record);
+    if (!decoded) return std::unexpected(decoded.error());
+    decoded_ = std::move(*decoded);
+    data_ = decoded_.data.dump();
+    return RecordView{decoded_.seq,  decoded_.stream,      decoded_.version,
+                      decoded_.type, decoded_.occurred_at, data_};
+  }
+  const auto& upcasters = Upcasters();
+  if (!upcasters.empty() &&
+      upcasters.contains({std::string(v.type), static_cast<std::uint32_t>(schema)})) {
+    Event e;
+    e.type = v.type;
+    e.schema = static_cast<std::uint32_t>(schema);
+    e.data = nlohmann::json::parse(v.data, nullptr, false);
+    if (e.data.is_discarded()) return Fail(ErrorCode::kCorruption, "record data is not JSON");
+    Upcast(e);
+    data_ = e.data.dump();
+    v.data = data_;
+  }
+  return v;
+}
+
 std::string_view RecordType(std::string_view record) {
   constexpr std::string_view kKey = ",\"type\":\"";
   auto at = record.find(kKey);

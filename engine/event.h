@@ -82,6 +82,32 @@ Result<Event> DecodeRecord(std::string_view record);
 using Upcaster = std::function<nlohmann::json(nlohmann::json data)>;
 void RegisterUpcaster(std::string type, std::uint32_t from, Upcaster upcast);
 
+// What replay needs of a record: the envelope's members and the data text in the current schema
+// of its type. Views into the record, or into the reader that made them; valid until the next
+// Read or until the record goes away.
+struct RecordView {
+  std::uint64_t seq = 0;
+  std::string_view stream;
+  std::uint64_t version = 0;
+  std::string_view type;
+  Timestamp occurred_at{};
+  std::string_view data;
+};
+
+// Reads records for replay (rebuilds, as_of, stage statistics), the hot path of every projection:
+// the fixed layout EncodeRecord writes is scanned in place, with no JSON parser and no copy, and
+// only the data is left for the caller to parse. A record outside that layout (an escaped
+// character in the envelope) goes through DecodeRecord instead, and data of an older schema is
+// upcast, so a view says exactly what DecodeRecord would. One reader per thread.
+class RecordReader {
+ public:
+  Result<RecordView> Read(std::string_view record);
+
+ private:
+  Event decoded_;     // a record read the slow way
+  std::string data_;  // data upcast to the current schema
+};
+
 // The type of a record without parsing it: the first "type" member, which the fixed layout puts
 // before `data`. Empty when the record is not in that layout.
 std::string_view RecordType(std::string_view record);

@@ -1,13 +1,77 @@
 #include "engine/instance.h"
 
+#include <simdjson.h>
+
+#include "engine/event.h"
+
 namespace expertflow::engine {
 namespace {
+
+using simdjson::dom::element;
 
 Timestamp TimeOf(const nlohmann::json& j) {
   if (j.is_string()) {
     if (auto t = ParseRfc3339(j.get<std::string>())) return *t;
   }
   return Timestamp{};
+}
+
+Timestamp TimeOf(element e) {
+  std::string_view text;
+  if (e.get(text) == simdjson::SUCCESS) {
+    if (auto t = ParseRfc3339(text)) return *t;
+  }
+  return Timestamp{};
+}
+
+std::string StringOf(element e, const char* key) {
+  std::string_view text;
+  return e[key].get(text) == simdjson::SUCCESS ? std::string(text) : std::string();
+}
+
+std::uint32_t NumberOf(element e, const char* key) {
+  std::uint64_t n = 0;
+  return e[key].get(n) == simdjson::SUCCESS ? static_cast<std::uint32_t>(n) : 0;
+}
+
+bool BoolOf(element e, const char* key) {
+  bool b = false;
+  return e[key].get(b) == simdjson::SUCCESS && b;
+}
+
+// The same value as nlohmann's parser would have built from the text (non-negative integers
+// unsigned, the last of duplicate keys kept), so that the stored fields do not depend on which
+// parser read an event.
+nlohmann::json ToJson(element e) {
+  switch (e.type()) {
+    case simdjson::dom::element_type::ARRAY: {
+      nlohmann::json out = nlohmann::json::array();
+      const simdjson::dom::array items = e.get_array().value_unsafe();
+      for (element item : items) out.push_back(ToJson(item));
+      return out;
+    }
+    case simdjson::dom::element_type::OBJECT: {
+      nlohmann::json out = nlohmann::json::object();
+      const simdjson::dom::object fields = e.get_object().value_unsafe();
+      for (auto field : fields) out[std::string(field.key)] = ToJson(field.value);
+      return out;
+    }
+    case simdjson::dom::element_type::INT64: {
+      const std::int64_t v = e.get_int64().value_unsafe();
+      return v >= 0 ? nlohmann::json(static_cast<std::uint64_t>(v)) : nlohmann::json(v);
+    }
+    case simdjson::dom::element_type::UINT64:
+      return e.get_uint64().value_unsafe();
+    case simdjson::dom::element_type::DOUBLE:
+      return e.get_double().value_unsafe();
+    case simdjson::dom::element_type::STRING:
+      return std::string(e.get_string().value_unsafe());
+    case simdjson::dom::element_type::BOOL:
+      return e.get_bool().value_unsafe();
+    case simdjson::dom::element_type::NULL_VALUE:
+      return nullptr;
+  }
+  return nullptr;
 }
 
 Period* FindPeriod(InstanceState& s, std::uint32_t number) {
@@ -17,94 +81,172 @@ Period* FindPeriod(InstanceState& s, std::uint32_t number) {
   return nullptr;
 }
 
-}  // namespace
+// The members of event data that evolve reads, found in one pass over the object.
+struct Effects {
+  std::optional<element> created, payload, assign, vote, to, round, timers, overdue, periods;
+  bool update_fields = false;
+};
 
-void Evolve(InstanceState& s, std::string_view type, Timestamp at, const nlohmann::json& data) {
-  ++s.version;
-  s.updated_at = at;
-  if (auto it = data.find("created"); it != data.end()) {
-    const auto& c = *it;
-    s.id = c.value("id", "");
-    s.collection = c.value("collection", "");
-    s.workflow = c.value("workflow", "");
-    s.workflow_version = c.value("workflow_version", 0u);
-    s.created_by = c.value("by", "");
+Effects EffectsOf(simdjson::dom::object data) {
+  Effects f;
+  for (auto field : data) {
+    const std::string_view k = field.key;
+    if (k == "created")
+      f.created = field.value;
+    else if (k == "payload")
+      f.payload = field.value;
+    else if (k == "update_fields")
+      f.update_fields = field.value.is_bool() && field.value.get_bool().value_unsafe();
+    else if (k == "assign")
+      f.assign = field.value;
+    else if (k == "vote")
+      f.vote = field.value;
+    else if (k == "to")
+      f.to = field.value;
+    else if (k == "round")
+      f.round = field.value;
+    else if (k == "timers")
+      f.timers = field.value;
+    else if (k == "overdue")
+      f.overdue = field.value;
+    else if (k == "periods")
+      f.periods = field.value;
+  }
+  return f;
+}
+
+void Apply(InstanceState& s, Timestamp at, const Effects& f) {
+  if (f.created && f.created->is_object()) {
+    const element c = *f.created;
+    s.id = StringOf(c, "id");
+    s.collection = StringOf(c, "collection");
+    s.workflow = StringOf(c, "workflow");
+    s.workflow_version = NumberOf(c, "workflow_version");
+    s.created_by = StringOf(c, "by");
     s.created_at = at;
     s.stage_entered_at = at;
-    for (const auto& [slot, org] : c.at("participants").items()) {
-      s.participants[slot] = org.get<std::string>();
+    simdjson::dom::object participants;
+    if (c["participants"].get(participants) == simdjson::SUCCESS) {
+      for (auto field : participants) {
+        std::string_view org;
+        if (field.value.get(org) == simdjson::SUCCESS) s.participants[std::string(field.key)] = org;
+      }
     }
   }
-  if (data.value("update_fields", false)) {
-    if (auto it = data.find("payload"); it != data.end() && it->is_object()) {
-      for (const auto& [k, v] : it->items()) s.fields[k] = v;
+  if (simdjson::dom::object payload;
+      f.update_fields && f.payload && f.payload->get(payload) == simdjson::SUCCESS) {
+    for (auto field : payload) s.fields[std::string(field.key)] = ToJson(field.value);
+  }
+  if (simdjson::dom::object assign; f.assign && f.assign->get(assign) == simdjson::SUCCESS) {
+    for (auto field : assign) {
+      std::string_view org;
+      if (field.value.get(org) == simdjson::SUCCESS) s.participants[std::string(field.key)] = org;
     }
   }
-  if (auto it = data.find("assign"); it != data.end() && it->is_object()) {
-    for (const auto& [slot, org] : it->items()) s.participants[slot] = org.get<std::string>();
-  }
-  if (auto it = data.find("vote"); it != data.end() && s.round) {
-    const std::string org = it->value("org", "");
+  if (f.vote && f.vote->is_object() && s.round) {
+    const std::string org = StringOf(*f.vote, "org");
     for (auto& p : s.round->parties) {
       if (p.org == org && !p.acted) {
         p.acted = true;
-        p.verdict = it->value("verdict", "");
+        p.verdict = StringOf(*f.vote, "verdict");
         break;
       }
     }
   }
-  if (auto it = data.find("to"); it != data.end()) {
-    std::string to = it->get<std::string>();
+  if (std::string_view to; f.to && f.to->get(to) == simdjson::SUCCESS) {
     if (to != s.state) s.stage_entered_at = at;
-    s.state = std::move(to);
+    s.state = to;
     s.round.reset();  // a round lives only in the state that opened it
   }
-  if (auto it = data.find("round"); it != data.end() && it->contains("parties")) {
+  if (simdjson::dom::array parties;
+      f.round && f.round->is_object() && (*f.round)["parties"].get(parties) == simdjson::SUCCESS) {
     Round r;
-    r.number = it->value("number", 0u);
-    for (const auto& p : it->at("parties")) {
-      r.parties.push_back(Party{p.value("org", ""), p.value("role", ""), false, ""});
+    r.number = NumberOf(*f.round, "number");
+    for (element p : parties) {
+      r.parties.push_back(Party{StringOf(p, "org"), StringOf(p, "role"), false, ""});
     }
     s.rounds = r.number;
     s.round = std::move(r);
   }
-  if (auto it = data.find("timers"); it != data.end()) {
-    if (auto clear = it->find("clear"); clear != it->end()) {
-      for (const auto& name : *clear) {
-        s.timers.erase(name.get<std::string>());
-        s.overdue.erase(name.get<std::string>());
+  if (f.timers && f.timers->is_object()) {
+    const element t = *f.timers;
+    if (simdjson::dom::array clear; t["clear"].get(clear) == simdjson::SUCCESS) {
+      for (element name : clear) {
+        std::string_view n;
+        if (name.get(n) != simdjson::SUCCESS) continue;
+        const std::string key(n);
+        s.timers.erase(key);
+        s.overdue.erase(key);
       }
     }
-    if (auto fired = it->find("fired"); fired != it->end()) {
-      for (const auto& name : *fired) s.timers.erase(name.get<std::string>());
+    if (simdjson::dom::array fired; t["fired"].get(fired) == simdjson::SUCCESS) {
+      for (element name : fired) {
+        std::string_view n;
+        if (name.get(n) != simdjson::SUCCESS) continue;
+        s.timers.erase(std::string(n));
+      }
     }
-    if (auto set = it->find("set"); set != it->end()) {
-      for (const auto& [name, due] : set->items()) s.timers[name] = TimeOf(due);
+    if (simdjson::dom::object set; t["set"].get(set) == simdjson::SUCCESS) {
+      for (auto field : set) s.timers[std::string(field.key)] = TimeOf(field.value);
     }
   }
-  if (auto it = data.find("overdue"); it != data.end() && it->is_string()) {
-    s.overdue.emplace(it->get<std::string>(), at);
+  if (std::string_view name; f.overdue && f.overdue->get(name) == simdjson::SUCCESS) {
+    s.overdue.emplace(std::string(name), at);
   }
-  if (auto it = data.find("periods"); it != data.end()) {
-    if (auto missed = it->find("missed"); missed != it->end()) {
-      for (const auto& n : *missed) {
-        if (Period* p = FindPeriod(s, n.get<std::uint32_t>())) p->missed = true;
+  if (f.periods && f.periods->is_object()) {
+    const element p = *f.periods;
+    if (simdjson::dom::array missed; p["missed"].get(missed) == simdjson::SUCCESS) {
+      for (element n : missed) {
+        std::uint64_t number = 0;
+        if (n.get(number) != simdjson::SUCCESS) continue;
+        if (Period* period = FindPeriod(s, static_cast<std::uint32_t>(number)))
+          period->missed = true;
       }
     }
-    if (auto acc = it->find("accepted"); acc != it->end()) {
-      if (Period* p = FindPeriod(s, acc->value("number", 0u))) {
-        p->accepted = true;
-        p->on_time = acc->value("on_time", false);
+    if (element acc; p["accepted"].get(acc) == simdjson::SUCCESS && acc.is_object()) {
+      if (Period* period = FindPeriod(s, NumberOf(acc, "number"))) {
+        period->accepted = true;
+        period->on_time = BoolOf(acc, "on_time");
       }
     }
-    if (auto add = it->find("add"); add != it->end()) {
-      for (const auto& p : *add) {
+    if (simdjson::dom::array add; p["add"].get(add) == simdjson::SUCCESS) {
+      for (element item : add) {
+        element due;
         s.periods.push_back(
-            Period{p.value("number", 0u), TimeOf(p.at("due")), false, false, false});
+            Period{NumberOf(item, "number"),
+                   item["due"].get(due) == simdjson::SUCCESS ? TimeOf(due) : Timestamp{}, false,
+                   false, false});
       }
     }
   }
-  (void)type;
+}
+
+}  // namespace
+
+void Evolve(InstanceState& s, Timestamp at, std::string_view data) {
+  ++s.version;
+  s.updated_at = at;
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object object;
+  if (parser.parse(data.data(), data.size()).get(object) != simdjson::SUCCESS) {
+    // simdjson refuses integers beyond 64 bits, which nlohmann reads as doubles: read such data
+    // the way it was written, then evolve from that.
+    auto j = nlohmann::json::parse(data, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return;
+    const std::string normalised = j.dump();
+    if (parser.parse(normalised).get(object) != simdjson::SUCCESS) return;
+    Apply(s, at, EffectsOf(object));
+    return;
+  }
+  Apply(s, at, EffectsOf(object));
+}
+
+Result<void> EvolveRecord(InstanceState& state, std::string_view record) {
+  thread_local RecordReader reader;
+  auto view = reader.Read(record);
+  if (!view) return std::unexpected(view.error());
+  Evolve(state, view->occurred_at, view->data);
+  return {};
 }
 
 nlohmann::json StateToJson(const InstanceState& s) {

@@ -65,11 +65,15 @@ struct InstanceState {
   friend bool operator==(const InstanceState&, const InstanceState&) = default;
 };
 
-// Applies one event. This is the only code that changes an instance: the sequencer applies the
-// events it has just decided, and replay applies stored ones, through this same function. The
-// event data carries its effects (see decide.h), so evolve needs no definition.
-void Evolve(InstanceState& state, std::string_view type, Timestamp occurred_at,
-            const nlohmann::json& data);
+// Applies one event, given its time and its data as JSON text (the `data` of its record). This is
+// the only code that changes an instance: the sequencer applies the events it has just decided,
+// and replay applies stored ones, through this same function. The event data carries its effects
+// (see decide.h), so evolve needs no definition and no event type. Data that is not a JSON object
+// changes nothing but the version (the log refuses such data on append).
+void Evolve(InstanceState& state, Timestamp occurred_at, std::string_view data);
+
+// Applies a stored record to `state` (replay of one stream: as_of, tests).
+Result<void> EvolveRecord(InstanceState& state, std::string_view record);
 
 // The state as stored (the inline projection) and back. Deterministic: the same state gives the
 // same bytes, so a rebuild can be compared byte for byte.

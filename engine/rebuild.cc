@@ -1,5 +1,7 @@
 #include "engine/rebuild.h"
 
+#include <unordered_map>
+
 namespace expertflow::engine {
 namespace {
 
@@ -47,21 +49,32 @@ std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_vi
 }
 
 Result<std::map<std::string, InstanceState>> ReplayInstances(const EventLog& log) {
-  std::map<std::string, InstanceState> states;
+  // A hash map while replaying (one lookup an event), ordered once at the end.
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, InstanceState, StringHash, std::equal_to<>> states;
+  RecordReader reader;
   Result<void> failure;
   auto r =
       log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
-        auto event = DecodeRecord(record);
+        auto event = reader.Read(record);
         if (!event) {
           failure = std::unexpected(event.error());
           return false;
         }
-        Evolve(states[event->stream], event->type, event->occurred_at, event->data);
+        auto it = states.find(event->stream);
+        if (it == states.end())
+          it = states.emplace(std::string(event->stream), InstanceState{}).first;
+        Evolve(it->second, event->occurred_at, event->data);
         return true;
       });
   if (!r) return std::unexpected(r.error());
   if (!failure) return std::unexpected(failure.error());
-  return states;
+  std::map<std::string, InstanceState> ordered;
+  for (auto& [stream, state] : states) ordered.emplace(stream, std::move(state));
+  return ordered;
 }
 
 Result<RebuildReport> RebuildInstanceViews(EventLog& log) {

@@ -407,7 +407,7 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
         return Error{ErrorCode::kPayloadTooLarge, "the event would exceed the record bound",
                      nlohmann::json::object()};
       }
-      Evolve(next, d.type, now, d.data);
+      Evolve(next, now, e.data);
       part.events.push_back(std::move(e));
     }
 

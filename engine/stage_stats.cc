@@ -1,5 +1,7 @@
 #include "engine/stage_stats.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -48,9 +50,10 @@ Result<void> StageStatistics::CatchUp(const EventLog& log) {
   const std::uint64_t head = log.GetHead().seq;
   if (head <= checkpoint_) return {};
   Result<void> failure;
+  RecordReader reader;
   auto r = log.ForEach(checkpoint_ + 1, head,
                        [&](std::uint64_t seq, const Hash&, std::string_view record) {
-                         auto e = DecodeRecord(record);
+                         auto e = reader.Read(record);
                          if (!e) {
                            failure = std::unexpected(e.error());
                            return false;
@@ -81,43 +84,59 @@ StageStatistics::Groups StageStatistics::GroupsOf(const Participants& participan
   return g;
 }
 
-void StageStatistics::Apply(const Event& e) {
-  const json& d = e.data;
-  if (auto c = d.find("created"); c != d.end()) {
+void StageStatistics::Apply(const RecordView& e) {
+  // Only events that move an instance matter here; most do not, and are passed over without
+  // parsing their data.
+  if (e.data.find("\"to\"") == std::string_view::npos &&
+      e.data.find("\"created\"") == std::string_view::npos) {
+    return;
+  }
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::object d;
+  if (parser.parse(e.data.data(), e.data.size()).get(d) != simdjson::SUCCESS) return;
+  std::string_view to_text;
+  const bool has_to = d["to"].get(to_text) == simdjson::SUCCESS;
+  const std::string to(to_text);
+  if (simdjson::dom::object c; d["created"].get(c) == simdjson::SUCCESS) {
     Open o;
-    o.workflow = c->value("workflow", "");
-    o.version = c->value("workflow_version", 0u);
+    std::string_view workflow;
+    std::uint64_t version = 0;
+    if (c["workflow"].get(workflow) == simdjson::SUCCESS) o.workflow = workflow;
+    if (c["workflow_version"].get(version) == simdjson::SUCCESS)
+      o.version = static_cast<std::uint32_t>(version);
     Participants participants;
-    const json participants_json = c->value("participants", json::object());
-    for (const auto& [slot, org] : participants_json.items()) {
-      if (org.is_string()) participants[slot] = org.get<std::string>();
+    if (simdjson::dom::object slots; c["participants"].get(slots) == simdjson::SUCCESS) {
+      for (auto field : slots) {
+        std::string_view org;
+        if (field.value.get(org) == simdjson::SUCCESS) participants[std::string(field.key)] = org;
+      }
     }
     groups_.push_back(GroupsOf(participants));
     const Definition* def = definitions_.Find(o.workflow, o.version);
-    const StateSpec* st = def ? def->FindState(d.value("to", "")) : nullptr;
+    const StateSpec* st = def ? def->FindState(to) : nullptr;
     auto& stays = stays_[o.workflow];
     o.stay = stays.size();
-    stays.push_back(Stay{e.stream, st ? st->stage : d.value("to", ""), e.occurred_at, std::nullopt,
+    stays.push_back(Stay{std::string(e.stream), st ? st->stage : to, e.occurred_at, std::nullopt,
                          static_cast<std::uint32_t>(groups_.size() - 1), o.version});
     dirty_.emplace_back(o.workflow, o.stay);
-    open_[e.stream] = std::move(o);
+    open_[std::string(e.stream)] = std::move(o);
     return;
   }
-  auto to = d.find("to");
-  if (to == d.end() || !to->is_string()) return;
-  auto it = open_.find(e.stream);
+  if (!has_to) return;
+  auto it = open_.find(std::string(e.stream));
   if (it == open_.end()) return;
   Open& o = it->second;
   const Definition* def = definitions_.Find(o.workflow, o.version);
-  const StateSpec* st = def ? def->FindState(to->get<std::string>()) : nullptr;
-  const std::string stage = st ? st->stage : to->get<std::string>();
+  const StateSpec* st = def ? def->FindState(to) : nullptr;
+  const std::string stage = st ? st->stage : to;
   auto& stays = stays_[o.workflow];
   if (stays[o.stay].stage == stage) return;  // a move within one stage is no new stay
   stays[o.stay].exited = e.occurred_at;
   dirty_.emplace_back(o.workflow, o.stay);
   const std::uint32_t groups = stays[o.stay].groups;
   o.stay = stays.size();
-  stays.push_back(Stay{e.stream, stage, e.occurred_at, std::nullopt, groups, o.version});
+  stays.push_back(
+      Stay{std::string(e.stream), stage, e.occurred_at, std::nullopt, groups, o.version});
   dirty_.emplace_back(o.workflow, o.stay);
 }
 

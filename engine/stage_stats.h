@@ -66,7 +66,7 @@ class StageStatistics {
     std::string umc, industry, federal_district;
   };
 
-  void Apply(const Event& e);
+  void Apply(const RecordView& e);
   Groups GroupsOf(const Participants& participants) const;
 
   const DefinitionSet& definitions_;

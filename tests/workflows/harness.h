@@ -113,9 +113,7 @@ class World {
     auto events = log_.ReadStream(collection + "/" + id, 1, 100000);
     EXPECT_TRUE(events);
     for (const auto& e : *events) {
-      auto decoded = engine::DecodeRecord(e.record);
-      EXPECT_TRUE(decoded);
-      engine::Evolve(s, decoded->type, decoded->occurred_at, decoded->data);
+      EXPECT_TRUE(engine::EvolveRecord(s, e.record));
     }
     return s;
   }

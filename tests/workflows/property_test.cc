@@ -239,7 +239,7 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
                        [&](std::uint64_t, const engine::Hash&, std::string_view rec) {
                          auto e = engine::DecodeRecord(rec);
                          EXPECT_TRUE(e);
-                         engine::Evolve(replayed[e->stream], e->type, e->occurred_at, e->data);
+                         EXPECT_TRUE(engine::EvolveRecord(replayed[e->stream], rec));
                          return true;
                        });
   ASSERT_TRUE(r);
