@@ -282,7 +282,7 @@ void BM_RebuildAllProjections(benchmark::State& state) {
   for (auto _ : state) {
     auto states = engine::ReplayInstances(log);
     if (!states) state.SkipWithError("replay failed");
-    for (const auto& [stream, s] : *states) view_bytes += engine::StateToJson(s).dump().size();
+    for (const auto& [stream, s] : *states) view_bytes += engine::StateToText(s).size();
     engine::StageStatistics stats(definitions, workflows::Builtin());
     if (!stats.CatchUp(log)) state.SkipWithError("stage statistics failed");
     benchmark::DoNotOptimize(stats);

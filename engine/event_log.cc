@@ -1,6 +1,10 @@
 #include "engine/event_log.h"
 
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace expertflow::engine {
@@ -66,6 +70,88 @@ Result<AppendResult> PrepareAppend(
   return result;
 }
 
+Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq, std::uint64_t to_seq,
+                              const EventVisitor& visit) {
+  // Short ranges are not worth a thread.
+  if (to_seq < from_seq || to_seq - from_seq < 4096) return log.ForEach(from_seq, to_seq, visit);
+  struct Entry {
+    std::uint64_t seq;
+    Hash hash;
+    std::size_t offset;
+    std::size_t size;
+  };
+  struct Chunk {
+    std::string bytes;
+    std::vector<Entry> entries;
+  };
+  constexpr std::size_t kChunkRecords = 4096;
+  constexpr std::size_t kChunksAhead = 4;  // bounds the memory the reader may run ahead with
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Chunk> ready;
+  std::vector<Chunk> spare;  // drained chunks, reused so their buffers are not reallocated
+  bool done = false, stop = false;
+  Result<void> read_result;
+
+  std::thread reader([&] {
+    Chunk chunk;
+    auto hand_over = [&] {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return ready.size() < kChunksAhead || stop; });
+      ready.push_back(std::move(chunk));
+      cv.notify_all();
+      if (!spare.empty()) {
+        chunk = std::move(spare.back());
+        spare.pop_back();
+      } else {
+        chunk = Chunk{};
+      }
+      chunk.bytes.clear();
+      chunk.entries.clear();
+      return !stop;
+    };
+    auto r = log.ForEach(from_seq, to_seq,
+                         [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
+                           chunk.entries.push_back({seq, hash, chunk.bytes.size(), record.size()});
+                           chunk.bytes.append(record);
+                           return chunk.entries.size() < kChunkRecords || hand_over();
+                         });
+    if (!chunk.entries.empty()) hand_over();
+    std::lock_guard lock(mu);
+    read_result = std::move(r);
+    done = true;
+    cv.notify_all();
+  });
+
+  while (true) {
+    Chunk chunk;
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !ready.empty() || done; });
+      if (ready.empty()) break;
+      chunk = std::move(ready.front());
+      ready.pop_front();
+      cv.notify_all();
+    }
+    bool go_on = true;
+    for (const Entry& e : chunk.entries) {
+      if (!visit(e.seq, e.hash, std::string_view(chunk.bytes).substr(e.offset, e.size))) {
+        go_on = false;
+        break;
+      }
+    }
+    std::lock_guard lock(mu);
+    spare.push_back(std::move(chunk));
+    if (!go_on) {
+      stop = true;
+      cv.notify_all();
+      break;
+    }
+  }
+  reader.join();
+  return read_result;
+}
+
 namespace {
 
 // Reads the number after `{"seq":` at the start of a record, the form EncodeRecord writes.
@@ -128,28 +214,27 @@ Result<VerifyResult> Verify(const EventLog& log, std::uint64_t from_seq, std::ui
     result.reason = std::move(reason);
     return false;
   };
-  auto r = log.ForEach(from_seq, to_seq,
-                       [&](std::uint64_t seq, const Hash& stored, std::string_view record) {
-                         if (seq != expected) return bad(expected, "event is missing");
-                         auto record_seq = RecordSeq(record);
-                         if (!record_seq || *record_seq != seq) {
-                           return bad(seq, "record does not carry its own seq");
-                         }
-                         auto record_prev = RecordPrevHash(record);
-                         prev_hex.clear();
-                         AppendHex(prev, prev_hex);
-                         if (!record_prev || *record_prev != prev_hex) {
-                           return bad(seq, "prev_hash does not match the hash of the event before");
-                         }
-                         Hash computed = ChainHash(prev, record);
-                         if (computed != stored)
-                           return bad(seq, "stored hash does not match the record");
-                         prev = computed;
-                         result.head = Head{seq, computed};
-                         ++result.checked;
-                         ++expected;
-                         return true;
-                       });
+  auto r = ForEachPipelined(
+      log, from_seq, to_seq, [&](std::uint64_t seq, const Hash& stored, std::string_view record) {
+        if (seq != expected) return bad(expected, "event is missing");
+        auto record_seq = RecordSeq(record);
+        if (!record_seq || *record_seq != seq) {
+          return bad(seq, "record does not carry its own seq");
+        }
+        auto record_prev = RecordPrevHash(record);
+        prev_hex.clear();
+        AppendHex(prev, prev_hex);
+        if (!record_prev || *record_prev != prev_hex) {
+          return bad(seq, "prev_hash does not match the hash of the event before");
+        }
+        Hash computed = ChainHash(prev, record);
+        if (computed != stored) return bad(seq, "stored hash does not match the record");
+        prev = computed;
+        result.head = Head{seq, computed};
+        ++result.checked;
+        ++expected;
+        return true;
+      });
   if (!r) return std::unexpected(r.error());
   if (result.ok && expected != to_seq + 1) {
     bad(expected, "event is missing");

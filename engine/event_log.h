@@ -112,6 +112,12 @@ class EventLog {
                                                          std::size_t max) const;
 };
 
+// ForEach with the reading on a second thread: records are copied in chunks and handed to the
+// calling thread, which runs `visit`, so that reading the store and the visitor's work (decoding,
+// evolving, hashing) overlap on two cores. For long scans: rebuilds, catch-up, verify.
+[[nodiscard]] Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq,
+                                            std::uint64_t to_seq, const EventVisitor& visit);
+
 // The outcome of recomputing the chain.
 struct VerifyResult {
   bool ok = true;

@@ -288,6 +288,97 @@ nlohmann::json StateToJson(const InstanceState& s) {
   return j;
 }
 
+std::string StateToText(const InstanceState& s) {
+  std::string out;
+  out.reserve(1024);
+  auto key = [&](std::string_view name) {
+    out += '"';
+    out += name;
+    out += "\":";
+  };
+  auto text = [&](std::string_view name, std::string_view value) {
+    key(name);
+    AppendJsonString(value, out);
+    out += ',';
+  };
+  auto number = [&](std::string_view name, std::uint64_t value) {
+    key(name);
+    out += std::to_string(value);
+    out += ',';
+  };
+  auto flag = [&](std::string_view name, bool value) {
+    key(name);
+    out += value ? "true," : "false,";
+  };
+  auto close = [&](char c) {
+    if (out.back() == ',') out.pop_back();
+    out += c;
+  };
+  auto times = [&](std::string_view name, const std::map<std::string, Timestamp>& m) {
+    key(name);
+    out += '{';
+    for (const auto& [k, v] : m) text(k, FormatRfc3339(v));
+    close('}');
+    out += ',';
+  };
+  out += '{';
+  text("collection", s.collection);
+  text("created_at", FormatRfc3339(s.created_at));
+  text("created_by", s.created_by);
+  key("fields");
+  out += s.fields.dump();
+  out += ',';
+  text("id", s.id);
+  times("overdue", s.overdue);
+  key("participants");
+  out += '{';
+  for (const auto& [k, v] : s.participants) text(k, v);
+  close('}');
+  out += ',';
+  key("periods");
+  out += '[';
+  for (const auto& p : s.periods) {
+    out += '{';
+    flag("accepted", p.accepted);
+    text("due", FormatRfc3339(p.due));
+    flag("missed", p.missed);
+    number("number", p.number);
+    flag("on_time", p.on_time);
+    close('}');
+    out += ',';
+  }
+  close(']');
+  out += ',';
+  if (s.round) {
+    key("round");
+    out += '{';
+    number("number", s.round->number);
+    key("parties");
+    out += '[';
+    for (const auto& p : s.round->parties) {
+      out += '{';
+      flag("acted", p.acted);
+      text("org", p.org);
+      text("role", p.role);
+      text("verdict", p.verdict);
+      close('}');
+      out += ',';
+    }
+    close(']');
+    out += "},";
+  }
+  number("rounds", s.rounds);
+  text("stage_entered_at", FormatRfc3339(s.stage_entered_at));
+  text("state", s.state);
+  times("timers", s.timers);
+  text("updated_at", FormatRfc3339(s.updated_at));
+  number("version", s.version);
+  text("workflow", s.workflow);
+  number("workflow_version", s.workflow_version);
+  close('}');
+  return out;
+}
+
 Result<InstanceState> StateFromJson(const nlohmann::json& j) {
   try {
     InstanceState s;

@@ -65,6 +65,13 @@ struct InstanceState {
   friend bool operator==(const InstanceState&, const InstanceState&) = default;
 };
 
+// A hash for maps keyed by stream id that can be looked up with a string_view (no copy of the key
+// for each event read).
+struct StreamHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // Applies one event, given its time and its data as JSON text (the `data` of its record). This is
 // the only code that changes an instance: the sequencer applies the events it has just decided,
 // and replay applies stored ones, through this same function. The event data carries its effects
@@ -78,6 +85,10 @@ Result<void> EvolveRecord(InstanceState& state, std::string_view record);
 // The state as stored (the inline projection) and back. Deterministic: the same state gives the
 // same bytes, so a rebuild can be compared byte for byte.
 nlohmann::json StateToJson(const InstanceState& state);
+// The stored form of a state, written straight to text: byte for byte StateToJson(state).dump()
+// (members in key order, as nlohmann's sorted objects print them), without building the DOM.
+// The sequencer writes one per touched instance a batch, and a rebuild one per instance.
+std::string StateToText(const InstanceState& state);
 Result<InstanceState> StateFromJson(const nlohmann::json& json);
 
 }  // namespace expertflow::engine

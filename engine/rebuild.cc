@@ -48,17 +48,12 @@ std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_vi
   return out;
 }
 
-Result<std::map<std::string, InstanceState>> ReplayInstances(const EventLog& log) {
-  // A hash map while replaying (one lookup an event), ordered once at the end.
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-  };
-  std::unordered_map<std::string, InstanceState, StringHash, std::equal_to<>> states;
+Result<InstanceStates> ReplayInstances(const EventLog& log) {
+  InstanceStates states;
   RecordReader reader;
   Result<void> failure;
-  auto r =
-      log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
+  auto r = ForEachPipelined(
+      log, 1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
         auto event = reader.Read(record);
         if (!event) {
           failure = std::unexpected(event.error());
@@ -72,9 +67,7 @@ Result<std::map<std::string, InstanceState>> ReplayInstances(const EventLog& log
       });
   if (!r) return std::unexpected(r.error());
   if (!failure) return std::unexpected(failure.error());
-  std::map<std::string, InstanceState> ordered;
-  for (auto& [stream, state] : states) ordered.emplace(stream, std::move(state));
-  return ordered;
+  return states;
 }
 
 Result<RebuildReport> RebuildInstanceViews(EventLog& log) {
@@ -92,7 +85,7 @@ Result<RebuildReport> RebuildInstanceViews(EventLog& log) {
     batch.writes.push_back({Space::kTimers, key, std::nullopt});
   for (const auto& [stream, state] : *states) {
     const std::string key = ViewKey(stream);
-    std::string fresh = StateToJson(state).dump();
+    std::string fresh = StateToText(state);
     auto stored = views->find(key);
     if (stored == views->end() || stored->second != fresh) ++report.views_changed;
     if (stored != views->end()) views->erase(stored);

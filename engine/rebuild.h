@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 
 #include "engine/event_log.h"
 #include "engine/instance.h"
@@ -15,9 +17,12 @@ inline constexpr int kInstanceViewsVersion = 1;
 // Where the version the stored views were built with is kept (Space::kAnalytics).
 inline constexpr std::string_view kInstanceViewsVersionKey = "projection/instance_views/version";
 
+// Instance states by stream.
+using InstanceStates = std::unordered_map<std::string, InstanceState, StreamHash, std::equal_to<>>;
+
 // Replays the whole log through evolve: the instance states, by stream, exactly as the live
 // system built them.
-Result<std::map<std::string, InstanceState>> ReplayInstances(const EventLog& log);
+Result<InstanceStates> ReplayInstances(const EventLog& log);
 
 struct RebuildReport {
   std::uint64_t events = 0;

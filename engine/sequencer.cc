@@ -530,7 +530,7 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
   // One view per instance the batch touched, written from its final state: a hot instance
   // changed by many commands of one batch is serialised once.
   for (const auto& [stream, state] : overlay) {
-    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToJson(state).dump()});
+    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(state)});
   }
 
   std::uint64_t committed_fired = 0;

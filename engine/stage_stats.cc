@@ -51,17 +51,17 @@ Result<void> StageStatistics::CatchUp(const EventLog& log) {
   if (head <= checkpoint_) return {};
   Result<void> failure;
   RecordReader reader;
-  auto r = log.ForEach(checkpoint_ + 1, head,
-                       [&](std::uint64_t seq, const Hash&, std::string_view record) {
-                         auto e = reader.Read(record);
-                         if (!e) {
-                           failure = std::unexpected(e.error());
-                           return false;
-                         }
-                         Apply(*e);
-                         checkpoint_ = seq;
-                         return true;
-                       });
+  auto r = ForEachPipelined(log, checkpoint_ + 1, head,
+                            [&](std::uint64_t seq, const Hash&, std::string_view record) {
+                              auto e = reader.Read(record);
+                              if (!e) {
+                                failure = std::unexpected(e.error());
+                                return false;
+                              }
+                              Apply(*e);
+                              checkpoint_ = seq;
+                              return true;
+                            });
   if (!r) return r;
   return failure;
 }
@@ -123,7 +123,7 @@ void StageStatistics::Apply(const RecordView& e) {
     return;
   }
   if (!has_to) return;
-  auto it = open_.find(std::string(e.stream));
+  auto it = open_.find(e.stream);
   if (it == open_.end()) return;
   Open& o = it->second;
   const Definition* def = definitions_.Find(o.workflow, o.version);
@@ -217,7 +217,7 @@ Result<void> StageStatistics::Load(const EventLog& log) {
       loaded_groups.push_back(Groups{g.at(0), g.at(1), g.at(2)});
     }
     std::map<std::string, std::vector<Stay>, std::less<>> loaded;
-    std::unordered_map<std::string, Open> open;
+    decltype(open_) open;
     const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
     for (const auto& [key, value] : *stays) {
       if (key.size() < prefix + 9) continue;

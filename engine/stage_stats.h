@@ -73,8 +73,8 @@ class StageStatistics {
   const Directory& directory_;
   mutable std::mutex mu_;
   std::uint64_t checkpoint_ = 0;
-  std::map<std::string, std::vector<Stay>, std::less<>> stays_;  // by workflow
-  std::unordered_map<std::string, Open> open_;                   // by stream
+  std::map<std::string, std::vector<Stay>, std::less<>> stays_;              // by workflow
+  std::unordered_map<std::string, Open, StreamHash, std::equal_to<>> open_;  // by stream
   std::vector<Groups> groups_;
   std::vector<std::pair<std::string, std::size_t>> dirty_;  // (workflow, stay) changed since Save
   std::size_t groups_saved_ = 0;

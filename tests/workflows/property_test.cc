@@ -246,6 +246,9 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
   for (const auto& [collection, id] : driver.ids()) {
     EXPECT_EQ(replayed[collection + "/" + id], world.Get(collection, id))
         << collection << "/" << id;
+    // The stored form written without a DOM is the DOM's text, for every state the run made.
+    const InstanceState& s = replayed[collection + "/" + id];
+    EXPECT_EQ(engine::StateToText(s), engine::StateToJson(s).dump()) << collection << "/" << id;
   }
   auto verified = engine::Verify(log);
   ASSERT_TRUE(verified);
