@@ -25,6 +25,8 @@
     regions: new Map(),
     selectedStage: null,
     selected: null,  // {collection, id}
+    instances: null,  // the chosen stage's instance views
+    timeline: null,  // {view, history, chain} of the chosen instance
     charts: {},
     live: {count: 0, after: 0, abort: null},
     refreshTimer: null,
@@ -55,9 +57,15 @@
     }
     return code;
   }
+  // A UMC's name without the part every UMC shares ("Межрегиональный отраслевой УМЦ СПО: ").
+  function shortOrgName(id) {
+    const name = orgName(id);
+    const colon = name.indexOf(': ');
+    return colon > 0 ? name.slice(colon + 2) : name;
+  }
   function groupName(groupBy, key) {
     if (key === 'none') return t('group.none');
-    if (groupBy === 'umc') return `${orgName(key)} (${key})`;
+    if (groupBy === 'umc') return shortOrgName(key);
     if (groupBy === 'industry') return industryName(key);
     return named('district', key);
   }
@@ -185,8 +193,10 @@
 
   async function loadWorkflow() {
     state.def = await api('/api/v1/workflows/' + encodeURIComponent($('#workflow').value));
-    state.flow = Flow.model(state.def);
+    const summary = state.workflows.find((w) => w.id === state.def.workflow);
+    state.flow = Flow.model(state.def, summary && summary.states.map((s) => s.name));
     state.selectedStage = null;
+    state.instances = null;
     $('#instances').hidden = true;
     await refresh();
   }
@@ -398,7 +408,13 @@
     for (const g of rows) {
       const tr = document.createElement('tr');
       tr.dataset.group = g.key;
-      cell(tr, groupName(groupBy, g.key), {header: true});
+      const th = cell(tr, groupName(groupBy, g.key), {header: true});
+      if (groupBy === 'umc') {
+        const small = document.createElement('span');
+        small.className = 'id';
+        small.textContent = g.key;
+        th.append(' ', small);
+      }
       for (const s of stages) cell(tr, f.format(g.wip[s.id] || 0), {num: true, metric: 'wip:' + s.id});
       cell(tr, f.format(g.total), {num: true, metric: 'wip'});
       cell(tr, f.format(g.overdue), {num: true, metric: 'overdue', cls: g.overdue ? 'overdue' : ''});
@@ -413,7 +429,10 @@
       stacked: true,
       label: t('pile.label', byLabel),
       data: {
-        labels: top.map((g) => groupBy === 'umc' ? g.key : groupName(groupBy, g.key)),
+        labels: top.map((g) => {
+          const name = groupName(groupBy, g.key);
+          return name.length > 32 ? name.slice(0, 31) + '…' : name;
+        }),
         datasets: stages.map((s, i) => ({label: named('stage', s.id), data: top.map((g) => g.wip[s.id] || 0), backgroundColor: PALETTE[i % PALETTE.length]})),
       },
     });
@@ -466,8 +485,15 @@
   async function loadInstances(stage, focus) {
     const limit = 50;
     const lists = await Promise.all(stage.states.map((s) => api(`/api/v1/${state.def.collection}?` + new URLSearchParams({workflow: state.def.workflow, state: s, limit}))));
-    const items = lists.flatMap((l) => l.items)
+    state.instances = lists.flatMap((l) => l.items)
       .sort((a, b) => String(a.stage_entered_at).localeCompare(String(b.stage_entered_at)));
+    drawInstances();
+    if (focus) $('#instances-title').scrollIntoView({block: 'nearest'});
+  }
+
+  function drawInstances() {
+    const stage = state.selectedStage;
+    const items = state.instances;
     const card = $('#instances');
     card.hidden = false;
     $('#instances-title').textContent = t('instances.title', named('stage', stage.id));
@@ -499,7 +525,6 @@
       cell(tr, formatTime(v.deadline), {cls: v.deadline && new Date(v.deadline) < new Date() ? 'overdue' : ''});
       body.appendChild(tr);
     }
-    if (focus) $('#instances-title').scrollIntoView({block: 'nearest'});
   }
 
   async function openTimeline(collection, id) {
@@ -510,14 +535,21 @@
     chainEl.textContent = t('chain.checking');
     chainEl.className = 'chain';
     delete chainEl.dataset.ok;
-    await renderTimeline();
+    await loadTimeline();
     $('#timeline-title').focus();
   }
 
-  async function renderTimeline() {
+  async function loadTimeline() {
     const {collection, id} = state.selected;
     const base = `/api/v1/${collection}/${encodeURIComponent(id)}`;
     const [view, history, chain] = await Promise.all([api(base), api(base + '/events'), api(base + '/verify')]);
+    state.timeline = {view, history, chain};
+    drawTimeline();
+  }
+
+  function drawTimeline() {
+    const {id} = state.selected;
+    const {view, history, chain} = state.timeline;
     $('#timeline-title').textContent = t('timeline.title', (view.fields && view.fields.title) || id);
     $('#timeline-meta').textContent = t('timeline.meta', id, named('state', view.state) === view.state ? named('stage', view.state) : named('state', view.state), view.version);
     // The server recomputes each event's hash from its stored record and the event before it;
@@ -546,7 +578,10 @@
       meta.className = 'hash';
       meta.textContent = t('timeline.seq', e.seq) + ' · ' + e.hash.slice(0, 12) + '…';
       meta.title = e.hash;
-      li.append(time, ' ', what, ' ', actor, ' ', meta);
+      const head = document.createElement('span');
+      head.className = 'what';
+      head.append(time, ' ', what);
+      li.append(head, actor, meta);
       list.appendChild(li);
     }
   }
@@ -617,7 +652,7 @@
     state.live.count += 1;
     setLive(t('live.on', state.live.count));
     scheduleRefresh();
-    if (state.selected && e.stream === `${state.selected.collection}/${state.selected.id}`) renderTimeline().catch(() => {});
+    if (state.selected && e.stream === `${state.selected.collection}/${state.selected.id}`) loadTimeline().catch(() => {});
   }
 
   // --- wiring ------------------------------------------------------------------------------
@@ -635,8 +670,8 @@
       if (state.def) {
         fillWorkflows();
         if (state.stats) renderAll();
-        if (state.selectedStage) loadInstances(state.selectedStage, false).catch(() => {});
-        if (state.selected) renderTimeline().catch(() => {});
+        if (state.instances) drawInstances();
+        if (state.timeline) drawTimeline();
       }
     });
     $('#logout').addEventListener('click', () => logout(''));

@@ -11,10 +11,15 @@ const Flow = (() => {
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
   // {stages: [{id, terminal, states}], edges: [{from, to, back}], start} from a definition.
-  function model(def) {
+  // `stateOrder` names its states in definition order (the list of /api/v1/workflows gives it; the
+  // definition's "states" is a JSON object, whose members a reader need not keep in order).
+  function model(def, stateOrder) {
     const stageOf = {};
     const stages = [];
-    for (const [name, spec] of Object.entries(def.states || {})) {
+    const names = stateOrder && stateOrder.length ? stateOrder : Object.keys(def.states || {});
+    for (const name of names) {
+      const spec = def.states[name];
+      if (!spec) continue;
       const id = spec.stage || name;
       stageOf[name] = id;
       let s = stages.find((x) => x.id === id);
