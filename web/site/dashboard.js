@@ -240,9 +240,14 @@
     }
   }
 
+  // At most one refresh a second however busy the feed: a steady stream of events must not keep
+  // postponing it (a debounce would), nor cost a query per event.
   function scheduleRefresh() {
-    clearTimeout(state.refreshTimer);
-    state.refreshTimer = setTimeout(refresh, 800);
+    if (state.refreshTimer) return;
+    state.refreshTimer = setTimeout(() => {
+      state.refreshTimer = null;
+      refresh();
+    }, 1000);
   }
 
   // --- rendering ---------------------------------------------------------------------------
@@ -333,8 +338,9 @@
         indexAxis: config.horizontal ? 'y' : 'x',
         plugins: {legend: {position: 'bottom', labels: {boxWidth: 12}}},
         scales: {
-          x: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: true, maxRotation: 0}},
-          y: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: !config.horizontal}},
+          // Counts are whole numbers: no 0.5 ticks on the count axis.
+          x: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: true, maxRotation: 0, precision: config.horizontal ? 0 : undefined}},
+          y: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: !config.horizontal, precision: config.horizontal ? undefined : config.precision}},
         },
       },
     });
@@ -361,6 +367,7 @@
     chart('throughput-chart', {
       type: 'bar',
       stacked: true,
+      precision: 0,
       label: t('throughput.label'),
       data: {
         labels: weeks,
