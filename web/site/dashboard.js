@@ -492,6 +492,7 @@
   async function loadInstances(stage, focus) {
     const limit = 50;
     const lists = await Promise.all(stage.states.map((s) => api(`/api/v1/${state.def.collection}?` + new URLSearchParams({workflow: state.def.workflow, state: s, limit}))));
+    state.instancesCut = lists.some((l) => l.next_cursor) ? limit : 0;
     state.instances = lists.flatMap((l) => l.items)
       .sort((a, b) => String(a.stage_entered_at).localeCompare(String(b.stage_entered_at)));
     drawInstances();
@@ -507,6 +508,8 @@
     const body = $('#instances-table tbody');
     body.textContent = '';
     $('#instances-empty').hidden = items.length > 0;
+    $('#instances-more').hidden = !state.instancesCut;
+    $('#instances-more').textContent = t('instances.more', state.instancesCut);
     $('#instances-table').hidden = items.length === 0;
     for (const v of items) {
       const tr = document.createElement('tr');
@@ -527,9 +530,11 @@
       th.append(' ', small);
       tr.appendChild(th);
       const p = v.participants || {};
-      cell(tr, ['umc', 'association', 'fumo', 'rumo', 'assignee'].filter((k) => p[k]).map((k) => orgName(p[k])).join('; ') || t('none'));
+      cell(tr, ['umc', 'fumo', 'rumo', 'assignee'].filter((k) => p[k]).map((k) => shortOrgName(p[k])).join('; ') || t('none'));
+      cell(tr, (v.awaiting || []).map((a) => shortOrgName(a.org)).join('; ') || t('none'));
       cell(tr, formatTime(v.stage_entered_at));
-      cell(tr, formatTime(v.deadline), {cls: v.deadline && new Date(v.deadline) < new Date() ? 'overdue' : ''});
+      const overdue = v.overdue && v.overdue[0];
+      cell(tr, overdue ? '⚠ ' + t('instances.overdue', formatTime(overdue.since)) : formatTime(v.deadline), {cls: overdue ? 'overdue' : ''});
       body.appendChild(tr);
     }
   }
