@@ -175,7 +175,8 @@ test('shows the numbers of /api/v1/stats/stages, opens a timeline and follows th
   await expectStagesShown(page, stats);
   // the diagram's working stages run in the definition's order, the outcomes after them
   const nodes = await page.locator('#flow .node').evaluateAll((els) => els.map((e) => e.dataset.stage));
-  assert.deepEqual(nodes, ['association', 'umc', 'expertise', 'approbation', 'ministry', 'dissemination', 'scaled', 'rejected', 'withdrawn']);
+  assert.deepEqual(nodes.slice(0, 6), ['association', 'umc', 'expertise', 'approbation', 'ministry', 'dissemination']);
+  assert.deepEqual(nodes.slice(6).sort(), ['rejected', 'scaled', 'withdrawn']);
   assert.deepEqual(await page.locator('#stages-table tbody tr').evaluateAll((els) => els.map((e) => e.dataset.stage)), stats.stages.map((s) => s.stage));
 
   // the pile-up table by UMC holds the API's grouped WIP, largest first

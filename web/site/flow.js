@@ -66,7 +66,13 @@ const Flow = (() => {
   function render(container, m, label, onSelect, selected) {
     container.textContent = '';
     const main = m.stages.filter((s) => !s.terminal);
-    const outs = m.stages.filter((s) => s.terminal);
+    // Outcomes sit under the stages that lead to them (by the mean place of those), which keeps
+    // the arrows down from crossing where they need not.
+    const place = (id) => {
+      const from = m.edges.filter((e) => e.to === id).map((e) => main.findIndex((s) => s.id === e.from)).filter((i) => i >= 0);
+      return from.length ? from.reduce((a, b) => a + b, 0) / from.length : main.length;
+    };
+    const outs = m.stages.filter((s) => s.terminal).map((s) => [place(s.id), s]).sort((a, b) => a[0] - b[0]).map(([, s]) => s);
     const mainWidth = main.length * NODE_W + Math.max(0, main.length - 1) * GAP;
     const outWidth = outs.length * OUT_W + Math.max(0, outs.length - 1) * GAP;
     const width = PAD * 2 + Math.max(mainWidth, outWidth);
@@ -96,10 +102,12 @@ const Flow = (() => {
     }
     drawing.appendChild(defs);
 
-    // Several arrows leave one node downwards: spread their feet so they do not overlap.
+    // Several arrows leave one node downwards: spread their feet, in the order of their targets,
+    // so they neither overlap nor cross each other.
     const downCount = {}, downIndex = {};
     for (const e of m.edges) if (isMain(e.from) && !isMain(e.to)) downCount[e.from] = (downCount[e.from] || 0) + 1;
-    for (const e of m.edges) {
+    const edges = [...m.edges].sort((a, b) => (pos[a.to] ? pos[a.to].x : 0) - (pos[b.to] ? pos[b.to].x : 0));
+    for (const e of edges) {
       const a = pos[e.from], b = pos[e.to];
       if (!a || !b) continue;
       let d;
