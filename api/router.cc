@@ -619,25 +619,25 @@ class Router::Impl {
     auto s = seq_.Find(c, id);
     if (!s || !engine::CanSee(*s, p))
       return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
-    options_.offload([this, stream = s->Stream(), version = s->version,
-                      respond = std::move(respond)] {
-      auto events = log_.ReadStream(stream, 1, version);
-      if (!events) return respond(Problem(events.error()));
-      std::uint64_t checked = 0;
-      for (const auto& e : *events) {
-        auto v = engine::Verify(log_, e.seq, e.seq);
-        if (!v) return respond(Problem(v.error()));
-        if (!v->ok) {
-          return respond(Json(200, {{"ok", false},
-                                    {"checked", checked},
-                                    {"first_bad_seq", v->first_bad_seq},
-                                    {"reason", v->reason}}));
-        }
-        ++checked;
-      }
-      const std::uint64_t last = events->empty() ? 0 : events->back().seq;
-      respond(Json(200, {{"ok", true}, {"checked", checked}, {"last_seq", last}}));
-    });
+    options_.offload(
+        [this, stream = s->Stream(), version = s->version, respond = std::move(respond)] {
+          auto events = log_.ReadStream(stream, 1, version);
+          if (!events) return respond(Problem(events.error()));
+          std::uint64_t checked = 0;
+          for (const auto& e : *events) {
+            auto v = engine::Verify(log_, e.seq, e.seq);
+            if (!v) return respond(Problem(v.error()));
+            if (!v->ok) {
+              return respond(Json(200, {{"ok", false},
+                                        {"checked", checked},
+                                        {"first_bad_seq", v->first_bad_seq},
+                                        {"reason", v->reason}}));
+            }
+            ++checked;
+          }
+          const std::uint64_t last = events->empty() ? 0 : events->back().seq;
+          respond(Json(200, {{"ok", true}, {"checked", checked}, {"last_seq", last}}));
+        });
   }
 
   void List(const std::string& c, const Target& t, const Principal& p, Respond respond) {

@@ -10,12 +10,15 @@ std::string_view ContentTypeOf(std::string_view name) {
   struct Type {
     std::string_view suffix, type;
   };
-  static constexpr Type kTypes[] = {
-      {".html", "text/html; charset=utf-8"},  {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},    {".svg", "image/svg+xml"},
-      {".json", "application/json"},          {".png", "image/png"},
-      {".ico", "image/x-icon"},               {".txt", "text/plain; charset=utf-8"},
-      {".md", "text/markdown; charset=utf-8"}};
+  static constexpr Type kTypes[] = {{".html", "text/html; charset=utf-8"},
+                                    {".js", "text/javascript; charset=utf-8"},
+                                    {".css", "text/css; charset=utf-8"},
+                                    {".svg", "image/svg+xml"},
+                                    {".json", "application/json"},
+                                    {".png", "image/png"},
+                                    {".ico", "image/x-icon"},
+                                    {".txt", "text/plain; charset=utf-8"},
+                                    {".md", "text/markdown; charset=utf-8"}};
   for (const auto& t : kTypes) {
     if (name.ends_with(t.suffix)) return t.type;
   }
@@ -33,8 +36,8 @@ constexpr std::string_view kContentSecurityPolicy =
 
 StaticFiles::StaticFiles(std::span<const engine::EmbeddedFile> files) {
   for (const auto& f : files) {
-    files_[f.name] = File{f.data, "\"" + engine::ToHex(engine::Sha256(f.data)) + "\"",
-                          ContentTypeOf(f.name)};
+    files_[f.name] =
+        File{f.data, "\"" + engine::ToHex(engine::Sha256(f.data)) + "\"", ContentTypeOf(f.name)};
   }
 }
 
