@@ -153,7 +153,7 @@ after(async () => {
   if (dataDir) fs.rmSync(dataDir, {recursive: true, force: true});
 });
 
-test('refuses an unknown token and keeps the login form', async () => {
+test('refuses an unknown token, and one that may not see monitoring, at the login form', async () => {
   const page = await newPage({width: 1280, height: 800});
   await page.goto(base + '/');
   assert.equal(await page.getAttribute('html', 'lang'), 'ru');
@@ -161,6 +161,12 @@ test('refuses an unknown token and keeps the login form', async () => {
   await page.keyboard.press('Enter');
   await page.locator('#login-error').filter({hasText: /не принят/}).waitFor();
   assert.equal(await page.isVisible('#dashboard'), false);
+  // a UMC lead's token is valid but may not see monitoring: the page says so and stays out
+  await page.locator('#token').fill(tokens['UMC lead']);
+  await page.keyboard.press('Enter');
+  await page.locator('#login-error').filter({hasText: /нет доступа к мониторингу/}).waitFor();
+  assert.equal(await page.isVisible('#dashboard'), false);
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'no refused token is kept');
   await page.context().close();
 });
 
