@@ -8,6 +8,7 @@
 
 #include "api/embedded.h"
 #include "api/problem.h"
+#include "api/static_files.h"
 #include "engine/hash.h"
 #include "engine/policy.h"
 #include "engine/protocols.h"
@@ -216,6 +217,7 @@ class Router::Impl {
         tokens_(tokens),
         metrics_(metrics),
         options_(std::move(options)),
+        static_files_(options_.static_files),
         stages_(sequencer.definitions(), sequencer.directory()) {
     // Stage statistics resume from their saved checkpoint; when there is none they replay the log
     // at the first query.
@@ -243,6 +245,12 @@ class Router::Impl {
                                {{"instance_views", 0},
                                 {"stage_statistics", head - std::min(head, stages_.checkpoint())}});
       return respond(std::move(r));
+    }
+    if (!path.starts_with("/api/")) {
+      // The page itself needs no token: it holds no data, and asks for one before any call.
+      if (req.method == "GET" && !static_files_.empty())
+        return respond(static_files_.Serve(path, req));
+      return respond(Problem(ErrorCode::kNotFound, "no such route"));
     }
     if (!path.starts_with("/api/v1/"))
       return respond(Problem(ErrorCode::kNotFound, "no such route"));
@@ -345,6 +353,8 @@ class Router::Impl {
       return Act(req, head, seg[1], p, body, std::move(respond));
     if (n == 3 && seg[2] == "events" && m == "GET")
       return InstanceEvents(head, seg[1], p, std::move(respond));
+    if (n == 3 && seg[2] == "verify" && m == "GET")
+      return InstanceVerify(head, seg[1], p, std::move(respond));
     return not_found();
   }
 
@@ -599,6 +609,36 @@ class Router::Impl {
     auto events = log_.ReadStream(s->Stream(), 1, s->version);
     if (!events) return respond(Problem(events.error()));
     respond(JsonText(200, "{\"events\":" + EventsArray(*events) + "}"));
+  }
+
+  // GET /api/v1/{c}/{id}/verify: the chain where this instance's events sit. Each of its events
+  // is recomputed from its stored record and the stored hash of the event before it in the one
+  // log (which belongs to any instance), so a changed, removed or re-linked event of this
+  // instance shows here without reading the whole log as /audit/verify does.
+  void InstanceVerify(const std::string& c, const std::string& id, const Principal& p,
+                      Respond respond) {
+    auto s = seq_.Find(c, id);
+    if (!s || !engine::CanSee(*s, p))
+      return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+    options_.offload(
+        [this, stream = s->Stream(), version = s->version, respond = std::move(respond)] {
+          auto events = log_.ReadStream(stream, 1, version);
+          if (!events) return respond(Problem(events.error()));
+          std::uint64_t checked = 0;
+          for (const auto& e : *events) {
+            auto v = engine::Verify(log_, e.seq, e.seq);
+            if (!v) return respond(Problem(v.error()));
+            if (!v->ok) {
+              return respond(Json(200, {{"ok", false},
+                                        {"checked", checked},
+                                        {"first_bad_seq", v->first_bad_seq},
+                                        {"reason", v->reason}}));
+            }
+            ++checked;
+          }
+          const std::uint64_t last = events->empty() ? 0 : events->back().seq;
+          respond(Json(200, {{"ok", true}, {"checked", checked}, {"last_seq", last}}));
+        });
   }
 
   void List(const std::string& c, const Target& t, const Principal& p, Respond respond) {
@@ -1036,6 +1076,7 @@ class Router::Impl {
   TokenStore& tokens_;
   Metrics& metrics_;
   RouterOptions options_;
+  StaticFiles static_files_;
   engine::RandomIdGenerator ids_;
   engine::StageStatistics stages_;
 };
@@ -1086,7 +1127,9 @@ std::string Router::RouteOf(const HttpRequest& request) {
     else if (i == 1)
       route += "/{id}";
     else
-      route += "/" + (seg[i] == "commands" || seg[i] == "events" ? seg[i] : std::string("{x}"));
+      route += "/" + (seg[i] == "commands" || seg[i] == "events" || seg[i] == "verify"
+                          ? seg[i]
+                          : std::string("{x}"));
   }
   return route;
 }

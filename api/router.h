@@ -2,12 +2,14 @@
 
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/tokens.h"
 #include "engine/clock.h"
+#include "engine/embedded.h"
 #include "engine/event_log.h"
 #include "engine/sequencer.h"
 
@@ -19,6 +21,9 @@ struct RouterOptions {
   // Runs slow read-only work (verify, export) away from the I/O threads. Inline when empty.
   std::function<void(std::function<void()>)> offload;
   std::size_t max_body_bytes = 1 << 20;
+  // The dashboard's files, served by GET at every path outside /api/ and the service routes
+  // ("/" is index.html). None: those paths are 404 as before.
+  std::span<const engine::EmbeddedFile> static_files;
 };
 
 // The REST API of API.md as a pure function of a request: it authenticates, authorises, checks

@@ -18,6 +18,7 @@
 #include "engine/rebuild.h"
 #include "engine/sequencer.h"
 #include "storage/rocksdb_event_log.h"
+#include "web/embedded.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"
 #include "workflows/routing.h"
@@ -195,6 +196,7 @@ int Serve(const ServeOptions& o) {
   api::Metrics metrics;
   api::RouterOptions router_options;
   if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
+  router_options.static_files = web::EmbeddedFiles();
   // Verify and export read the whole log: they run on their own threads, not the I/O threads.
   router_options.offload = [](std::function<void()> work) {
     std::thread(std::move(work)).detach();

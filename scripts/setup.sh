@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package expertflow needs to build, test and run. Idempotent; run as root
-# (or with sudo). Packages already present are not downloaded again.
+# Installs every Debian package expertflow needs to build, test and run, then the dashboard's
+# pinned npm packages (web/package-lock.json). Idempotent; run as root (or with sudo). Packages
+# already present are not downloaded again.
 set -euo pipefail
 
 packages=(
@@ -10,7 +11,12 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcli11-dev
   libhowardhinnant-date-dev
   python3 curl
+  chromium fonts-dejavu-core
 )
+# node and npm may come from Debian or be there already from another source; only a missing
+# command asks for Debian's package.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,4 +29,11 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The dashboard's charting library and the browser test's driver, exactly as the lockfile pins
+# them. Skipped when node_modules was installed from this very lockfile (the stamp is its copy).
+web="$(dirname "$0")/../web"
+if ! cmp -s "$web/package-lock.json" "$web/node_modules/.installed-lock.json" 2>/dev/null; then
+  (cd "$web" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
 fi

@@ -26,6 +26,12 @@ struct Reply {
   json body;
 };
 
+// A stand-in for the dashboard's embedded files (web/).
+inline constexpr engine::EmbeddedFile kTestSite[] = {
+    {"index.html", "<!doctype html><title>dashboard</title>"},
+    {"vendor/lib.js", "var lib = 1;"},
+};
+
 class ApiWorld {
  public:
   explicit ApiWorld(bool manual_clock_route = true)
@@ -37,6 +43,7 @@ class ApiWorld {
     EXPECT_TRUE(sequencer_.Start());
     api::RouterOptions options;
     if (manual_clock_route) options.manual_clock = &clock_;
+    options.static_files = kTestSite;
     router_ = std::make_unique<api::Router>(sequencer_, log_, tokens_, metrics_, options);
     admin_ = Token("admin", "admin");
   }

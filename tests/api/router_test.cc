@@ -383,6 +383,66 @@ TEST_F(Api, StorageFailureIsUnavailableAndAcknowledgesNothing) {
             200);
 }
 
+TEST_F(Api, ShouldServeTheDashboardAtTheRootWithoutAToken) {
+  auto r = w_.Get("/", "");
+  ASSERT_EQ(r.status, 200) << r.text;
+  EXPECT_EQ(r.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(r.text, "<!doctype html><title>dashboard</title>");
+  EXPECT_EQ(r.headers["Cache-Control"], "no-cache");
+  EXPECT_EQ(r.headers["X-Content-Type-Options"], "nosniff");
+  EXPECT_THAT(r.headers["Content-Security-Policy"], HasSubstr("script-src 'self'"));
+  EXPECT_EQ(r.headers["ETag"].size(), 66u);  // a quoted SHA-256
+  EXPECT_EQ(w_.Get("/index.html", "").text, r.text);
+  auto js = w_.Get("/vendor/lib.js", "");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(js.text, "var lib = 1;");
+}
+
+TEST_F(Api, ShouldRevalidateAStaticFileByItsETag) {
+  const std::string etag = w_.Get("/vendor/lib.js", "").headers["ETag"];
+  auto r = w_.Call("GET", "/vendor/lib.js", "", "", {{"if-none-match", etag}});
+  EXPECT_EQ(r.status, 304);
+  EXPECT_TRUE(r.text.empty());
+  EXPECT_EQ(w_.Call("GET", "/vendor/lib.js", "", "", {{"if-none-match", "\"other\""}}).status, 200);
+}
+
+TEST_F(Api, ShouldAnswerNotFoundForUnknownFilesAndTraversal) {
+  for (const char* target : {"/nope.js", "/../index.html", "/%2e%2e/index.html", "/vendor/",
+                             "/vendor", "//index.html", "/index.html/", "/vendor/../index.html",
+                             "/vendor%2flib.js/..", "/etc/passwd", "/%00index.html"}) {
+    ExpectProblem(w_.Get(target, ""), 404, "not_found");
+  }
+  ExpectProblem(w_.Call("POST", "/", "", "{}"), 404, "not_found");
+  // The API keeps its own answers: an unknown API route is not looked up among the files.
+  auto api = w_.Get("/api/index.html", "");
+  ExpectProblem(api, 404, "not_found");
+  EXPECT_EQ(api.body["detail"], "no such route");
+}
+
+TEST_F(Api, ShouldVerifyTheChainOfOneInstance) {
+  const std::string a = Create(assoc_);
+  ASSERT_EQ(w_.Post("/api/v1/proposals/" + a + "/commands", assoc_, {{"command", "submit_to_umc"}})
+                .status,
+            200);
+  const std::string b = Create(assoc_);
+  auto ok = w_.Get("/api/v1/proposals/" + a + "/verify", umc_);
+  ASSERT_EQ(ok.status, 200) << ok.text;
+  EXPECT_EQ(ok.body["ok"], true);
+  EXPECT_EQ(ok.body["checked"], 2);
+  EXPECT_EQ(ok.body["last_seq"], 2);
+  ExpectProblem(w_.Get("/api/v1/proposals/" + a + "/verify", other_umc_), 404, "not_found");
+
+  // when the record of a's first event is altered, a's chain is broken there and b's is not
+  w_.log().TamperRecord(1, R"({"seq":1,"tampered":true})");
+  auto broken = w_.Get("/api/v1/proposals/" + a + "/verify", auditor_);
+  ASSERT_EQ(broken.status, 200);
+  EXPECT_EQ(broken.body["ok"], false);
+  EXPECT_EQ(broken.body["first_bad_seq"], 1);
+  EXPECT_FALSE(broken.body.value("reason", "").empty());
+  EXPECT_EQ(w_.Get("/api/v1/proposals/" + b + "/verify", auditor_).body["ok"], true);
+}
+
 // Walks the OpenAPI document: every path and method it lists is a route the server has.
 TEST_F(Api, EveryRouteOfTheOpenApiDocumentExists) {
   auto doc = w_.Get("/api/v1/openapi.json", umc_);

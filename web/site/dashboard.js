@@ -1,0 +1,704 @@
+// IRPO's monitoring dashboard: logs in with a bearer token kept in sessionStorage (this tab
+// only), reads the monitoring API (API.md, Monitoring) and keeps itself current from the live
+// event feed. Every call sends the token in the Authorization header, the live feed included:
+// it is read with fetch() and a stream reader rather than EventSource, which cannot send
+// headers, so the token never appears in a URL, a server log or the browser's history.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'expertflow.token';
+  const LANG_KEY = 'expertflow.lang';
+  const MOSCOW = 'Europe/Moscow';
+  const PALETTE = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#56b4e9', '#e69f00', '#000000', '#7f4f24'];
+  const $ = (sel) => document.querySelector(sel);
+
+  const state = {
+    token: sessionStorage.getItem(TOKEN_KEY) || '',
+    lang: localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ru',
+    me: null,
+    workflows: [],
+    def: null,
+    flow: null,
+    stats: null,
+    discipline: null,
+    orgs: new Map(),
+    regions: new Map(),
+    selectedStage: null,
+    selected: null,  // {collection, id}
+    instances: null,  // the chosen stage's instance views
+    timeline: null,  // {view, history, chain} of the chosen instance
+    charts: {},
+    live: {count: 0, after: 0, abort: null},
+    refreshTimer: null,
+    refreshing: null,
+  };
+
+  // --- words -------------------------------------------------------------------------------
+
+  function t(key, ...args) {
+    const s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.ru[key] || key;
+    return s.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
+  }
+  function named(kind, id) {
+    const n = NAMES[kind] && NAMES[kind][id];
+    return n ? n[state.lang === 'en' ? 1 : 0] : id;
+  }
+  function orgName(id) {
+    const o = state.orgs.get(id);
+    if (!o) return id;
+    return (state.lang === 'en' ? o.name_en : o.name) || o.name || id;
+  }
+  function industryName(code) {
+    for (const o of state.orgs.values()) {
+      if (o.kind === 'umc' && o.industry === code && o.extra) {
+        const n = state.lang === 'en' ? o.extra.industry_name_en : o.extra.industry_name;
+        if (n) return n;
+      }
+    }
+    return code;
+  }
+  // A UMC's name without the part every UMC shares ("Межрегиональный отраслевой УМЦ СПО: ").
+  function shortOrgName(id) {
+    const name = orgName(id);
+    const colon = name.indexOf(': ');
+    return colon > 0 ? name.slice(colon + 2) : name;
+  }
+  function groupName(groupBy, key) {
+    if (key === 'none') return t('group.none');
+    if (groupBy === 'umc') return shortOrgName(key);
+    if (groupBy === 'industry') return industryName(key);
+    return named('district', key);
+  }
+  const numberFormat = () => new Intl.NumberFormat(state.lang === 'en' ? 'en-GB' : 'ru-RU', {maximumFractionDigits: 1, minimumFractionDigits: 0, useGrouping: false});
+  const days = (hours) => Math.round((hours / 24) * 10) / 10;
+  function formatTime(iso) {
+    if (!iso) return t('none');
+    return new Date(iso).toLocaleString(state.lang === 'en' ? 'en-GB' : 'ru-RU', {timeZone: MOSCOW, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
+  }
+
+  function applyStaticLabels() {
+    document.documentElement.lang = state.lang;
+    document.title = t('page_title');
+    for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    const lang = $('#lang');
+    // The toggle names the other language in that language, as language pickers do.
+    lang.textContent = state.lang === 'ru' ? 'English' : 'Русский';
+    lang.lang = state.lang === 'ru' ? 'en' : 'ru';
+    if (state.me) $('#who').textContent = t('who', orgName(state.me.org), named('role', state.me.role));
+  }
+
+  // --- the API -----------------------------------------------------------------------------
+
+  class ApiError extends Error {
+    constructor(status, detail) {
+      super(detail || String(status));
+      this.status = status;
+    }
+  }
+
+  async function api(path) {
+    const r = await fetch(path, {headers: {Authorization: 'Bearer ' + state.token, Accept: 'application/json'}, cache: 'no-store'});
+    if (!r.ok) {
+      let detail = r.statusText;
+      try { detail = (await r.json()).detail || detail; } catch (_) { /* not problem+json */ }
+      if (r.status === 401) logout(t('login.bad'));
+      throw new ApiError(r.status, detail);
+    }
+    return r.json();
+  }
+
+  function windowQuery() {
+    // Moscow midnights: the day "from" starts, and the day after "to" (so "to" is included).
+    const from = $('#from').value, to = $('#to').value;
+    const next = new Date(to + 'T00:00:00Z');
+    next.setUTCDate(next.getUTCDate() + 1);
+    return {from: `${from}T00:00:00+03:00`, to: `${next.toISOString().slice(0, 10)}T00:00:00+03:00`};
+  }
+
+  // --- login -------------------------------------------------------------------------------
+
+  async function login(token) {
+    state.token = token;
+    const error = $('#login-error');
+    error.textContent = '';
+    try {
+      state.me = await api('/api/v1/me');
+      // Monitoring is for those who see everything: find out now rather than on every panel.
+      await api('/api/v1/events?limit=1');
+    } catch (e) {
+      state.token = '';
+      sessionStorage.removeItem(TOKEN_KEY);
+      showLogin(e.status === 401 ? t('login.bad') : e.status === 403 ? t('login.forbidden') : t('login.failed', e.message));
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, token);
+    await start();
+  }
+
+  function showLogin(message) {
+    $('#dashboard').hidden = true;
+    $('#logout').hidden = true;
+    $('#who').hidden = true;
+    $('#live').hidden = true;
+    $('#login-view').hidden = false;
+    $('#login-error').textContent = message || '';
+    $('#token').value = '';
+    $('#token').focus();
+  }
+
+  function logout(message) {
+    if (state.live.abort) state.live.abort.abort();
+    state.live.abort = null;
+    state.token = '';
+    state.me = null;
+    sessionStorage.removeItem(TOKEN_KEY);
+    showLogin(message);
+  }
+
+  // --- loading -----------------------------------------------------------------------------
+
+  async function start() {
+    $('#login-view').hidden = true;
+    $('#dashboard').hidden = false;
+    $('#logout').hidden = false;
+    $('#who').hidden = false;
+    const [workflows, orgs, regions] = await Promise.all([
+      api('/api/v1/workflows'), api('/api/v1/organizations'), api('/api/v1/regions')]);
+    state.workflows = workflows.items.filter((w) => w.id !== 'protocol');
+    for (const o of orgs.items) state.orgs.set(o.id, o);
+    for (const r of regions.items) state.regions.set(r.code, r);
+    fillWorkflows();
+    const today = new Date();
+    const from = new Date(today);
+    from.setFullYear(from.getFullYear() - 1);
+    if (!$('#from').value) $('#from').value = from.toISOString().slice(0, 10);
+    if (!$('#to').value) $('#to').value = today.toISOString().slice(0, 10);
+    applyStaticLabels();
+    await loadWorkflow();
+    startLive();
+  }
+
+  function fillWorkflows() {
+    const select = $('#workflow');
+    const current = select.value || 'industry_proposal';
+    select.textContent = '';
+    for (const w of state.workflows) {
+      const o = document.createElement('option');
+      o.value = w.id;
+      o.textContent = (w.title && (state.lang === 'en' ? w.title.en : w.title.ru)) || w.id;
+      select.appendChild(o);
+    }
+    select.value = state.workflows.some((w) => w.id === current) ? current : select.options[0].value;
+  }
+
+  async function loadWorkflow() {
+    state.def = await api('/api/v1/workflows/' + encodeURIComponent($('#workflow').value));
+    const summary = state.workflows.find((w) => w.id === state.def.workflow);
+    state.flow = Flow.model(state.def, summary && summary.states.map((s) => s.name));
+    state.selectedStage = null;
+    state.instances = null;
+    $('#instances').hidden = true;
+    await refresh();
+  }
+
+  // One refresh at a time; a request while one runs makes one more run after it.
+  async function refresh() {
+    if (state.refreshing) {
+      state.refreshAgain = true;
+      return state.refreshing;
+    }
+    state.refreshing = (async () => {
+      do {
+        state.refreshAgain = false;
+        await refreshOnce();
+      } while (state.refreshAgain);
+    })();
+    try { await state.refreshing; } finally { state.refreshing = null; }
+  }
+
+  async function refreshOnce() {
+    const status = $('#status');
+    if ($('#to').value < $('#from').value) {
+      status.textContent = t('filters.bad_window');
+      return;
+    }
+    status.textContent = t('status.loading');
+    const w = windowQuery();
+    const groupBy = $('#group-by').value;
+    const stageQuery = new URLSearchParams({workflow: state.def.workflow, from: w.from, to: w.to, group_by: groupBy});
+    const disciplineQuery = new URLSearchParams({from: w.from, to: w.to});
+    try {
+      const [stats, discipline] = await Promise.all([
+        api('/api/v1/stats/stages?' + stageQuery), api('/api/v1/stats/discipline?' + disciplineQuery)]);
+      state.stats = stats;
+      state.discipline = discipline;
+      renderAll();
+      if (state.selectedStage) await loadInstances(state.selectedStage, false);
+      status.textContent = t('status.updated', new Date().toLocaleTimeString(state.lang === 'en' ? 'en-GB' : 'ru-RU', {timeZone: MOSCOW}), stats.as_of_seq);
+    } catch (e) {
+      if (e.status !== 401) status.textContent = t('status.error', e.message);
+    }
+  }
+
+  // At most one refresh a second however busy the feed: a steady stream of events must not keep
+  // postponing it (a debounce would), nor cost a query per event.
+  function scheduleRefresh() {
+    if (state.refreshTimer) return;
+    state.refreshTimer = setTimeout(() => {
+      state.refreshTimer = null;
+      refresh();
+    }, 1000);
+  }
+
+  // --- rendering ---------------------------------------------------------------------------
+
+  function statsOf(stage) {
+    return (state.stats && state.stats.stages.find((s) => s.stage === stage)) || {entered: 0, exited: 0, wip: 0, overdue: 0, time_in_stage_hours: {p50: 0, p90: 0}, throughput_per_week: []};
+  }
+  const working = () => state.flow.stages.filter((s) => !s.terminal);
+
+  function renderAll() {
+    const flowEl = $('#flow');
+    flowEl.dataset.asOfSeq = state.stats.as_of_seq;
+    renderFlow();
+    renderStagesTable();
+    renderTimeChart();
+    renderThroughputChart();
+    renderPile();
+    renderDiscipline();
+  }
+
+  function renderFlow() {
+    const f = numberFormat();
+    Flow.render($('#flow'), state.flow, (s) => {
+      const st = statsOf(s.id);
+      const name = named('stage', s.id);
+      if (s.terminal) {
+        return {
+          aria: t('flow.terminal', name, st.entered),
+          lines: [{cls: 'name', parts: [{text: name}]},
+            {parts: [{text: t('flow.total', '')}, {text: f.format(st.entered), metric: 'entered'}]}],
+        };
+      }
+      return {
+        overdue: st.overdue > 0,
+        aria: t('flow.node', name, st.wip, st.entered, st.exited, st.overdue),
+        lines: [
+          {cls: 'name', parts: [{text: name}]},
+          {cls: 'wip', parts: [{text: f.format(st.wip), metric: 'wip', cls: 'big'}, {text: ' ' + t('flow.wip')}]},
+          {parts: [{text: '↘ '}, {text: f.format(st.entered), metric: 'entered'}, {text: '  ↗ '}, {text: f.format(st.exited), metric: 'exited'}]},
+          {cls: st.overdue ? 'overdue' : 'muted', parts: [{text: '⚠ '}, {text: f.format(st.overdue), metric: 'overdue'}]},
+        ],
+      };
+    }, selectStage, state.selectedStage);
+  }
+
+  function cell(row, text, opts = {}) {
+    const c = document.createElement(opts.header ? 'th' : 'td');
+    if (opts.header) c.scope = 'row';
+    if (opts.num) c.className = 'num';
+    if (opts.metric) c.dataset.metric = opts.metric;
+    if (opts.cls) c.className += ' ' + opts.cls;
+    c.textContent = text;
+    row.appendChild(c);
+    return c;
+  }
+
+  function renderStagesTable() {
+    const f = numberFormat();
+    const body = $('#stages-table tbody');
+    body.textContent = '';
+    for (const s of state.flow.stages) {
+      const st = statsOf(s.id);
+      const tr = document.createElement('tr');
+      tr.dataset.stage = s.id;
+      cell(tr, named('stage', s.id), {header: true});
+      cell(tr, f.format(st.wip), {num: true, metric: 'wip'});
+      cell(tr, f.format(st.entered), {num: true, metric: 'entered'});
+      cell(tr, f.format(st.exited), {num: true, metric: 'exited'});
+      cell(tr, f.format(st.overdue), {num: true, metric: 'overdue', cls: st.overdue ? 'overdue' : ''});
+      cell(tr, f.format(days(st.time_in_stage_hours.p50)), {num: true, metric: 'p50_days'});
+      cell(tr, f.format(days(st.time_in_stage_hours.p90)), {num: true, metric: 'p90_days'});
+      body.appendChild(tr);
+    }
+  }
+
+  function chart(id, config) {
+    if (typeof Chart === 'undefined') return;
+    if (state.charts[id]) state.charts[id].destroy();
+    const canvas = document.getElementById(id);
+    canvas.setAttribute('aria-label', config.label);
+    state.charts[id] = new Chart(canvas, {
+      type: config.type,
+      data: config.data,
+      options: {
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        indexAxis: config.horizontal ? 'y' : 'x',
+        plugins: {legend: {position: 'bottom', labels: {boxWidth: 12}}},
+        scales: {
+          // Counts are whole numbers: no 0.5 ticks on the count axis.
+          x: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: true, maxRotation: 0, precision: config.horizontal ? 0 : undefined}},
+          y: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: !config.horizontal, precision: config.horizontal ? undefined : config.precision}},
+        },
+      },
+    });
+  }
+
+  function renderTimeChart() {
+    const stages = working();
+    chart('time-chart', {
+      type: 'bar',
+      label: t('time.label'),
+      data: {
+        labels: stages.map((s) => named('stage', s.id)),
+        datasets: [
+          {label: t('time.p50'), data: stages.map((s) => days(statsOf(s.id).time_in_stage_hours.p50)), backgroundColor: PALETTE[0]},
+          {label: t('time.p90'), data: stages.map((s) => days(statsOf(s.id).time_in_stage_hours.p90)), backgroundColor: PALETTE[1]},
+        ],
+      },
+    });
+  }
+
+  function renderThroughputChart() {
+    const stages = working();
+    const weeks = [...new Set(stages.flatMap((s) => statsOf(s.id).throughput_per_week.map((w) => w.week)))].sort();
+    chart('throughput-chart', {
+      type: 'bar',
+      stacked: true,
+      precision: 0,
+      label: t('throughput.label'),
+      data: {
+        labels: weeks,
+        datasets: stages.map((s, i) => {
+          const per = new Map(statsOf(s.id).throughput_per_week.map((w) => [w.week, w.exited]));
+          return {label: named('stage', s.id), data: weeks.map((w) => per.get(w) || 0), backgroundColor: PALETTE[i % PALETTE.length]};
+        }),
+      },
+    });
+  }
+
+  function renderPile() {
+    const groupBy = state.stats.group_by;
+    const byLabel = t('group.' + groupBy);
+    $('#pile-title').textContent = t('pile.title', byLabel);
+    $('#pile-caption').textContent = t('pile.caption', byLabel);
+    const stages = working();
+    const groups = new Map();
+    for (const s of stages) {
+      for (const g of statsOf(s.id).groups || []) {
+        if (!groups.has(g.group)) groups.set(g.group, {key: g.group, wip: {}, overdue: 0, total: 0});
+        const e = groups.get(g.group);
+        e.wip[s.id] = g.wip;
+        e.total += g.wip;
+        e.overdue += g.overdue;
+      }
+    }
+    const rows = [...groups.values()].filter((g) => g.total > 0 || g.overdue > 0)
+      .sort((a, b) => b.total - a.total || b.overdue - a.overdue || a.key.localeCompare(b.key));
+
+    const head = $('#pile-table thead');
+    head.textContent = '';
+    const hr = document.createElement('tr');
+    for (const [text, num] of [[t('col.group'), false], ...stages.map((s) => [named('stage', s.id), true]), [t('col.total_wip'), true], [t('col.overdue'), true]]) {
+      const th = document.createElement('th');
+      th.scope = 'col';
+      if (num) th.className = 'num';
+      th.textContent = text;
+      hr.appendChild(th);
+    }
+    head.appendChild(hr);
+    const f = numberFormat();
+    const body = $('#pile-table tbody');
+    body.textContent = '';
+    for (const g of rows) {
+      const tr = document.createElement('tr');
+      tr.dataset.group = g.key;
+      const th = cell(tr, groupName(groupBy, g.key), {header: true});
+      if (groupBy === 'umc') {
+        const small = document.createElement('span');
+        small.className = 'id';
+        small.textContent = g.key;
+        th.append(' ', small);
+      }
+      for (const s of stages) cell(tr, f.format(g.wip[s.id] || 0), {num: true, metric: 'wip:' + s.id});
+      cell(tr, f.format(g.total), {num: true, metric: 'wip'});
+      cell(tr, f.format(g.overdue), {num: true, metric: 'overdue', cls: g.overdue ? 'overdue' : ''});
+      body.appendChild(tr);
+    }
+    const top = rows.slice(0, 15);
+    // The chart's height follows its bars, so a long list stays readable.
+    $('#pile-chart').parentElement.style.height = Math.max(220, 28 * top.length + 90) + 'px';
+    chart('pile-chart', {
+      type: 'bar',
+      horizontal: true,
+      stacked: true,
+      label: t('pile.label', byLabel),
+      data: {
+        labels: top.map((g) => {
+          const name = groupName(groupBy, g.key);
+          return name.length > 32 ? name.slice(0, 31) + '…' : name;
+        }),
+        datasets: stages.map((s, i) => ({label: named('stage', s.id), data: top.map((g) => g.wip[s.id] || 0), backgroundColor: PALETTE[i % PALETTE.length]})),
+      },
+    });
+  }
+
+  function renderDiscipline() {
+    const f = numberFormat();
+    const body = $('#discipline-table tbody');
+    body.textContent = '';
+    const items = state.discipline.items || [];
+    if (!items.length) {
+      const tr = document.createElement('tr');
+      const td = cell(tr, t('discipline.empty'));
+      td.colSpan = 7;
+      body.appendChild(tr);
+      return;
+    }
+    for (const a of items) {
+      const org = state.orgs.get(a.assignee);
+      const region = org && state.regions.get(org.region_code);
+      const tr = document.createElement('tr');
+      tr.dataset.assignee = a.assignee;
+      if (a.overdue_open > 0) tr.className = 'overdue-row';
+      const name = region ? (state.lang === 'en' ? region.name_en : region.name) : orgName(a.assignee);
+      const th = cell(tr, name, {header: true});
+      if (a.overdue_open > 0) {
+        const badge = document.createElement('span');
+        badge.className = 'badge';
+        badge.textContent = '⚠ ' + t('discipline.overdue');
+        th.append(' ', badge);
+      }
+      cell(tr, region ? named('district', region.federal_district) : t('none'));
+      cell(tr, f.format(a.assigned), {num: true, metric: 'assigned'});
+      cell(tr, f.format(a.done_on_time), {num: true, metric: 'done_on_time'});
+      cell(tr, f.format(a.done_late), {num: true, metric: 'done_late'});
+      cell(tr, f.format(a.overdue_open), {num: true, metric: 'overdue_open', cls: a.overdue_open ? 'overdue' : ''});
+      cell(tr, f.format(a.periods_missed), {num: true, metric: 'periods_missed'});
+      body.appendChild(tr);
+    }
+  }
+
+  // --- a stage's instances and an instance's timeline ---------------------------------------
+
+  async function selectStage(stage) {
+    state.selectedStage = stage;
+    for (const b of document.querySelectorAll('#flow .node')) b.setAttribute('aria-pressed', String(b.dataset.stage === stage.id));
+    await loadInstances(stage, true);
+  }
+
+  async function loadInstances(stage, focus) {
+    const limit = 50;
+    const lists = await Promise.all(stage.states.map((s) => api(`/api/v1/${state.def.collection}?` + new URLSearchParams({workflow: state.def.workflow, state: s, limit}))));
+    state.instancesCut = lists.some((l) => l.next_cursor) ? limit : 0;
+    state.instances = lists.flatMap((l) => l.items)
+      .sort((a, b) => String(a.stage_entered_at).localeCompare(String(b.stage_entered_at)));
+    drawInstances();
+    if (focus) $('#instances-title').scrollIntoView({block: 'nearest'});
+  }
+
+  function drawInstances() {
+    const stage = state.selectedStage;
+    const items = state.instances;
+    const card = $('#instances');
+    card.hidden = false;
+    $('#instances-title').textContent = t('instances.title', named('stage', stage.id));
+    const body = $('#instances-table tbody');
+    body.textContent = '';
+    $('#instances-empty').hidden = items.length > 0;
+    $('#instances-more').hidden = !state.instancesCut;
+    $('#instances-more').textContent = t('instances.more', state.instancesCut);
+    $('#instances-table').hidden = items.length === 0;
+    for (const v of items) {
+      const tr = document.createElement('tr');
+      tr.dataset.id = v.id;
+      const th = document.createElement('th');
+      th.scope = 'row';
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'link';
+      const title = (v.fields && v.fields.title) || v.id;
+      b.textContent = title;
+      b.setAttribute('aria-label', t('instances.open', title));
+      b.addEventListener('click', () => openTimeline(v.collection, v.id));
+      th.appendChild(b);
+      const small = document.createElement('span');
+      small.className = 'id';
+      small.textContent = v.id;
+      th.append(' ', small);
+      tr.appendChild(th);
+      const p = v.participants || {};
+      cell(tr, ['umc', 'fumo', 'rumo', 'assignee'].filter((k) => p[k]).map((k) => shortOrgName(p[k])).join('; ') || t('none'));
+      cell(tr, (v.awaiting || []).map((a) => shortOrgName(a.org)).join('; ') || t('none'));
+      cell(tr, formatTime(v.stage_entered_at));
+      const overdue = v.overdue && v.overdue[0];
+      cell(tr, overdue ? '⚠ ' + t('instances.overdue', formatTime(overdue.since)) : formatTime(v.deadline), {cls: overdue ? 'overdue' : ''});
+      body.appendChild(tr);
+    }
+  }
+
+  async function openTimeline(collection, id) {
+    state.selected = {collection, id};
+    const card = $('#timeline-card');
+    card.hidden = false;
+    const chainEl = $('#chain-status');
+    chainEl.textContent = t('chain.checking');
+    chainEl.className = 'chain';
+    delete chainEl.dataset.ok;
+    await loadTimeline();
+    $('#timeline-title').focus();
+  }
+
+  async function loadTimeline() {
+    const {collection, id} = state.selected;
+    const base = `/api/v1/${collection}/${encodeURIComponent(id)}`;
+    const [view, history, chain] = await Promise.all([api(base), api(base + '/events'), api(base + '/verify')]);
+    state.timeline = {view, history, chain};
+    drawTimeline();
+  }
+
+  function drawTimeline() {
+    const {id} = state.selected;
+    const {view, history, chain} = state.timeline;
+    $('#timeline-title').textContent = t('timeline.title', (view.fields && view.fields.title) || id);
+    $('#timeline-meta').textContent = t('timeline.meta', id, named('state', view.state) === view.state ? named('stage', view.state) : named('state', view.state), view.version);
+    // The server recomputes each event's hash from its stored record and the event before it;
+    // here we also check that the history has every version, in order, with no gap.
+    const gap = history.events.findIndex((e, i) => e.version !== i + 1);
+    const chainEl = $('#chain-status');
+    const ok = chain.ok && gap < 0;
+    chainEl.dataset.ok = String(ok);
+    chainEl.className = 'chain ' + (ok ? 'ok' : 'bad');
+    chainEl.textContent = !chain.ok ? '✗ ' + t('chain.bad', chain.first_bad_seq, chain.reason)
+      : gap >= 0 ? '✗ ' + t('chain.gap', gap + 1) : '✓ ' + t('chain.ok', chain.checked);
+    const list = $('#timeline');
+    list.textContent = '';
+    for (const e of history.events) {
+      const li = document.createElement('li');
+      li.dataset.seq = e.seq;
+      const time = document.createElement('time');
+      time.dateTime = e.occurred_at;
+      time.textContent = formatTime(e.occurred_at);
+      const what = document.createElement('strong');
+      what.textContent = named('event', e.type);
+      const actor = document.createElement('span');
+      actor.className = 'actor';
+      actor.textContent = e.actor.org === 'system' ? named('role', 'system') : t('timeline.actor', orgName(e.actor.org), named('role', e.actor.role));
+      const meta = document.createElement('span');
+      meta.className = 'hash';
+      meta.textContent = t('timeline.seq', e.seq) + ' · ' + e.hash.slice(0, 12) + '…';
+      meta.title = e.hash;
+      const head = document.createElement('span');
+      head.className = 'what';
+      head.append(time, ' ', what);
+      li.append(head, actor, meta);
+      list.appendChild(li);
+    }
+  }
+
+  // --- the live feed -----------------------------------------------------------------------
+
+  function setLive(text) {
+    const el = $('#live');
+    el.hidden = false;
+    el.textContent = text;
+  }
+
+  // Reads /api/v1/events/stream as a byte stream and parses its Server-Sent Events. It starts
+  // at the log's head (the panels were just read) and resumes after the last id it saw.
+  async function startLive() {
+    if (state.live.abort) state.live.abort.abort();
+    const controller = new AbortController();
+    state.live.abort = controller;
+    try {
+      state.live.after = (await api('/api/v1/events?limit=1')).head;
+    } catch (_) {
+      return;
+    }
+    let delay = 1000;
+    while (!controller.signal.aborted && state.token) {
+      try {
+        const r = await fetch('/api/v1/events/stream?after=' + state.live.after, {
+          headers: {Authorization: 'Bearer ' + state.token, Accept: 'text/event-stream'},
+          signal: controller.signal, cache: 'no-store'});
+        if (r.status === 401) return logout(t('login.bad'));
+        if (!r.ok || !r.body) throw new Error(String(r.status));
+        setLive(t('live.on', state.live.count));
+        delay = 1000;
+        await readEvents(r.body.getReader());
+      } catch (e) {
+        if (controller.signal.aborted) return;
+      }
+      setLive(t('live.off'));
+      await new Promise((res) => setTimeout(res, delay));
+      delay = Math.min(delay * 2, 30000);
+    }
+  }
+
+  async function readEvents(reader) {
+    const decoder = new TextDecoder();
+    let buffer = '';
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, {stream: true});
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let id = null, data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('id: ')) id = Number(line.slice(4));
+          else if (line.startsWith('data: ')) data += line.slice(6);
+        }
+        if (id === null || !data) continue;  // a heartbeat
+        state.live.after = id;
+        onEvent(JSON.parse(data));
+      }
+    }
+  }
+
+  function onEvent(e) {
+    state.live.count += 1;
+    setLive(t('live.on', state.live.count));
+    scheduleRefresh();
+    if (state.selected && e.stream === `${state.selected.collection}/${state.selected.id}`) loadTimeline().catch(() => {});
+  }
+
+  // --- wiring ------------------------------------------------------------------------------
+
+  function init() {
+    applyStaticLabels();
+    if (typeof Chart !== 'undefined') {
+      Chart.defaults.color = '#222';
+      Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    }
+    $('#lang').addEventListener('click', () => {
+      state.lang = state.lang === 'ru' ? 'en' : 'ru';
+      localStorage.setItem(LANG_KEY, state.lang);
+      applyStaticLabels();
+      if (state.def) {
+        fillWorkflows();
+        if (state.stats) renderAll();
+        if (state.instances) drawInstances();
+        if (state.timeline) drawTimeline();
+      }
+    });
+    $('#logout').addEventListener('click', () => logout(''));
+    $('#login-form').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      login($('#token').value.trim());
+    });
+    $('#filters').addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      if (state.def && state.def.workflow === $('#workflow').value) refresh();
+      else loadWorkflow().catch((e) => { $('#status').textContent = t('status.error', e.message); });
+    });
+    if (state.token) login(state.token);
+    else showLogin('');
+  }
+
+  init();
+})();
