@@ -3,7 +3,9 @@
 // Read next to the raw WriteBatch limit measured by log_bench.cc in the same run.
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <filesystem>
+#include <semaphore>
 #include <memory>
 
 #include "engine/sequencer.h"
@@ -89,6 +91,50 @@ BENCHMARK(BM_SequencerDurableCommands)
     ->Teardown(TearDown)
     ->Threads(1)
     ->Threads(64)
+    ->UseRealTime()
+    ->MinTime(2.0);
+
+// The same commands with 64 of them in flight at all times, submitted through the callback API
+// as the HTTP server does (its I/O threads hand a command over and go on serving; the answer comes
+// back on the sequencer's thread). Measures the sequencer rather than 64 OS threads waking up.
+void BM_SequencerInFlight(benchmark::State& state) {
+  const nlohmann::json payload = {
+      {"title", "Единый отраслевой подход к практической подготовке"},
+      {"topic", "unified_training_approach"},
+      {"summary",
+       "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
+      {"ugps", {"15.00.00"}}};
+  const auto in_flight = static_cast<std::ptrdiff_t>(state.range(0));
+  std::counting_semaphore<1024> slots(in_flight);
+  std::atomic<std::int64_t> failures{0};
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    slots.acquire();
+    engine::Submission sub;
+    sub.command.kind = engine::Command::Kind::kCreate;
+    sub.command.collection = "proposals";
+    sub.command.workflow = "industry_proposal";
+    sub.command.name = "create";
+    const std::uint64_t k = n++ % 22;
+    sub.command.actor = {"assoc-" + std::string(k < 9 ? "0" : "") + std::to_string(k + 1),
+                         "association_member", "bench"};
+    sub.command.payload = payload;
+    fixture->sequencer->Submit(std::move(sub), [&](engine::Result<engine::CommandResult> r) {
+      if (!r) ++failures;
+      slots.release();
+    });
+  }
+  for (std::ptrdiff_t i = 0; i < in_flight; ++i) slots.acquire();  // every answer is in
+  state.SetItemsProcessed(state.iterations());
+  state.counters["failures"] = static_cast<double>(failures.load());
+  auto stats = fixture->sequencer->Stats();
+  state.counters["commands_per_sync"] =
+      stats.batches ? static_cast<double>(stats.commands) / static_cast<double>(stats.batches) : 0;
+}
+BENCHMARK(BM_SequencerInFlight)
+    ->Setup(SetUp)
+    ->Teardown(TearDown)
+    ->Arg(64)
     ->UseRealTime()
     ->MinTime(2.0);
 

@@ -24,9 +24,17 @@ Result<std::vector<StoredEvent>> EventLog::ReadAll(std::uint64_t from_seq, std::
   return out;
 }
 
+void EventLog::AppendAsync(AppendBatch batch, AppendCallback done) { done(Append(batch)); }
+
 Result<AppendResult> PrepareAppend(
     const AppendBatch& batch, const Head& head,
     const std::function<Result<std::uint64_t>(std::string_view stream)>& current_version) {
+  if (batch.after_seq && *batch.after_seq != head.seq) {
+    return Fail(ErrorCode::kUnavailable, "the batch was decided after seq " +
+                                             std::to_string(*batch.after_seq) +
+                                             ", but the log stands at " + std::to_string(head.seq) +
+                                             " (an earlier write failed)");
+  }
   AppendResult result;
   std::unordered_map<std::string_view, std::uint64_t> batch_versions;
   std::uint64_t seq = head.seq;

@@ -33,6 +33,13 @@ struct KvWrite {
   std::optional<std::string> value;
 };
 
+// A hash for maps keyed by stream id that can be looked up with a string_view (no copy of the key
+// for each event read).
+struct StreamHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // Events for one stream. `expected_version` is the stream's version before them (0 for a new
 // stream); when it does not match, the whole batch is refused with kVersionConflict.
 // nullopt means "any version".
@@ -47,6 +54,10 @@ struct StreamAppend {
 struct AppendBatch {
   std::vector<StreamAppend> appends;
   std::vector<KvWrite> writes;
+  // The seq the batch was decided after. When set, the batch is refused (kUnavailable, nothing
+  // written) unless its events would follow exactly that seq: a writer that decided it on top of
+  // an earlier batch of its own that then failed must not have it chained after something else.
+  std::optional<std::uint64_t> after_seq;
 };
 
 struct Head {
@@ -71,6 +82,8 @@ struct AppendResult {
 
 // Called for each event of a forward read with the seq, the stored hash and the record text.
 // The views are valid only during the call. Return false to stop early.
+using AppendCallback = std::function<void(Result<AppendResult>)>;
+
 using EventVisitor =
     std::function<bool(std::uint64_t seq, const Hash& hash, std::string_view record)>;
 
@@ -85,6 +98,15 @@ class EventLog {
   // index, head and `batch.writes` atomically and durably. On any error nothing is written and
   // the head does not move.
   [[nodiscard]] virtual Result<AppendResult> Append(const AppendBatch& batch) = 0;
+
+  // Append without waiting for the disk: the batch is checked, numbered, encoded and chained at
+  // once, after every batch before it (durable or not), and `done` runs when it is durable or has
+  // failed, in the order of the calls. A refusal of the batch itself (validation, a version
+  // conflict, after_seq) is answered before AppendAsync returns. A failed write fails every batch
+  // chained after it too, and the head goes back to the last durable batch. `done` may run on a
+  // thread of the log's: it must not block, and must not append and wait. The caller keeps
+  // deciding its next batch while the disk syncs this one. By default: Append, then `done`.
+  virtual void AppendAsync(AppendBatch batch, AppendCallback done);
 
   virtual Head GetHead() const = 0;
 

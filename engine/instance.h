@@ -65,13 +65,6 @@ struct InstanceState {
   friend bool operator==(const InstanceState&, const InstanceState&) = default;
 };
 
-// A hash for maps keyed by stream id that can be looked up with a string_view (no copy of the key
-// for each event read).
-struct StreamHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // Applies one event, given its time and its data as JSON text (the `data` of its record). This is
 // the only code that changes an instance: the sequencer applies the events it has just decided,
 // and replay applies stored ones, through this same function. The event data carries its effects

@@ -11,8 +11,12 @@
 #include <rocksdb/write_batch.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <future>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 namespace expertflow::storage {
@@ -125,24 +129,53 @@ struct RocksDbEventLog::Impl {
   Options options;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
-  mutable std::mutex write_mu;  // the single writer; readers never take it
-  mutable std::mutex head_mu;
-  engine::Head head;
   bool broken = false;  // opened with allow_broken_chain over a mismatch: no writes
-  // stream -> version, filled on first use from the streams family, updated after each write.
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+
+  // Appends are prepared (numbered, encoded, chained) by the caller under write_mu, in order, and
+  // queued; one writer thread writes whatever is queued as ONE synced WriteBatch, then moves the
+  // durable head and answers. So a caller can prepare its next batch while the disk syncs this
+  // one, and batches queued together share a sync.
+  mutable std::mutex write_mu;
+  engine::Head prepared_head;  // after every queued batch
+  using VersionMap =
+      std::unordered_map<std::string, std::uint64_t, engine::StreamHash, std::equal_to<>>;
+  // stream -> version as durable, filled on first use from the streams family; and the versions
+  // queued batches leave, until they are durable.
+  mutable VersionMap versions;
+  VersionMap queued_versions;
+
+  struct Queued {
+    engine::AppendBatch batch;  // for its key/values
+    engine::AppendResult prepared;
+    engine::AppendCallback done;
   };
-  mutable std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> versions;
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::deque<Queued> queue;
+  bool stopping = false;
+  std::thread writer;
+
+  mutable std::mutex head_mu;
+  engine::Head head;  // the durable head
   std::atomic<int> fail_appends{0};
 
   ~Impl() {
+    if (writer.joinable()) {
+      {
+        std::lock_guard lock(queue_mu);
+        stopping = true;
+      }
+      queue_cv.notify_all();
+      writer.join();
+    }
     for (auto* h : families) {
       if (h != nullptr && db) db->DestroyColumnFamilyHandle(h);
     }
     db.reset();
   }
+
+  void WriteLoop();
+  rocksdb::Status WriteGroup(std::vector<Queued>& group);
 
   engine::Result<std::uint64_t> LoadVersion(std::string_view stream) const {
     // The last key with the stream's prefix: seek just past the prefix and step back.
@@ -260,88 +293,159 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
     }
     if (!s.ok()) return FromStatus(s, "writing the format version");
   }
+  impl->prepared_head = impl->head;
+  if (!options.read_only && !impl->broken) {
+    Impl* writer = impl.get();
+    impl->writer = std::thread([writer] { writer->WriteLoop(); });
+  }
   return std::unique_ptr<RocksDbEventLog>(new RocksDbEventLog(std::move(impl)));
 }
 
 engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::AppendBatch& batch) {
+  std::promise<engine::Result<engine::AppendResult>> promise;
+  auto future = promise.get_future();
+  AppendAsync(batch, [&promise](engine::Result<engine::AppendResult> r) {
+    promise.set_value(std::move(r));
+  });
+  return future.get();
+}
+
+void RocksDbEventLog::AppendAsync(engine::AppendBatch batch, engine::AppendCallback done) {
   Impl& d = *impl_;
   if (d.options.read_only)
-    return engine::Fail(ErrorCode::kUnavailable, "the store is open read-only");
+    return done(engine::Fail(ErrorCode::kUnavailable, "the store is open read-only"));
   if (d.broken)
-    return engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes");
-  std::lock_guard lock(d.write_mu);
-  const engine::Head head = GetHead();
-  // PrepareAppend asks once per stream of the batch; the answers come from memory after the
-  // first time a stream is seen.
+    return done(engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes"));
+  std::unique_lock lock(d.write_mu);
+  // PrepareAppend asks once per stream of the batch: a queued batch's version first, then the
+  // durable one, from memory after the first time a stream is seen.
   auto prepared = engine::PrepareAppend(
-      batch, head, [&](std::string_view stream) -> engine::Result<std::uint64_t> {
+      batch, d.prepared_head, [&](std::string_view stream) -> engine::Result<std::uint64_t> {
+        if (auto it = d.queued_versions.find(stream); it != d.queued_versions.end())
+          return it->second;
         if (auto it = d.versions.find(stream); it != d.versions.end()) return it->second;
         return d.LoadVersion(stream);
       });
-  if (!prepared) return prepared;
-
-  // Reserve the whole batch up front: a growing WriteBatch would copy itself over and over.
-  std::size_t bytes = 64;
+  if (!prepared) {
+    lock.unlock();
+    return done(std::unexpected(prepared.error()));
+  }
   for (const engine::AppendedEvent& e : prepared->events)
-    bytes += e.record.size() + e.stream.size() + 96;
-  for (const engine::KvWrite& w : batch.writes)
-    bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
-  rocksdb::WriteBatch wb(bytes);
-  char seq_key[8];
-  char stream_version[8];
-  for (const engine::AppendedEvent& e : prepared->events) {
-    for (int i = 0; i < 8; ++i) seq_key[i] = static_cast<char>(e.seq >> (56 - 8 * i));
-    for (int i = 0; i < 8; ++i) stream_version[i] = static_cast<char>(e.version >> (56 - 8 * i));
-    const rocksdb::Slice key(seq_key, 8);
-    // The value is hash then record, written from both parts without joining them first.
-    const rocksdb::Slice value_parts[2] = {
-        rocksdb::Slice(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()),
-        rocksdb::Slice(e.record)};
-    wb.Put(d.families[kEvents], rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(value_parts, 2));
-    const rocksdb::Slice index_parts[3] = {rocksdb::Slice(e.stream), rocksdb::Slice("\0", 1),
-                                           rocksdb::Slice(stream_version, 8)};
-    wb.Put(d.families[kStreams], rocksdb::SliceParts(index_parts, 3), rocksdb::SliceParts(&key, 1));
+    d.queued_versions.insert_or_assign(e.stream, e.version);
+  d.prepared_head = prepared->head;
+  {
+    std::lock_guard q(d.queue_mu);
+    d.queue.push_back(Impl::Queued{std::move(batch), std::move(*prepared), std::move(done)});
   }
-  for (const engine::KvWrite& w : batch.writes) {
-    auto* cf = d.families[FamilyOf(w.space)];
-    if (w.value)
-      wb.Put(cf, w.key, *w.value);
-    else
-      wb.Delete(cf, w.key);
-  }
-  if (!prepared->events.empty()) {
-    std::string head_value = SeqKey(prepared->head.seq);
-    head_value.append(reinterpret_cast<const char*>(prepared->head.hash.data()), 32);
-    wb.Put(d.families[kMeta], kHeadKey, head_value);
-  }
-  if (d.fail_appends.load() > 0) {
-    --d.fail_appends;
-    return engine::Fail(ErrorCode::kUnavailable, "injected storage fault");
-  }
+  d.queue_cv.notify_one();
+}
+
+void RocksDbEventLog::Impl::WriteLoop() {
   // RocksDB counts every write in thread-local perf and I/O contexts by default; nothing reads
   // them here, and on the write path the bookkeeping costs more than some of the work.
   rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable);
-  rocksdb::WriteOptions wo;
-  wo.sync = d.options.sync;
-  rocksdb::Status s = d.db->Write(wo, &wb);
-  if (!s.ok())
-    return FromStatus(s,
-                      "writing a batch of " + std::to_string(prepared->events.size()) + " events");
+  while (true) {
+    std::vector<Queued> group;
+    {
+      std::unique_lock lock(queue_mu);
+      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
+      if (queue.empty()) return;  // stopping, and everything queued is written
+      while (!queue.empty()) {
+        group.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    rocksdb::Status s = WriteGroup(group);
+    std::vector<Queued> chained;  // queued after a failed group: prepared on top of it
+    {
+      std::lock_guard lock(write_mu);
+      if (s.ok()) {
+        // Only now, with the batches durable, do the versions and the head move. A queued
+        // version stays queued while a later batch still has the stream in flight.
+        for (const Queued& q : group) {
+          for (const engine::AppendedEvent& e : q.prepared.events) {
+            versions.insert_or_assign(e.stream, e.version);
+            if (auto it = queued_versions.find(e.stream);
+                it != queued_versions.end() && it->second == e.version) {
+              queued_versions.erase(it);
+            }
+          }
+        }
+        std::lock_guard h(head_mu);
+        head = group.back().prepared.head;
+      } else {
+        std::lock_guard q(queue_mu);
+        while (!queue.empty()) {
+          chained.push_back(std::move(queue.front()));
+          queue.pop_front();
+        }
+        queued_versions.clear();
+        std::lock_guard h(head_mu);
+        prepared_head = head;
+      }
+    }
+    if (s.ok()) {
+      for (Queued& q : group) q.done(std::move(q.prepared));
+    } else {
+      const std::string what = s.IsCorruption() ? s.ToString() : "writing the log: " + s.ToString();
+      for (Queued& q : group)
+        q.done(engine::Fail(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kUnavailable,
+                            what));
+      for (Queued& q : chained)
+        q.done(engine::Fail(ErrorCode::kUnavailable,
+                            "an earlier write failed; this batch was chained on it"));
+    }
+  }
+}
 
-  // Only now, with the batch durable, do memory and the head move.
-  // The last event of each stream in the batch carries its new version.
-  const engine::AppendedEvent* prev = nullptr;
-  for (const engine::AppendedEvent& e : prepared->events) {
-    if (prev != nullptr && prev->stream != e.stream)
-      d.versions.insert_or_assign(prev->stream, prev->version);
-    prev = &e;
+rocksdb::Status RocksDbEventLog::Impl::WriteGroup(std::vector<Queued>& group) {
+  // Reserve the whole write up front: a growing WriteBatch would copy itself over and over.
+  std::size_t bytes = 64;
+  for (const Queued& q : group) {
+    for (const engine::AppendedEvent& e : q.prepared.events)
+      bytes += e.record.size() + e.stream.size() + 96;
+    for (const engine::KvWrite& w : q.batch.writes)
+      bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
   }
-  if (prev != nullptr) d.versions.insert_or_assign(prev->stream, prev->version);
-  {
-    std::lock_guard h(d.head_mu);
-    d.head = prepared->head;
+  rocksdb::WriteBatch wb(bytes);
+  char seq_key[8];
+  char stream_version[8];
+  const engine::Head* last_head = nullptr;
+  for (const Queued& q : group) {
+    for (const engine::AppendedEvent& e : q.prepared.events) {
+      for (int i = 0; i < 8; ++i) seq_key[i] = static_cast<char>(e.seq >> (56 - 8 * i));
+      for (int i = 0; i < 8; ++i) stream_version[i] = static_cast<char>(e.version >> (56 - 8 * i));
+      const rocksdb::Slice key(seq_key, 8);
+      // The value is hash then record, written from both parts without joining them first.
+      const rocksdb::Slice value_parts[2] = {
+          rocksdb::Slice(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()),
+          rocksdb::Slice(e.record)};
+      wb.Put(families[kEvents], rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(value_parts, 2));
+      const rocksdb::Slice index_parts[3] = {rocksdb::Slice(e.stream), rocksdb::Slice("\0", 1),
+                                             rocksdb::Slice(stream_version, 8)};
+      wb.Put(families[kStreams], rocksdb::SliceParts(index_parts, 3), rocksdb::SliceParts(&key, 1));
+    }
+    for (const engine::KvWrite& w : q.batch.writes) {
+      auto* cf = families[FamilyOf(w.space)];
+      if (w.value)
+        wb.Put(cf, w.key, *w.value);
+      else
+        wb.Delete(cf, w.key);
+    }
+    if (!q.prepared.events.empty()) last_head = &q.prepared.head;
   }
-  return prepared;
+  if (last_head != nullptr) {
+    std::string head_value = SeqKey(last_head->seq);
+    head_value.append(reinterpret_cast<const char*>(last_head->hash.data()), 32);
+    wb.Put(families[kMeta], kHeadKey, head_value);
+  }
+  if (fail_appends.load() > 0) {
+    --fail_appends;
+    return rocksdb::Status::IOError("injected storage fault");
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options.sync;
+  return db->Write(wo, &wb);
 }
 
 engine::Head RocksDbEventLog::GetHead() const {

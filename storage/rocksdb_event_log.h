@@ -11,7 +11,9 @@ namespace expertflow::storage {
 // families: `events` (big-endian seq -> 32-byte hash + record), `streams` (stream + '\0' +
 // big-endian version -> big-endian seq), one per engine::Space (`views`, `analytics`,
 // `idempotency`, `tokens`, `timers`), and `meta` (head seq and hash, format version).
-// Every Append is one WriteBatch written with sync: all of it is durable, or none of it.
+// Every Append is part of one WriteBatch written with sync: all of it is durable, or none of it.
+// Appends are prepared by their callers and written by one writer thread, which puts whatever is
+// queued into one WriteBatch: callers that do not wait (AppendAsync) share syncs.
 // RocksDB stays behind this header: nothing here includes <rocksdb/...>.
 class RocksDbEventLog final : public engine::EventLog {
  public:
@@ -31,6 +33,7 @@ class RocksDbEventLog final : public engine::EventLog {
   ~RocksDbEventLog() override;
 
   engine::Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override;
+  void AppendAsync(engine::AppendBatch batch, engine::AppendCallback done) override;
   engine::Head GetHead() const override;
   engine::Result<std::uint64_t> StreamVersion(std::string_view stream) const override;
   engine::Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view stream,

@@ -2,7 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 
 #include "engine/memory_event_log.h"
 #include "storage/rocksdb_event_log.h"
@@ -218,6 +220,91 @@ TYPED_TEST(EventLogContract, AStorageFaultIsReturnedAndTheHeadDoesNotMove) {
 }
 
 // --- RocksDB only: what survives a close and a reopen --------------------------------------
+
+// Collects what AppendAsync answers, in the order the answers come.
+struct Answers {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Result<AppendResult>> got;
+  AppendCallback Next() {
+    return [this](Result<AppendResult> r) {
+      std::lock_guard lock(mu);
+      got.push_back(std::move(r));
+      cv.notify_all();
+    };
+  }
+  void WaitFor(std::size_t n) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return got.size() >= n; });
+  }
+};
+
+TYPED_TEST(EventLogContract, AsyncAppendsChainInCallOrderWithoutWaiting) {
+  auto& log = *this->log_;
+  Answers answers;
+  // The second batch continues the stream the first one has not yet made durable.
+  log.AppendAsync(One("p/a", 0, 2), answers.Next());
+  log.AppendAsync(One("p/a", 2, 1), answers.Next());
+  log.AppendAsync(One("p/b", 0, 1), answers.Next());
+  answers.WaitFor(3);
+  std::uint64_t seq = 0;
+  for (auto& r : answers.got) {
+    ASSERT_TRUE(r) << r.error().ToString();
+    for (const auto& e : r->events) EXPECT_EQ(e.seq, ++seq);
+  }
+  EXPECT_EQ(answers.got[1]->events[0].version, 3u);
+  EXPECT_EQ(log.GetHead(), answers.got[2]->head);
+  EXPECT_EQ(*log.StreamVersion("p/a"), 3u);
+  auto verified = Verify(log);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok);
+}
+
+TYPED_TEST(EventLogContract, RefusesABatchDecidedAfterAnotherSeqAndWritesNothing) {
+  auto& log = *this->log_;
+  ASSERT_TRUE(log.Append(One("p/a", 0, 2)));
+  AppendBatch stale = One("p/b", 0);
+  stale.after_seq = 1;
+  auto r = log.Append(stale);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kUnavailable);
+  EXPECT_EQ(log.GetHead().seq, 2u);
+  EXPECT_EQ(*log.StreamVersion("p/b"), 0u);
+  AppendBatch current = One("p/b", 0);
+  current.after_seq = 2;
+  EXPECT_TRUE(log.Append(current));
+}
+
+TEST(RocksDbEventLog, AFailedWriteFailsTheBatchesChainedOnItAndTheHeadGoesBack) {
+  TempDir dir;
+  auto log = storage::RocksDbEventLog::Open(dir.str(), {});
+  ASSERT_TRUE(log);
+  ASSERT_TRUE((*log)->Append(One("p/a", 0, 1)));
+  const Head before = (*log)->GetHead();
+  (*log)->FailNextAppendsForTesting(1);
+  Answers answers;
+  // Both are prepared at once, the second on top of the first; the first write fails, so the
+  // second, whether it shared that write or was queued behind it, must fail too.
+  (*log)->AppendAsync(One("p/a", 1, 1), answers.Next());
+  (*log)->AppendAsync(One("p/a", 2, 1), answers.Next());
+  answers.WaitFor(2);
+  EXPECT_FALSE(answers.got[0]);
+  EXPECT_FALSE(answers.got[1]);
+  EXPECT_EQ((*log)->GetHead(), before);
+  EXPECT_EQ(*(*log)->StreamVersion("p/a"), 1u);
+  // The log goes on from the last durable event, and the stream from its durable version.
+  auto r = (*log)->Append(One("p/a", 1, 1));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->events[0].seq, before.seq + 1);
+  EXPECT_EQ(r->events[0].version, 2u);
+  log->reset();
+  auto reopened = storage::RocksDbEventLog::Open(dir.str(), {});
+  ASSERT_TRUE(reopened);
+  EXPECT_EQ((*reopened)->GetHead().seq, 2u);
+  auto verified = Verify(**reopened);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok);
+}
 
 TEST(RocksDbEventLog, KeepsEverythingAcrossCloseAndReopen) {
   TempDir dir;
