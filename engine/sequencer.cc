@@ -92,21 +92,8 @@ Result<void> Sequencer::Load() {
     if (page->size() < kScanPage) break;
     from = page->back().first + '\0';
   }
-  std::string tfrom;
-  while (true) {
-    auto page = log_.Scan(Space::kTimers, tfrom, "", kScanPage);
-    if (!page) return std::unexpected(page.error());
-    for (auto& [key, value] : *page) {
-      if (key.size() < 10) continue;
-      auto nul = key.find('\0', 8);
-      if (nul == std::string::npos) continue;
-      TimerKey t{Timestamp(Duration(static_cast<Duration::rep>(ReadBigEndian(key)))),
-                 key.substr(8, nul - 8), key.substr(nul + 1)};
-      timers_.insert(std::move(t));
-    }
-    if (page->size() < kScanPage) break;
-    tfrom = page->back().first + '\0';
-  }
+  if (auto r = LoadTimers(); !r) return r;
+  decided_seq_ = log_.GetHead().seq;
   return {};
 }
 
@@ -224,70 +211,187 @@ void Sequencer::Run() {
     std::vector<Request> batch;
     {
       std::unique_lock lock(queue_mu_);
-      auto ready = [&] { return stopping_ || !queue_.empty(); };
-      if (clock_.IsManual() || timers_.empty()) {
+      // A batch in flight that is done, or room for another one and commands to fill it.
+      auto ready = [&] {
+        const bool oldest_done = !inflight_.empty() && inflight_.front().slot->result;
+        const bool room = inflight_.size() < kMaxInFlight;
+        return oldest_done || (room && (stopping_ || !queue_.empty()));
+      };
+      if (clock_.IsManual() || timers_.empty() || inflight_.size() >= kMaxInFlight) {
         // Manual time moves only on request; with no timers there is nothing to wake for.
         queue_cv_.wait(lock, ready);
       } else {
         auto due = std::chrono::system_clock::time_point(timers_.begin()->due);
         queue_cv_.wait_until(lock, due, ready);
       }
-      if (stopping_ && queue_.empty()) break;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      if (stopping_ && queue_.empty() && inflight_.empty()) break;
+      if (inflight_.size() < kMaxInFlight) {
+        while (!queue_.empty() && batch.size() < options_.max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+    }
+    while (CompleteOldest(false)) {
+    }
+    if (failed_since_drain_ && !Drain()) {
+      // Everything decided on top of the failed write has failed with it; memory goes back to
+      // what is durable before anything new is decided.
+      if (auto r = Recover(); !r) {
+        for (auto& request : batch) {
+          const Error e = r.error();
+          if (request.done) request.done(std::unexpected(e));
+          if (request.group_done) request.group_done(std::unexpected(e));
+          if (request.tick) request.tick(std::unexpected(e));
+        }
+        continue;
       }
     }
     std::vector<Request> commands;
     std::vector<Request> ticks;
     for (auto& r : batch) (r.tick ? ticks : commands).push_back(std::move(r));
-    // Timers fired along with the commands count for the first tick of the batch.
-    std::uint64_t fired_with_commands =
-        ProcessBatch(commands, !clock_.IsManual() || !ticks.empty());
-    bool commands_failed = last_batch_failed_;
+    const bool fire_timers = !clock_.IsManual() || !ticks.empty();
+    if (commands.empty() && !fire_timers) continue;
+    if (ticks.empty()) {
+      ProcessBatch(commands, fire_timers);
+      continue;
+    }
+    // A tick answers how many timers fired, durably: it waits for its writes.
+    fired_durable_ = 0;
+    ProcessBatch(commands, true);
+    bool ok = Drain();
+    std::uint64_t fired = std::exchange(fired_durable_, 0);
     for (auto& tick : ticks) {
       // Firing can arm timers that are already due (a repeating deadline after a long jump of
       // the manual clock): fire until none is due.
-      std::uint64_t fired = std::exchange(fired_with_commands, 0);
-      if (std::exchange(commands_failed, false)) {
-        tick.tick(Fail(ErrorCode::kUnavailable, "storage failed while firing timers"));
-        continue;
+      while (ok && !timers_.empty() && timers_.begin()->due <= clock_.Now()) {
+        std::vector<Request> none;
+        ProcessBatch(none, true);
+        ok = Drain();
+        fired += std::exchange(fired_durable_, 0);
       }
-      std::vector<Request> none;
-      bool failed = false;
-      while (!timers_.empty() && timers_.begin()->due <= clock_.Now()) {
-        fired += ProcessBatch(none, true);
-        if (last_batch_failed_) {
-          failed = true;
-          break;
-        }
-      }
-      if (failed) {
+      if (!ok) {
         tick.tick(Fail(ErrorCode::kUnavailable, "storage failed while firing timers"));
       } else {
-        tick.tick(fired);
+        tick.tick(std::exchange(fired, 0));
       }
     }
+    if (!ok) (void)Recover();
   }
 }
 
-std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
-  last_batch_failed_ = false;
-  const Timestamp now = clock_.Now();
-  const std::uint64_t base_seq = log_.GetHead().seq;
+Result<void> Sequencer::LoadTimers() {
+  timers_.clear();
+  std::string from;
+  while (true) {
+    auto page = log_.Scan(Space::kTimers, from, "", kScanPage);
+    if (!page) return std::unexpected(page.error());
+    for (auto& [key, value] : *page) {
+      if (key.size() < 10) continue;
+      auto nul = key.find('\0', 8);
+      if (nul == std::string::npos) continue;
+      TimerKey t{Timestamp(Duration(static_cast<Duration::rep>(ReadBigEndian(key)))),
+                 key.substr(8, nul - 8), key.substr(nul + 1)};
+      timers_.insert(std::move(t));
+    }
+    if (page->size() < kScanPage) break;
+    from = page->back().first + '\0';
+  }
+  return {};
+}
 
-  // An accepted command waiting for the durable write. Group members carry their group's index.
-  struct Accepted {
-    Callback done;
-    CommandResult result;
-    std::size_t first_event = 0;  // index into the batch's events
-    std::size_t event_count = 0;
-    std::size_t group = kNoGroup;
-  };
-  struct Group {
-    GroupCallback done;
-    std::vector<CommandResult> results;
-  };
+Result<void> Sequencer::Recover() {
+  failed_since_drain_ = false;
+  decided_seq_ = log_.GetHead().seq;
+  return LoadTimers();
+}
+
+bool Sequencer::Drain() {
+  while (!inflight_.empty()) CompleteOldest(true);
+  return !std::exchange(failed_since_drain_, false);
+}
+
+bool Sequencer::CompleteOldest(bool wait) {
+  if (inflight_.empty()) return false;
+  InFlight& f = inflight_.front();
+  {
+    std::unique_lock lock(queue_mu_);
+    if (wait) {
+      queue_cv_.wait(lock, [&] { return f.slot->result.has_value(); });
+    } else if (!f.slot->result) {
+      return false;
+    }
+  }
+  Result<AppendResult>& appended = *f.slot->result;
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - f.started)
+                          .count();
+  if (!appended) {
+    // Nothing was written: nobody is acknowledged, memory goes back to the last durable state
+    // (Recover, before the next decision).
+    failed_since_drain_ = true;
+    {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.append_failures;
+    }
+    for (auto& a : f.accepted) {
+      if (a.done) a.done(std::unexpected(appended.error()));
+    }
+    // Refusals of this batch may rest on effects that were never written (a second
+    // submit_to_umc refused as "already in umc_review"): they get the write's error as well,
+    // and a retry gets the answer of the durable state.
+    for (auto& [done, result] : f.answered) {
+      if (!result) result = std::unexpected(appended.error());
+    }
+    for (auto& [done, error] : f.groups_refused) error = appended.error();
+    for (auto& g : f.groups) g.done(std::unexpected(appended.error()));
+    f.groups.clear();
+  } else {
+    {
+      std::unique_lock lock(state_mu_);
+      for (auto& [stream, state] : f.overlay) instances_[stream] = std::move(state);
+    }
+    fired_durable_ += f.fired;
+    {
+      std::lock_guard lock(stats_mu_);
+      ++stats_.batches;
+      stats_.commands += f.accepted.size();
+      stats_.events += appended->events.size();
+      stats_.timers_fired += f.fired;
+      stats_.last_batch_commands = f.accepted.size();
+      stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
+    }
+    for (auto& a : f.accepted) {
+      auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
+      a.result.events.assign(
+          std::make_move_iterator(first),
+          std::make_move_iterator(first + static_cast<std::ptrdiff_t>(a.event_count)));
+      if (a.group != kNoGroup) {
+        f.groups[a.group].results.push_back(std::move(a.result));
+      } else if (a.done) {
+        a.done(std::move(a.result));
+      }
+    }
+  }
+  for (auto& g : f.groups) g.done(std::move(g.results));
+  {
+    std::lock_guard lock(stats_mu_);
+    for (auto& [done, result] : f.answered) {
+      if (!result) ++stats_.rejected;
+    }
+    stats_.rejected += f.groups_refused.size();
+  }
+  for (auto& [done, result] : f.answered) {
+    if (done) done(std::move(result));
+  }
+  for (auto& [done, error] : f.groups_refused) done(std::unexpected(std::move(error)));
+  inflight_.pop_front();
+  return true;
+}
+
+void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
+  const Timestamp now = clock_.Now();
+  const std::uint64_t base_seq = decided_seq_;
   std::vector<Accepted> accepted;
   std::vector<Group> groups;
   std::vector<std::pair<Callback, Result<CommandResult>>> answered;  // rejections and replays
@@ -302,8 +406,12 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
   // While a group is decided, what each overlay entry was before it, to undo a refused group.
   std::vector<std::pair<std::string, std::optional<InstanceState>>>* undo = nullptr;
 
+  // The state to decide on: this batch's, else the newest batch in flight's, else the durable one.
   auto current = [&](const std::string& stream) -> const InstanceState* {
     if (auto it = overlay.find(stream); it != overlay.end()) return &it->second;
+    for (auto f = inflight_.rbegin(); f != inflight_.rend(); ++f) {
+      if (auto it = f->overlay.find(stream); it != f->overlay.end()) return &it->second;
+    }
     if (auto it = instances_.find(stream); it != instances_.end()) return &it->second;
     return nullptr;
   };
@@ -320,11 +428,20 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     const std::string stream = cmd.collection + "/" + cmd.instance_id;
 
     if (!sub.idempotency_key.empty() && group == kNoGroup) {
+      // The digest of a request with this key that is decided but not yet durable, in this
+      // batch or one in flight.
+      const std::string* pending = nullptr;
       if (auto it = idempotency_in_batch.find(sub.idempotency_key);
-          it != idempotency_in_batch.end()) {
+          it != idempotency_in_batch.end())
+        pending = &it->second;
+      for (auto f = inflight_.begin(); pending == nullptr && f != inflight_.end(); ++f) {
+        if (auto it = f->idempotency.find(sub.idempotency_key); it != f->idempotency.end())
+          pending = &it->second;
+      }
+      if (pending != nullptr) {
         // The first of two concurrent repeats is not durable yet: the second must retry.
-        return Error{it->second == sub.request_digest ? ErrorCode::kVersionConflict
-                                                      : ErrorCode::kIdempotencyKeyReused,
+        return Error{*pending == sub.request_digest ? ErrorCode::kVersionConflict
+                                                    : ErrorCode::kIdempotencyKeyReused,
                      "a request with this Idempotency-Key is in progress",
                      nlohmann::json::object()};
       }
@@ -533,68 +650,36 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
     batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(state)});
   }
 
-  std::uint64_t committed_fired = 0;
-  if (!batch.appends.empty() || !batch.writes.empty()) {
-    const auto start = std::chrono::steady_clock::now();
-    auto appended = log_.Append(batch);
-    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                            std::chrono::steady_clock::now() - start)
-                            .count();
-    if (!appended) {
-      // Nothing was written: nobody is acknowledged, memory keeps the last durable state.
-      last_batch_failed_ = true;
-      {
-        std::lock_guard lock(stats_mu_);
-        ++stats_.append_failures;
-      }
-      for (auto& a : accepted) {
-        if (a.done) a.done(std::unexpected(appended.error()));
-      }
-      for (auto& g : groups) g.done(std::unexpected(appended.error()));
-      groups.clear();
-    } else {
-      {
-        std::unique_lock lock(state_mu_);
-        for (auto& [stream, state] : overlay) instances_[stream] = std::move(state);
-      }
-      for (const auto& t : timers_removed) timers_.erase(t);
-      for (const auto& t : timers_added) timers_.insert(t);
-      committed_fired = fired;
-      {
-        std::lock_guard lock(stats_mu_);
-        ++stats_.batches;
-        stats_.commands += accepted.size();
-        stats_.events += appended->events.size();
-        stats_.timers_fired += fired;
-        stats_.last_batch_commands = accepted.size();
-        stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
-      }
-      for (auto& a : accepted) {
-        auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
-        a.result.events.assign(
-            std::make_move_iterator(first),
-            std::make_move_iterator(first + static_cast<std::ptrdiff_t>(a.event_count)));
-        if (a.group != kNoGroup) {
-          groups[a.group].results.push_back(std::move(a.result));
-        } else if (a.done) {
-          a.done(std::move(a.result));
-        }
-      }
+  InFlight f;
+  f.accepted = std::move(accepted);
+  f.groups = std::move(groups);
+  f.answered = std::move(answered);
+  f.groups_refused = std::move(groups_refused);
+  f.overlay = std::move(overlay);
+  f.idempotency = std::move(idempotency_in_batch);
+  f.fired = fired;
+  f.started = std::chrono::steady_clock::now();
+  f.slot = std::make_shared<Slot>();
+  if (batch.appends.empty() && batch.writes.empty()) {
+    f.slot->result = AppendResult{{}, log_.GetHead()};  // nothing to write: done at once
+  } else {
+    // The timers as decided: the next batch must not fire again what this one fired. Should the
+    // write fail, Recover reads the index back from the store.
+    for (const auto& t : timers_removed) timers_.erase(t);
+    for (const auto& t : timers_added) timers_.insert(t);
+    batch.after_seq = decided_seq_;
+    decided_seq_ += event_total;
+  }
+  std::shared_ptr<Slot> slot = f.slot;
+  inflight_.push_back(std::move(f));
+  if (slot->result) return;
+  log_.AppendAsync(std::move(batch), [this, slot](Result<AppendResult> r) {
+    {
+      std::lock_guard lock(queue_mu_);
+      slot->result = std::move(r);
     }
-  }
-  for (auto& g : groups) g.done(std::move(g.results));
-  {
-    std::lock_guard lock(stats_mu_);
-    for (auto& [done, result] : answered) {
-      if (!result) ++stats_.rejected;
-    }
-    stats_.rejected += groups_refused.size();
-  }
-  for (auto& [done, result] : answered) {
-    if (done) done(std::move(result));
-  }
-  for (auto& [done, error] : groups_refused) done(std::unexpected(std::move(error)));
-  return committed_fired;
+    queue_cv_.notify_all();
+  });
 }
 
 }  // namespace expertflow::engine

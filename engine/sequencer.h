@@ -150,12 +150,52 @@ class Sequencer {
     auto operator<=>(const TimerKey&) const = default;
   };
 
+  // An accepted command waiting for the durable write. Group members carry their group's index.
+  struct Accepted {
+    Callback done;
+    CommandResult result;
+    std::size_t first_event = 0;  // index into the batch's events
+    std::size_t event_count = 0;
+    std::size_t group = static_cast<std::size_t>(-1);
+  };
+  struct Group {
+    GroupCallback done;
+    std::vector<CommandResult> results;
+  };
+  // Where the log's answer for a batch lands (written on the log's thread, under queue_mu_).
+  struct Slot {
+    std::optional<Result<AppendResult>> result;
+  };
+  // A decided batch whose durable write is under way. Its instances are the state the next batch
+  // is decided on; readers see them only once the write is durable.
+  struct InFlight {
+    std::vector<Accepted> accepted;
+    std::vector<Group> groups;
+    std::vector<std::pair<Callback, Result<CommandResult>>> answered;  // refusals and replays
+    std::vector<std::pair<GroupCallback, Error>> groups_refused;
+    std::unordered_map<std::string, InstanceState> overlay;
+    std::map<std::string, std::string> idempotency;  // key -> digest, of this batch
+    std::uint64_t fired = 0;
+    std::chrono::steady_clock::time_point started;
+    std::shared_ptr<Slot> slot;
+  };
+
   bool Enqueue(Request& request);
   void Run();
-  // Decides one batch of requests and writes it. Returns the number of timers fired.
-  std::uint64_t ProcessBatch(std::vector<Request>& requests, bool fire_timers);
+  // Decides one batch of requests and hands it to the log without waiting for the disk: the next
+  // batch is decided while this one syncs (at most kMaxInFlight batches at a time).
+  void ProcessBatch(std::vector<Request>& requests, bool fire_timers);
+  // Answers the oldest batch in flight once its write is done; with `wait`, waits for it.
+  bool CompleteOldest(bool wait);
+  // Waits for and answers every batch in flight; false when one of them failed.
+  bool Drain();
+  // After a failed write: memory goes back to what is durable (the timer index is read again,
+  // and the next batch is decided after the log's head).
+  Result<void> Recover();
   Result<void> Load();
+  Result<void> LoadTimers();
   static std::string TimerIndexKey(const TimerKey& key);
+  static constexpr std::size_t kMaxInFlight = 2;
 
   EventLog& log_;
   const DefinitionSet& definitions_;
@@ -174,8 +214,13 @@ class Sequencer {
 
   mutable std::shared_mutex state_mu_;
   std::unordered_map<std::string, InstanceState> instances_;  // by stream
-  std::set<TimerKey> timers_;                                 // writer thread only
-  bool last_batch_failed_ = false;                            // writer thread only
+  // Writer thread only: the timers as decided (batches in flight included), the batches in
+  // flight oldest first, the seq after them, and timers fired by batches since made durable.
+  std::set<TimerKey> timers_;
+  std::deque<InFlight> inflight_;
+  std::uint64_t decided_seq_ = 0;
+  std::uint64_t fired_durable_ = 0;
+  bool failed_since_drain_ = false;
 
   mutable std::mutex stats_mu_;
   SequencerStats stats_;

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "tests/workflows/harness.h"
@@ -75,6 +77,148 @@ TEST(Sequencer, ShouldShareOneDurableWriteAmongConcurrentCommands) {
   EXPECT_EQ(stats.commands, static_cast<std::uint64_t>(kThreads * kEach));
   EXPECT_LT(stats.batches, stats.commands) << "commands waiting together share a write";
   EXPECT_EQ(log.GetHead().seq, static_cast<std::uint64_t>(kThreads * kEach));
+  auto verified = engine::Verify(log);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok);
+}
+
+// An in-memory log whose asynchronous appends wait until the test lets them through, one by one
+// or all failed at once (as a disk does to the writes chained on a failed one): the sequencer's
+// pipelining, made deterministic.
+class HeldLog final : public engine::EventLog {
+ public:
+  Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override {
+    return inner.Append(batch);
+  }
+  void AppendAsync(engine::AppendBatch batch, engine::AppendCallback done) override {
+    std::unique_lock lock(mu_);
+    if (!hold_) {
+      lock.unlock();
+      return done(inner.Append(batch));
+    }
+    held_.emplace_back(std::move(batch), std::move(done));
+    cv_.notify_all();
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  void WaitUntilHeld(std::size_t n) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return held_.size() >= n; });
+  }
+  // Writes the held batches in order and answers them.
+  void ReleaseAll() { Finish(true); }
+  // Fails every held batch: the first write failed, the rest were chained on it.
+  void FailAll() { Finish(false); }
+
+  engine::Head GetHead() const override { return inner.GetHead(); }
+  Result<std::uint64_t> StreamVersion(std::string_view s) const override {
+    return inner.StreamVersion(s);
+  }
+  Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view s, std::uint64_t v,
+                                                      std::size_t m) const override {
+    return inner.ReadStream(s, v, m);
+  }
+  Result<void> ForEach(std::uint64_t f, std::uint64_t t,
+                       const engine::EventVisitor& v) const override {
+    return inner.ForEach(f, t, v);
+  }
+  Result<std::optional<std::string>> Get(engine::Space sp, std::string_view k) const override {
+    return inner.Get(sp, k);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> Scan(engine::Space sp,
+                                                                std::string_view f,
+                                                                std::string_view t,
+                                                                std::size_t m) const override {
+    return inner.Scan(sp, f, t, m);
+  }
+  engine::MemoryEventLog inner;
+
+ private:
+  void Finish(bool ok) {
+    std::vector<std::pair<engine::AppendBatch, engine::AppendCallback>> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+      hold_ = false;
+    }
+    for (auto& [batch, done] : held) {
+      done(ok ? inner.Append(batch)
+              : Result<engine::AppendResult>(engine::Fail(ErrorCode::kUnavailable, "disk")));
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hold_ = false;
+  std::vector<std::pair<engine::AppendBatch, engine::AppendCallback>> held_;
+};
+
+engine::Submission ActOn(const std::string& id, const std::string& command,
+                         const Principal& actor, json payload = json::object()) {
+  engine::Submission s;
+  s.command.kind = engine::Command::Kind::kAct;
+  s.command.collection = "proposals";
+  s.command.instance_id = id;
+  s.command.name = command;
+  s.command.actor = actor;
+  s.command.payload = std::move(payload);
+  return s;
+}
+
+const json kExperts = {{"experts", {{"fumo", {"fumo-09.00.00"}}, {"business", {"business-rspp"}}}}};
+
+TEST(Sequencer, ShouldDecideTheNextBatchOnTheLastOneWhileItsWriteIsUnderWay) {
+  HeldLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+  log.Hold();
+  // given a submission whose write has not finished
+  auto submitted = world.sequencer().Submit(ActOn(id, "submit_to_umc", kAssoc));
+  log.WaitUntilHeld(1);
+  // when the UMC sends it to expertise, which only a submitted proposal allows
+  auto sent = world.sequencer().Submit(ActOn(id, "send_to_expertise", kUmc, kExperts));
+  // then the second batch is decided on the first one's effects and handed to the log before
+  // the first is durable, while readers still see only what is durable
+  log.WaitUntilHeld(2);
+  EXPECT_EQ(world.Get("proposals", id).state, "drafting");
+  log.ReleaseAll();
+  ASSERT_ACCEPTED(submitted.get());
+  ASSERT_ACCEPTED(sent.get());
+  EXPECT_EQ(world.Get("proposals", id).state, "expertise");
+  EXPECT_EQ(world.Get("proposals", id).version, 3u);
+  auto verified = engine::Verify(log);
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(verified->ok);
+}
+
+TEST(Sequencer, ShouldFailWhatWasDecidedOnAWriteThatFailed) {
+  HeldLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+  const auto head = log.GetHead();
+  log.Hold();
+  auto submitted = world.sequencer().Submit(ActOn(id, "submit_to_umc", kAssoc));
+  log.WaitUntilHeld(1);
+  auto sent = world.sequencer().Submit(ActOn(id, "send_to_expertise", kUmc, kExperts));
+  log.WaitUntilHeld(2);
+  // when the first write fails
+  log.FailAll();
+  // then neither is acknowledged, memory keeps the durable state, and the next command is
+  // decided on that state again
+  EXPECT_REJECTED(submitted.get(), kUnavailable);
+  EXPECT_REJECTED(sent.get(), kUnavailable);
+  EXPECT_EQ(log.GetHead(), head);
+  EXPECT_EQ(world.Get("proposals", id).state, "drafting");
+  EXPECT_REJECTED(world.Act("proposals", id, "send_to_expertise", kUmc, kExperts),
+                  kInvalidTransition);
+  ASSERT_ACCEPTED(world.Act("proposals", id, "submit_to_umc", kAssoc));
+  ASSERT_ACCEPTED(world.Act("proposals", id, "send_to_expertise", kUmc, kExperts));
+  EXPECT_EQ(world.Get("proposals", id).state, "expertise");
   auto verified = engine::Verify(log);
   ASSERT_TRUE(verified);
   EXPECT_TRUE(verified->ok);
