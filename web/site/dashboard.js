@@ -168,11 +168,14 @@
     for (const o of orgs.items) state.orgs.set(o.id, o);
     for (const r of regions.items) state.regions.set(r.code, r);
     fillWorkflows();
+    // The window is in whole Moscow days: "today" is the Moscow date, which from 21:00 UTC on is
+    // already tomorrow's UTC date.
+    const moscowDate = (d) => new Intl.DateTimeFormat('en-CA', {timeZone: MOSCOW}).format(d);
     const today = new Date();
     const from = new Date(today);
     from.setFullYear(from.getFullYear() - 1);
-    if (!$('#from').value) $('#from').value = from.toISOString().slice(0, 10);
-    if (!$('#to').value) $('#to').value = today.toISOString().slice(0, 10);
+    if (!$('#from').value) $('#from').value = moscowDate(from);
+    if (!$('#to').value) $('#to').value = moscowDate(today);
     applyStaticLabels();
     await loadWorkflow();
     startLive();
