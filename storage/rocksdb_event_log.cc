@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
@@ -13,6 +14,8 @@
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
+
+#include "storage/fault_env.h"
 
 namespace expertflow::storage {
 namespace {
@@ -101,6 +104,16 @@ class StreamPrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// After a failed write the log recovers on its own terms: the next Append calls DB::Resume, so a
+// write either finds the store writable or is refused at once, never racing a background attempt.
+class RecoverOnNextAppend final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 std::unexpected<engine::Error> FromStatus(const rocksdb::Status& s, const std::string& what) {
   return engine::Fail(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kUnavailable,
                       what + ": " + s.ToString());
@@ -110,6 +123,7 @@ std::unexpected<engine::Error> FromStatus(const rocksdb::Status& s, const std::s
 
 struct RocksDbEventLog::Impl {
   Options options;
+  std::unique_ptr<rocksdb::Env> env;  // a fault-injecting one in tests; outlives db
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   mutable std::mutex write_mu;  // the single writer; readers never take it
@@ -123,6 +137,8 @@ struct RocksDbEventLog::Impl {
   };
   mutable std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> versions;
   std::atomic<int> fail_appends{0};
+  // A write failed: RocksDB stays read-only until DB::Resume succeeds (under write_mu).
+  bool needs_resume = false;
 
   ~Impl() {
     for (auto* h : families) {
@@ -179,6 +195,12 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
+  db_options.listeners.push_back(std::make_shared<RecoverOnNextAppend>());
+  db_options.max_bgerror_resume_count = 0;
+  if (options.disk_faults) {
+    impl->env = NewFaultInjectingEnv(options.disk_faults);
+    db_options.env = impl->env.get();
+  }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t f = 0; f < kFamilies; ++f) {
@@ -255,6 +277,13 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
   if (d.broken)
     return engine::Fail(ErrorCode::kCorruption, "the store's chain is broken: no writes");
   std::lock_guard lock(d.write_mu);
+  if (d.needs_resume) {
+    // Resume flushes every memtable to new files, so nothing rests on the log file the failed
+    // write may have left a torn record in; it fails while the disk still refuses writes.
+    rocksdb::Status r = d.db->Resume();
+    if (!r.ok()) return FromStatus(r, "the store has not recovered from a failed write");
+    d.needs_resume = false;
+  }
   const engine::Head head = GetHead();
   // PrepareAppend asks once per stream of the batch; the answers come from memory after the
   // first time a stream is seen.
@@ -306,9 +335,11 @@ engine::Result<engine::AppendResult> RocksDbEventLog::Append(const engine::Appen
   rocksdb::WriteOptions wo;
   wo.sync = d.options.sync;
   rocksdb::Status s = d.db->Write(wo, &wb);
-  if (!s.ok())
+  if (!s.ok()) {
+    d.needs_resume = true;
     return FromStatus(s,
                       "writing a batch of " + std::to_string(prepared->events.size()) + " events");
+  }
 
   // Only now, with the batch durable, do memory and the head move.
   // The last event of each stream in the batch carries its new version.
