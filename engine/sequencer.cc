@@ -550,6 +550,13 @@ std::uint64_t Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_
       for (auto& a : accepted) {
         if (a.done) a.done(std::unexpected(appended.error()));
       }
+      // Refusals of this batch may rest on effects that were never written (a second
+      // submit_to_umc refused as "already in umc_review"): they get the write's error as well,
+      // and a retry gets the answer of the durable state.
+      for (auto& [done, result] : answered) {
+        if (!result) result = std::unexpected(appended.error());
+      }
+      for (auto& [done, error] : groups_refused) error = appended.error();
       for (auto& g : groups) g.done(std::unexpected(appended.error()));
       groups.clear();
     } else {
