@@ -129,7 +129,8 @@ TEST_F(Api, MalformedJsonWrongTypeAndUnsupportedMediaTypeAppendNothing) {
   r = w_.Post("/api/v1/proposals", assoc_, unnamed);
   ExpectProblem(r, 422, "validation_failed");
   ASSERT_GE(r.body["errors"].size(), 2u) << r.text;
-  for (const auto& e : r.body["errors"]) EXPECT_FALSE(e["field"].get<std::string>().empty()) << r.text;
+  for (const auto& e : r.body["errors"])
+    EXPECT_FALSE(e["field"].get<std::string>().empty()) << r.text;
   EXPECT_EQ(r.body["errors"][0]["field"], "\"\"");
   ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(2 << 20, ' ')), 413,
                 "payload_too_large");

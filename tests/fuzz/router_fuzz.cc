@@ -77,12 +77,9 @@ struct World {
     options.manual_clock = &clock;
     router = std::make_unique<api::Router>(sequencer, log, tokens, metrics, options);
     const std::pair<const char*, std::pair<const char*, const char*>> principals[] = {
-        {"@admin", {"admin", "admin"}},
-        {"@assoc", {"assoc-05", "association_member"}},
-        {"@umc", {"umc-05", "umc_lead"}},
-        {"@irpo", {"irpo", "irpo_staff"}},
-        {"@auditor", {"audit", "auditor"}},
-        {"@ministry", {"ministry", "ministry_official"}}};
+        {"@admin", {"admin", "admin"}},     {"@assoc", {"assoc-05", "association_member"}},
+        {"@umc", {"umc-05", "umc_lead"}},   {"@irpo", {"irpo", "irpo_staff"}},
+        {"@auditor", {"audit", "auditor"}}, {"@ministry", {"ministry", "ministry_official"}}};
     for (const auto& [alias, principal] : principals) {
       auto t = tokens.Issue(principal.first, principal.second, "fuzz", clock.Now());
       if (!t) Die("token: " + t.error().ToString());
@@ -150,9 +147,23 @@ api::HttpRequest Parse(std::string_view input, const World& world) {
 
 bool KnownStatus(int s) {
   switch (s) {
-    case 200: case 201: case 204: case 304:
-    case 400: case 401: case 403: case 404: case 405: case 409: case 412: case 413: case 415:
-    case 422: case 428: case 431: case 503:
+    case 200:
+    case 201:
+    case 204:
+    case 304:
+    case 400:
+    case 401:
+    case 403:
+    case 404:
+    case 405:
+    case 409:
+    case 412:
+    case 413:
+    case 415:
+    case 422:
+    case 428:
+    case 431:
+    case 503:
       return true;
     default:
       return false;
@@ -163,8 +174,7 @@ bool KnownStatus(int s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   World world;
-  api::HttpRequest req =
-      Parse(std::string_view(reinterpret_cast<const char*>(data), size), world);
+  api::HttpRequest req = Parse(std::string_view(reinterpret_cast<const char*>(data), size), world);
   api::HttpResponse r = world.Call(std::move(req));
   if (!KnownStatus(r.status)) Die("status " + std::to_string(r.status) + " is not in API.md");
   if (r.status >= 500 && r.status != 503) Die("server error: " + r.body);

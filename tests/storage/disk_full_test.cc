@@ -41,11 +41,11 @@ AppendBatch Batch(const std::string& stream, std::uint64_t expected, int n,
 // Every record the log holds, in order.
 std::vector<std::string> Records(const EventLog& log) {
   std::vector<std::string> out;
-  EXPECT_TRUE(log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const Hash&,
-                                                    std::string_view record) {
-    out.emplace_back(record);
-    return true;
-  }));
+  EXPECT_TRUE(
+      log.ForEach(1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
+        out.emplace_back(record);
+        return true;
+      }));
   return out;
 }
 
