@@ -34,7 +34,11 @@ class Validator {
     for (const auto& [key, v] : value.items()) {
       if (std::none_of(spec.begin(), spec.end(),
                        [&](const FieldSpec& f) { return f.name == key; })) {
-        Add(Join(prefix, key), "is not a field of this command");
+        // An empty member name would otherwise make an error that names no field.
+        if (key.empty())
+          Add(Join(prefix, "\"\""), "is not a field of this command (a member without a name)");
+        else
+          Add(Join(prefix, key), "is not a field of this command");
       }
     }
     for (const FieldSpec& f : spec) {

@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcli11-dev
   libhowardhinnant-date-dev
+  clang-19 libclang-rt-19-dev
   python3 curl
   chromium fonts-dejavu-core
 )

@@ -3,6 +3,7 @@
 #include <rocksdb/cache.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
@@ -18,6 +19,8 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+
+#include "storage/fault_env.h"
 
 namespace expertflow::storage {
 namespace {
@@ -118,6 +121,17 @@ class WholeFamily final : public rocksdb::SliceTransform {
   bool InDomain(const rocksdb::Slice&) const override { return true; }
 };
 
+// After a failed write the log recovers on its own terms: the writer calls DB::Resume before its
+// next write, so a write either finds the store writable or is refused at once, never racing a
+// background attempt.
+class RecoverOnNextAppend final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason, rocksdb::Status,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
 std::unexpected<engine::Error> FromStatus(const rocksdb::Status& s, const std::string& what) {
   return engine::Fail(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kUnavailable,
                       what + ": " + s.ToString());
@@ -127,6 +141,7 @@ std::unexpected<engine::Error> FromStatus(const rocksdb::Status& s, const std::s
 
 struct RocksDbEventLog::Impl {
   Options options;
+  std::unique_ptr<rocksdb::Env> env;  // a fault-injecting one in tests; outlives db
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> families;
   bool broken = false;  // opened with allow_broken_chain over a mismatch: no writes
@@ -158,6 +173,8 @@ struct RocksDbEventLog::Impl {
   mutable std::mutex head_mu;
   engine::Head head;  // the durable head
   std::atomic<int> fail_appends{0};
+  // A write failed: RocksDB stays read-only until DB::Resume succeeds (writer thread only).
+  bool needs_resume = false;
 
   ~Impl() {
     if (writer.joinable()) {
@@ -225,6 +242,12 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
+  db_options.listeners.push_back(std::make_shared<RecoverOnNextAppend>());
+  db_options.max_bgerror_resume_count = 0;
+  if (options.disk_faults) {
+    impl->env = NewFaultInjectingEnv(options.disk_faults);
+    db_options.env = impl->env.get();
+  }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t f = 0; f < kFamilies; ++f) {
@@ -355,7 +378,17 @@ void RocksDbEventLog::Impl::WriteLoop() {
         queue.pop_front();
       }
     }
-    rocksdb::Status s = WriteGroup(group);
+    rocksdb::Status s;
+    if (needs_resume) {
+      // Resume flushes every memtable to new files, so nothing rests on the log file the failed
+      // write may have left a torn record in; it fails while the disk still refuses writes.
+      s = db->Resume();
+      if (s.ok()) needs_resume = false;
+    }
+    if (s.ok()) {
+      s = WriteGroup(group);
+      if (!s.ok()) needs_resume = true;
+    }
     std::vector<Queued> chained;  // queued after a failed group: prepared on top of it
     {
       std::lock_guard lock(write_mu);

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/event_log.h"
+#include "storage/disk_faults.h"
 
 namespace expertflow::storage {
 
@@ -26,6 +27,9 @@ class RocksDbEventLog final : public engine::EventLog {
     // damaged store). Writing on such a store is refused.
     bool allow_broken_chain = false;
     bool sync = true;  // WriteOptions::sync; false only for benchmark set-up
+    // Test support: the store's files are written through these faults (a full disk, failing
+    // syncs) when set.
+    std::shared_ptr<DiskFaults> disk_faults;
   };
 
   static engine::Result<std::unique_ptr<RocksDbEventLog>> Open(const std::string& path,

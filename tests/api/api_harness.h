@@ -1,6 +1,7 @@
 #pragma once
 
-// The API over an in-memory log, driven without sockets: requests go straight to the router.
+// The API over an in-memory log (or a given one), driven without sockets: requests go straight to
+// the router.
 
 #include <gtest/gtest.h>
 
@@ -34,8 +35,9 @@ inline constexpr engine::EmbeddedFile kTestSite[] = {
 
 class ApiWorld {
  public:
-  explicit ApiWorld(bool manual_clock_route = true)
-      : clock_(*engine::ParseRfc3339("2026-01-12T09:00:00Z")),
+  explicit ApiWorld(bool manual_clock_route = true, engine::EventLog* log = nullptr)
+      : log_(log ? *log : memory_log_),
+        clock_(*engine::ParseRfc3339("2026-01-12T09:00:00Z")),
         definitions_(*workflows::BuiltinDefinitions()),
         routing_(workflows::BuiltinRouting()),
         sequencer_(log_, definitions_, workflows::Builtin(), routing_, clock_, ids_),
@@ -89,7 +91,7 @@ class ApiWorld {
 
   std::uint64_t Head() const { return log_.GetHead().seq; }
   const std::string& admin() const { return admin_; }
-  engine::MemoryEventLog& log() { return log_; }
+  engine::MemoryEventLog& log() { return memory_log_; }
   engine::ManualClock& clock() { return clock_; }
   engine::Sequencer& sequencer() { return sequencer_; }
   api::TokenStore& tokens() { return tokens_; }
@@ -97,7 +99,8 @@ class ApiWorld {
   api::Metrics& metrics() { return metrics_; }
 
  private:
-  engine::MemoryEventLog log_;
+  engine::MemoryEventLog memory_log_;
+  engine::EventLog& log_;
   engine::ManualClock clock_;
   engine::RandomIdGenerator ids_;
   engine::DefinitionSet definitions_;

@@ -122,6 +122,16 @@ TEST_F(Api, MalformedJsonWrongTypeAndUnsupportedMediaTypeAppendNothing) {
   auto r = w_.Post("/api/v1/proposals", assoc_, wrong);
   ExpectProblem(r, 422, "validation_failed");
   EXPECT_EQ(r.body["errors"][0]["field"], "title");
+  // Found by payload_fuzz: a member with an empty name was reported with an empty field.
+  json unnamed = Draft();
+  unnamed["payload"][""] = "x";
+  unnamed["payload"]["attachments"] = json::array({{{"", 1}}});
+  r = w_.Post("/api/v1/proposals", assoc_, unnamed);
+  ExpectProblem(r, 422, "validation_failed");
+  ASSERT_GE(r.body["errors"].size(), 2u) << r.text;
+  for (const auto& e : r.body["errors"])
+    EXPECT_FALSE(e["field"].get<std::string>().empty()) << r.text;
+  EXPECT_EQ(r.body["errors"][0]["field"], "\"\"");
   ExpectProblem(w_.Call("POST", "/api/v1/proposals", assoc_, std::string(2 << 20, ' ')), 413,
                 "payload_too_large");
   EXPECT_EQ(w_.Head(), head);

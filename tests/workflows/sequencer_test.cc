@@ -28,6 +28,7 @@ json Draft(int n = 0) {
 class SlowLog final : public engine::EventLog {
  public:
   Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override {
+    if (before_append) before_append();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
     ++appends;
     return inner.Append(batch);
@@ -55,6 +56,7 @@ class SlowLog final : public engine::EventLog {
   }
   engine::MemoryEventLog inner;
   std::atomic<int> appends{0};
+  std::function<void()> before_append;  // runs on the writer thread before each append
 };
 
 TEST(Sequencer, ShouldShareOneDurableWriteAmongConcurrentCommands) {
@@ -241,6 +243,57 @@ TEST(Sequencer, ShouldAcknowledgeNothingWhenTheWriteFails) {
 
   ASSERT_ACCEPTED(world.Act("proposals", id, "submit_to_umc", kAssoc));
   EXPECT_EQ(world.Get("proposals", id).state, "umc_review");
+}
+
+// Two submit_to_umc of one instance in one batch: the second is refused because of the first.
+// When the batch's write fails, the first was never written, so the second must not be told the
+// instance is in umc_review: both get the storage error.
+TEST(Sequencer, ShouldNotRefuseOnEffectsOfAWriteThatFailed) {
+  SlowLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+
+  // given the writer held inside an append while two commands queue behind it
+  std::promise<void> entered, release;
+  auto release_future = release.get_future().share();
+  std::atomic<bool> first{true};
+  log.before_append = [&] {
+    if (first.exchange(false)) {
+      entered.set_value();
+      release_future.wait();
+    }
+  };
+  engine::Submission other;
+  other.command.kind = engine::Command::Kind::kCreate;
+  other.command.collection = "proposals";
+  other.command.workflow = "industry_proposal";
+  other.command.name = "create";
+  other.command.actor = kAssoc;
+  other.command.payload = Draft(1);
+  auto held = world.sequencer().Submit(std::move(other));
+  entered.get_future().wait();
+  auto submit = [&] {
+    engine::Submission s;
+    s.command.collection = "proposals";
+    s.command.instance_id = id;
+    s.command.name = "submit_to_umc";
+    s.command.actor = kAssoc;
+    return world.sequencer().Submit(std::move(s));
+  };
+  auto a = submit();
+  auto b = submit();
+  // when both that append and the next fail
+  log.inner.FailNextAppends(2);
+  release.set_value();
+
+  // then nobody is told anything but "unavailable", and the instance is where it was
+  EXPECT_REJECTED(held.get(), kUnavailable);
+  EXPECT_REJECTED(a.get(), kUnavailable);
+  EXPECT_REJECTED(b.get(), kUnavailable);
+  EXPECT_EQ(world.Get("proposals", id).state, "drafting");
+  ASSERT_ACCEPTED(world.Act("proposals", id, "submit_to_umc", kAssoc));
 }
 
 TEST(Sequencer, ShouldDecideLaterCommandsOfABatchOnTheEarlierOnesEffects) {
