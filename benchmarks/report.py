@@ -157,12 +157,12 @@ def main(results, md_path, json_path):
         "http_post_command": "expertflow: durable commands over HTTP (`update`, 64 connections, 1,000 instances)",
         "http_get_instance": "expertflow: instance reads over HTTP (64 connections, 1,000 instances)",
         "rebuild_replay_1m": "expertflow: rebuild — replay of 1M events into instance states",
-        "rebuild_command": f"expertflow: `expertflow rebuild --projection all`, {events:,} events, whole command",
+        "rebuild_command": f"expertflow: `expertflow rebuild --projection instance_views`, {events:,} events, whole command",
         "as_of_100_event_stream": "expertflow: `as_of` of a 100-event stream, 1M events in the log",
         "serve_peak_rss": f"expertflow: peak RSS of `serve` holding {events:,} events, after the HTTP load",
         "serve_rss_after_start": f"expertflow: peak RSS of `serve` right after start ({events:,} events)",
         "rebuild_command_peak_rss": f"expertflow: peak RSS of `expertflow rebuild` ({events:,} events)",
-        "serve_start": f"expertflow: `serve` start on {events:,} events (verify + load), to listening",
+        "serve_start": f"expertflow: first `serve` start on {events:,} events (verify, views, stage statistics), to listening",
     }
     order = list(labels)
 
