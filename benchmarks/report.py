@@ -2,8 +2,9 @@
 """Turns one `benchmarks/run` into a Markdown table and a JSON file (standard library only).
 
 Usage: report.py RESULTS_DIR OUT.md OUT.json
-RESULTS_DIR holds bench.json (Google Benchmark, repetitions), rounds.txt ("name value unit" per
-round of PostgreSQL and HTTP), latency.txt, machine.env, store.json, rebuild.env, serve.env.
+RESULTS_DIR holds bench-reads.json (Google Benchmark, repetitions), bench-append-N.json (one per
+round), rounds.txt ("round name value unit" for PostgreSQL and HTTP), latency.txt, machine.env,
+store.json, rebuild.env, serve.env.
 """
 import json
 import statistics
@@ -25,12 +26,13 @@ def main(results, md_path, json_path):
     results = Path(results)
     machine = read_env(results / "machine.env")
     samples = {}  # name -> ([values], unit)
+    by_round = {}  # name -> {round: value}, for the figures measured in rounds
 
-    def add(name, value, unit):
+    def add(name, value, unit, round_=None):
         samples.setdefault(name, ([], unit))[0].append(value)
+        if round_ is not None:
+            by_round.setdefault(name, {})[round_] = value
 
-    # Google Benchmark: one entry per repetition (aggregates are recomputed here, with min and max).
-    bench = json.loads((results / "bench.json").read_text())
     large = int(machine.get("large_log", "0"))
     names = {
         "BM_RawWriteBatch": "limit_rocksdb_writebatch",
@@ -41,23 +43,29 @@ def main(results, md_path, json_path):
         "BM_ReplayInstances": "rebuild_replay_1m",
         "BM_AsOfStream100": "as_of_100_event_stream",
     }
-    for b in bench["benchmarks"]:
-        if b.get("run_type") != "iteration" or b.get("error_occurred"):
-            continue
-        base = b["run_name"] if "run_name" in b else b["name"]
-        base = base.split("/real_time")[0].split("/min_time")[0].split("/iterations")[0]
-        key = names.get(base)
-        if not key:
-            continue
-        if key == "as_of_100_event_stream":
-            scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
-            add(key, b["real_time"] * scale, "µs")
-        else:
-            add(key, b["items_per_second"], "events/s")
 
+    def read_bench(path, round_=None):
+        # Google Benchmark: one entry per repetition (aggregates are recomputed here).
+        for b in json.loads(path.read_text())["benchmarks"]:
+            if b.get("run_type") != "iteration" or b.get("error_occurred"):
+                continue
+            base = b.get("run_name", b["name"])
+            base = base.split("/real_time")[0].split("/min_time")[0].split("/iterations")[0]
+            key = names.get(base)
+            if not key:
+                continue
+            if key == "as_of_100_event_stream":
+                scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+                add(key, b["real_time"] * scale, "µs", round_)
+            else:
+                add(key, b["items_per_second"], "events/s", round_)
+
+    read_bench(results / "bench-reads.json")
+    for path in sorted(results.glob("bench-append-*.json")):
+        read_bench(path, int(path.stem.rsplit("-", 1)[1]))
     for line in (results / "rounds.txt").read_text().splitlines():
-        name, value, unit = line.split(" ", 2)
-        add(name, float(value), unit)
+        round_, name, value, unit = line.split(" ", 3)
+        add(name, float(value), unit, int(round_))
 
     store = json.loads((results / "store.json").read_text())
     rebuild = read_env(results / "rebuild.env")
@@ -84,6 +92,12 @@ def main(results, md_path, json_path):
         return figures[name]["median"] if name in figures else None
 
     def ratio(a, b):
+        """The median of the per-round ratios where both were measured in rounds (the same minute
+        of the machine's life); else the ratio of the medians (repetitions interleaved)."""
+        ra, rb = by_round.get(a, {}), by_round.get(b, {})
+        common = [r for r in ra if r in rb and rb[r]]
+        if common:
+            return statistics.median(ra[r] / rb[r] for r in common)
         return med(a) / med(b) if med(a) is not None and med(b) else None
 
     # What each figure is compared with: the limit of its kind, and the peer's matching figure.
@@ -188,9 +202,12 @@ def main(results, md_path, json_path):
         f"{machine.get('compiler')}, {machine.get('build_type')}; commit {machine.get('commit')}; "
         f"load average at start {machine.get('load_average')}.",
         "",
-        f"In-process figures: {machine.get('repetitions')} repetitions each, interleaved at random; "
-        f"PostgreSQL and HTTP: {machine.get('rounds')} rounds of {machine.get('load_seconds')} s. "
-        "Median, min and max are over those repetitions or rounds. Ratios are of medians; "
+        f"{machine.get('rounds')} rounds, each measuring the append limit, the in-process appends "
+        f"(3 s each), PostgreSQL and HTTP ({machine.get('load_seconds')} s each) one after the "
+        f"other; the reads and the rebuild in one process, {machine.get('repetitions')} repetitions "
+        "interleaved at random. Median, min and max are over those rounds or repetitions. A ratio "
+        "is the median of the per-round ratios (each taken within one round, minutes apart at "
+        "most), or for the reads the ratio of the medians; "
         "\"ratio to the limit\" compares with the limit of the same kind (appends with the raw "
         "WriteBatch, reads and rebuilds with the raw forward iteration, HTTP with /healthz); "
         "\"ratio to PostgreSQL\" compares batched appends with PostgreSQL's batches of 100 and "
@@ -227,9 +244,25 @@ def main(results, md_path, json_path):
         f"PostgreSQL held {machine.get('pg_events_after', '?')} events at the end.",
         "",
     ]
+    lines += ["Per round (the ratios above are the medians of these):", "",
+              "| round | raw WriteBatch | appends in process | HTTP commands | PostgreSQL 8 clients |"
+              " HTTP commands ÷ PostgreSQL 8 clients | appends at " + f"{large:,}" + " ÷ at 0 |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(by_round.get("limit_rocksdb_writebatch", {})):
+        def v(n):
+            return by_round.get(n, {}).get(r)
+        def q(a, b):
+            return f"{v(a) / v(b):.2f}" if v(a) is not None and v(b) else ""
+        def k(n):
+            return f"{v(n) / 1e3:,.1f}k" if v(n) is not None else ""
+        lines.append(f"| {r} | {k('limit_rocksdb_writebatch')} | {k('append_in_process')} | "
+                     f"{k('http_post_command')} | {k('pg_append_8_clients')} | "
+                     f"{q('http_post_command', 'pg_append_8_clients')} | "
+                     f"{q('append_on_large_log', 'append_on_empty_log')} |")
+    lines.append("")
     if machine.get("mode") == "quick":
         lines.insert(2, f"**Quick mode: a smoke run with small stores ({large:,}-event large log, "
-                        f"{events:,}-event server store), one short round. Not figures to quote.**\n")
+                        f"{events:,}-event server store), short rounds. Not figures to quote.**\n")
     Path(md_path).write_text("\n".join(lines))
 
     out = {name: {k: f[k] for k in ("median", "min", "max", "unit", "ratio_to_limit",

@@ -3,7 +3,8 @@
 // already holding a large number of events:
 //   BM_AppendOnLog/0       a fresh log for each run;
 //   BM_AppendOnLog/large   one log preloaded once per process with EXPERTFLOW_BENCH_LARGE_LOG events
-//                          (default 5,000,000) spread over the same 50,000 streams.
+//                          (default 5,000,000) spread over the same 50,000 streams (see
+//                          EXPERTFLOW_BENCH_LARGE_LOG_DIR below to keep it between processes).
 // The preload is a fixture: batches of 1,000 with sync=false, then the log is reopened with sync.
 // Items per second is the figure to compare (events/s).
 #include <benchmark/benchmark.h>
@@ -56,12 +57,21 @@ std::unique_ptr<storage::RocksDbEventLog> OpenLog(const fs::path& dir, bool sync
   return log ? std::move(*log) : nullptr;
 }
 
+// EXPERTFLOW_BENCH_LARGE_LOG_DIR keeps the preloaded log in that folder across processes (a run in
+// rounds preloads it once); without it the log lives in a temporary folder of this process.
+const char* LargeLogDir() { return std::getenv("EXPERTFLOW_BENCH_LARGE_LOG_DIR"); }
+
 struct LargeLog {
-  fs::path dir = ScalePath("large");
+  fs::path dir = LargeLogDir() ? fs::path(LargeLogDir()) : ScalePath("large");
   std::unique_ptr<storage::RocksDbEventLog> log;
   LargeLog() {
-    fs::remove_all(dir);
     const std::uint64_t target = LargeLogEvents();
+    if (LargeLogDir() && fs::exists(dir)) {
+      log = OpenLog(dir, /*sync=*/true);
+      if (log && log->GetHead().seq >= target) return;
+      log.reset();
+    }
+    fs::remove_all(dir);
     {
       auto preload = OpenLog(dir, /*sync=*/false);
       if (!preload) return;
@@ -78,7 +88,7 @@ struct LargeLog {
   }
   ~LargeLog() {
     log.reset();
-    fs::remove_all(dir);
+    if (!LargeLogDir()) fs::remove_all(dir);
   }
 };
 
