@@ -2,7 +2,8 @@
 // events a batch, sync=true, to streams drawn at random from 50,000 — on an empty log and on a log
 // already holding a large number of events:
 //   BM_AppendOnLog/0       a fresh log for each run;
-//   BM_AppendOnLog/large   one log preloaded once per process with EXPERTFLOW_BENCH_LARGE_LOG events
+//   BM_AppendOnLog/large   one log preloaded once per process with EXPERTFLOW_BENCH_LARGE_LOG
+//   events
 //                          (default 5,000,000) spread over the same 50,000 streams (see
 //                          EXPERTFLOW_BENCH_LARGE_LOG_DIR below to keep it between processes).
 // The preload is a fixture: batches of 1,000 with sync=false, then the log is reopened with sync.
@@ -127,12 +128,7 @@ void BM_AppendOnLog(benchmark::State& state) {
   }
   AppendLoop(state, *large.log);
 }
-BENCHMARK(BM_AppendOnLog)
-    ->ArgName("large")
-    ->Arg(0)
-    ->Arg(1)
-    ->UseRealTime()
-    ->MinTime(3.0);
+BENCHMARK(BM_AppendOnLog)->ArgName("large")->Arg(0)->Arg(1)->UseRealTime()->MinTime(3.0);
 
 }  // namespace
 }  // namespace expertflow

@@ -72,13 +72,13 @@ class Builder {
     c.workflow = "industry_proposal";
     c.name = "create";
     c.actor = {assoc, "association_member", "bench"};
-    c.payload = {{"title", "Единый отраслевой подход к практической подготовке № " +
-                               std::to_string(n)},
-                 {"topic", "unified_training_approach"},
-                 {"summary",
-                  "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с "
-                  "работодателями"},
-                 {"ugps", {"15.00.00"}}};
+    c.payload = {
+        {"title", "Единый отраслевой подход к практической подготовке № " + std::to_string(n)},
+        {"topic", "unified_training_approach"},
+        {"summary",
+         "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с "
+         "работодателями"},
+        {"ugps", {"15.00.00"}}};
     auto r = Send(std::move(c));
     if (r) ++instances_;
     return r;
