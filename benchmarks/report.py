@@ -1,0 +1,276 @@
+#!/usr/bin/env python3
+"""Turns one `benchmarks/run` into a Markdown table and a JSON file (standard library only).
+
+Usage: report.py RESULTS_DIR OUT.md OUT.json
+RESULTS_DIR holds bench-reads.json (Google Benchmark, repetitions), bench-append-N.json (one per
+round), rounds.txt ("round name value unit" for PostgreSQL and HTTP), latency.txt, machine.env,
+store.json, rebuild.env, serve.env.
+"""
+import json
+import statistics
+import sys
+from pathlib import Path
+
+
+def read_env(path):
+    out = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if "=" in line:
+                k, v = line.split("=", 1)
+                out[k] = v
+    return out
+
+
+def main(results, md_path, json_path):
+    results = Path(results)
+    machine = read_env(results / "machine.env")
+    samples = {}  # name -> ([values], unit)
+    by_round = {}  # name -> {round: value}, for the figures measured in rounds
+
+    def add(name, value, unit, round_=None):
+        samples.setdefault(name, ([], unit))[0].append(value)
+        if round_ is not None:
+            by_round.setdefault(name, {})[round_] = value
+
+    large = int(machine.get("large_log", "0"))
+    names = {
+        "BM_RawWriteBatch": "limit_rocksdb_writebatch",
+        "BM_ForwardRead": "limit_forward_read_1m",
+        "BM_EventLogAppend": "append_in_process",
+        "BM_AppendOnLog/large:0": "append_on_empty_log",
+        "BM_AppendOnLog/large:1": "append_on_large_log",
+        "BM_ReplayInstances": "rebuild_replay_1m",
+        "BM_AsOfStream100": "as_of_100_event_stream",
+    }
+
+    def read_bench(path, round_=None):
+        # Google Benchmark: one entry per repetition (aggregates are recomputed here).
+        for b in json.loads(path.read_text())["benchmarks"]:
+            if b.get("run_type") != "iteration" or b.get("error_occurred"):
+                continue
+            base = b.get("run_name", b["name"])
+            base = base.split("/real_time")[0].split("/min_time")[0].split("/iterations")[0]
+            key = names.get(base)
+            if not key:
+                continue
+            if key == "as_of_100_event_stream":
+                scale = {"ns": 1e-3, "us": 1.0, "ms": 1e3, "s": 1e6}[b.get("time_unit", "ns")]
+                add(key, b["real_time"] * scale, "µs", round_)
+            else:
+                add(key, b["items_per_second"], "events/s", round_)
+
+    read_bench(results / "bench-reads.json")
+    for path in sorted(results.glob("bench-append-*.json")):
+        read_bench(path, int(path.stem.rsplit("-", 1)[1]))
+    for line in (results / "rounds.txt").read_text().splitlines():
+        round_, name, value, unit = line.split(" ", 3)
+        add(name, float(value), unit, int(round_))
+
+    store = json.loads((results / "store.json").read_text())
+    rebuild = read_env(results / "rebuild.env")
+    serve = read_env(results / "serve.env")
+    events = int(store["events"])
+    if rebuild.get("rebuild_seconds"):
+        add("rebuild_command", events / max(float(rebuild["rebuild_seconds"]), 1e-9), "events/s")
+        add("rebuild_command_peak_rss", int(rebuild["rebuild_peak_rss_kib"]) / 1024, "MiB")
+    add("serve_peak_rss", int(serve["serve_peak_rss_kib"]) / 1024, "MiB")
+    add("serve_rss_after_start", int(serve["serve_rss_after_start_kib"]) / 1024, "MiB")
+    add("serve_start", float(serve["serve_start_seconds"]), "s")
+
+    figures = {}
+    for name, (values, unit) in samples.items():
+        figures[name] = {
+            "median": statistics.median(values),
+            "min": min(values),
+            "max": max(values),
+            "unit": unit,
+            "samples": len(values),
+        }
+
+    def med(name):
+        return figures[name]["median"] if name in figures else None
+
+    def ratio(a, b):
+        """The median of the per-round ratios where both were measured in rounds (the same minute
+        of the machine's life); else the ratio of the medians (repetitions interleaved)."""
+        ra, rb = by_round.get(a, {}), by_round.get(b, {})
+        common = [r for r in ra if r in rb and rb[r]]
+        if common:
+            return statistics.median(ra[r] / rb[r] for r in common)
+        return med(a) / med(b) if med(a) is not None and med(b) else None
+
+    # What each figure is compared with: the limit of its kind, and the peer's matching figure.
+    limit_of = {
+        "limit_rocksdb_writebatch": "limit_rocksdb_writebatch",
+        "append_in_process": "limit_rocksdb_writebatch",
+        "append_on_empty_log": "limit_rocksdb_writebatch",
+        "append_on_large_log": "limit_rocksdb_writebatch",
+        "pg_append_1_client": "limit_rocksdb_writebatch",
+        "pg_append_8_clients": "limit_rocksdb_writebatch",
+        "pg_append_batch_100": "limit_rocksdb_writebatch",
+        "limit_forward_read_1m": "limit_forward_read_1m",
+        "rebuild_replay_1m": "limit_forward_read_1m",
+        "rebuild_command": "limit_forward_read_1m",
+        "http_healthz": "http_healthz",
+        "http_get_instance": "http_healthz",
+        "http_post_command": "http_healthz",
+    }
+    pg_of = {
+        "append_in_process": "pg_append_batch_100",
+        "append_on_empty_log": "pg_append_batch_100",
+        "append_on_large_log": "pg_append_batch_100",
+        "limit_rocksdb_writebatch": "pg_append_batch_100",
+        "http_post_command": "pg_append_8_clients",
+    }
+    for name, f in figures.items():
+        f["ratio_to_limit"] = ratio(name, limit_of[name]) if name in limit_of else None
+        f["ratio_to_postgresql"] = ratio(name, pg_of[name]) if name in pg_of else None
+
+    goals = []
+
+    def goal(text, value, ok):
+        goals.append({"goal": text, "measured": value, "met": bool(ok)})
+
+    r = ratio("append_in_process", "limit_rocksdb_writebatch")
+    if r is not None:
+        goal("in-process durable appends ≥ 70% of the raw RocksDB limit", f"{r:.0%}", r >= 0.70)
+    r = ratio("http_post_command", "pg_append_8_clients")
+    if r is not None:
+        goal("durable HTTP commands ≥ 3× PostgreSQL single-event appends at 8 clients",
+             f"{r:.2f}×", r >= 3.0)
+    if med("rebuild_replay_1m") is not None:
+        v = med("rebuild_replay_1m")
+        goal("rebuild ≥ 500k events/s (replay of 1M events into instance states)",
+             f"{v / 1e3:.0f}k events/s", v >= 500e3)
+    if med("rebuild_command") is not None:
+        v = med("rebuild_command")
+        goal(f"rebuild ≥ 500k events/s (`expertflow rebuild`, whole command, {events:,} events)",
+             f"{v / 1e3:.0f}k events/s", v >= 500e3)
+    if med("as_of_100_event_stream") is not None:
+        v = med("as_of_100_event_stream")
+        goal("`as_of` of a 100-event stream in a 1M-event log < 1 ms", f"{v:.0f} µs", v < 1000)
+    v = med("serve_peak_rss")
+    goal(f"peak RSS < 300 MB (`expertflow serve` holding {events:,} events, after the HTTP load)",
+         f"{v * 1.048576:.0f} MB", v * 1.048576 < 300)
+    r = ratio("append_on_large_log", "append_on_empty_log")
+    if r is not None:
+        goal(f"appends with {large:,} events stored within 10% of those with 0",
+             f"{r:.0%} of the empty log's", r >= 0.90)
+
+    labels = {
+        "limit_rocksdb_writebatch": "**limit**: raw RocksDB `WriteBatch`, 100 × 300-byte values, sync",
+        "limit_forward_read_1m": "**limit**: raw forward iteration of 1M events (`ForEach`)",
+        "http_healthz": "**limit**: `GET /healthz` (trivial Beast handler), 64 connections",
+        "pg_append_1_client": "**PostgreSQL**: 1 event/transaction, expected-version check, 1 client",
+        "pg_append_8_clients": "**PostgreSQL**: 1 event/transaction, expected-version check, 8 clients",
+        "pg_append_batch_100": "**PostgreSQL**: 100 events/transaction, 1 client",
+        "append_in_process": "expertflow: durable appends in process (`RocksDbEventLog::Append`, 100 a batch)",
+        "append_on_empty_log": "expertflow: durable appends, 100 a batch, random streams, log empty",
+        "append_on_large_log": f"expertflow: the same appends, {large:,} events already stored",
+        "http_post_command": "expertflow: durable commands over HTTP (`update`, 64 connections, 1,000 instances)",
+        "http_get_instance": "expertflow: instance reads over HTTP (64 connections, 1,000 instances)",
+        "rebuild_replay_1m": "expertflow: rebuild — replay of 1M events into instance states",
+        "rebuild_command": f"expertflow: `expertflow rebuild --projection instance_views`, {events:,} events, whole command",
+        "as_of_100_event_stream": "expertflow: `as_of` of a 100-event stream, 1M events in the log",
+        "serve_peak_rss": f"expertflow: peak RSS of `serve` holding {events:,} events, after the HTTP load",
+        "serve_rss_after_start": f"expertflow: peak RSS of `serve` right after start ({events:,} events)",
+        "rebuild_command_peak_rss": f"expertflow: peak RSS of `expertflow rebuild` ({events:,} events)",
+        "serve_start": f"expertflow: first `serve` start on {events:,} events (verify, views, stage statistics), to listening",
+    }
+    order = list(labels)
+
+    def fmt(v, unit):
+        if unit in ("events/s", "requests/s"):
+            return f"{v / 1e3:,.1f}k" if v >= 1e3 else f"{v:,.0f}"
+        if unit in ("µs",):
+            return f"{v:,.0f}"
+        return f"{v:,.1f}" if v < 100 else f"{v:,.0f}"
+
+    def pct(x):
+        if x is None:
+            return ""
+        return f"{x:.0%}" if x < 10 else f"{x:.1f}×"
+
+    lines = [
+        f"# Benchmarks: the limit, PostgreSQL, expertflow — one run ({machine.get('mode')} mode)",
+        "",
+        f"{machine.get('date')}; {machine.get('nproc')} × {machine.get('cpu')}, "
+        f"{machine.get('memory_gib')} GiB, {machine.get('filesystem')}, Linux {machine.get('kernel')}, "
+        f"{machine.get('os')}; RocksDB {machine.get('rocksdb')}, PostgreSQL {machine.get('postgresql')} "
+        f"(synchronous_commit={machine.get('pg_synchronous_commit')}, fsync={machine.get('pg_fsync')}); "
+        f"{machine.get('compiler')}, {machine.get('build_type')}; commit {machine.get('commit')}; "
+        f"load average at start {machine.get('load_average')}.",
+        "",
+        f"{machine.get('rounds')} rounds, each measuring the append limit, the in-process appends "
+        f"(3 s each), PostgreSQL and HTTP ({machine.get('load_seconds')} s each) one after the "
+        f"other; the reads and the rebuild in one process, {machine.get('repetitions')} repetitions "
+        "interleaved at random. Median, min and max are over those rounds or repetitions. A ratio "
+        "is the median of the per-round ratios (each taken within one round, minutes apart at "
+        "most), or for the reads the ratio of the medians; "
+        "\"ratio to the limit\" compares with the limit of the same kind (appends with the raw "
+        "WriteBatch, reads and rebuilds with the raw forward iteration, HTTP with /healthz); "
+        "\"ratio to PostgreSQL\" compares batched appends with PostgreSQL's batches of 100 and "
+        "HTTP commands with PostgreSQL's single-event appends at 8 clients.",
+        "",
+        "| figure | median | min | max | unit | ratio to the limit | ratio to PostgreSQL |",
+        "|---|---:|---:|---:|---|---:|---:|",
+    ]
+    for name in order:
+        if name not in figures:
+            continue
+        f = figures[name]
+        lines.append(
+            f"| {labels[name]} | {fmt(f['median'], f['unit'])} | {fmt(f['min'], f['unit'])} | "
+            f"{fmt(f['max'], f['unit'])} | {f['unit']} | {pct(f['ratio_to_limit'])} | "
+            f"{pct(f['ratio_to_postgresql'])} |")
+    lines += ["", "## Goals (measured in this run)", "", "| goal | measured | |", "|---|---|---|"]
+    for g in goals:
+        lines.append(f"| {g['goal']} | {g['measured']} | {'met' if g['met'] else '**missed**'} |")
+    lat = results / "latency.txt"
+    if lat.exists():
+        p99 = {}
+        for line in lat.read_text().splitlines():
+            k, v = line.split(" ", 1)
+            p99.setdefault(k, []).append(v)
+        lines += ["", "HTTP p99 latency by round: " +
+                  "; ".join(f"{k.removesuffix('_p99')} {', '.join(v)}" for k, v in p99.items()) + "."]
+    lines += [
+        "",
+        f"Store for the server and `rebuild`: {events:,} events, {store['instances']:,} proposals "
+        f"built through the sequencer in {store['seconds']:.0f} s (fixture, sync off); "
+        f"HTTP commands shared a sync {serve.get('http_commands_per_sync', '?')} at a time; "
+        f"{serve.get('serve_events_at_end', '?')} events in the log after the HTTP load. "
+        f"PostgreSQL held {machine.get('pg_events_after', '?')} events at the end.",
+        "",
+    ]
+    lines += ["Per round (the ratios above are the medians of these):", "",
+              "| round | raw WriteBatch | appends in process | HTTP commands | PostgreSQL 8 clients |"
+              " HTTP commands ÷ PostgreSQL 8 clients | appends at " + f"{large:,}" + " ÷ at 0 |",
+              "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in sorted(by_round.get("limit_rocksdb_writebatch", {})):
+        def v(n):
+            return by_round.get(n, {}).get(r)
+        def q(a, b):
+            return f"{v(a) / v(b):.2f}" if v(a) is not None and v(b) else ""
+        def k(n):
+            return f"{v(n) / 1e3:,.1f}k" if v(n) is not None else ""
+        lines.append(f"| {r} | {k('limit_rocksdb_writebatch')} | {k('append_in_process')} | "
+                     f"{k('http_post_command')} | {k('pg_append_8_clients')} | "
+                     f"{q('http_post_command', 'pg_append_8_clients')} | "
+                     f"{q('append_on_large_log', 'append_on_empty_log')} |")
+    lines.append("")
+    if machine.get("mode") == "quick":
+        lines.insert(2, f"**Quick mode: a smoke run with small stores ({large:,}-event large log, "
+                        f"{events:,}-event server store), short rounds. Not figures to quote.**\n")
+    Path(md_path).write_text("\n".join(lines))
+
+    out = {name: {k: f[k] for k in ("median", "min", "max", "unit", "ratio_to_limit",
+                                    "ratio_to_postgresql")} for name, f in figures.items()}
+    out["_machine"] = machine
+    out["_goals"] = goals
+    Path(json_path).write_text(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
