@@ -10,6 +10,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -226,7 +227,11 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   // lookups (stream heads, views, tokens, idempotency); the events family is read in order and
   // compresses well (JSON), so LZ4 there with ZSTD at the bottom; few background jobs for a
   // small machine; every write synced through the WAL.
-  auto cache = rocksdb::NewLRUCache(256 << 20);
+  // One memory budget for RocksDB: 128 MiB of cache, of which the memtables of all families may
+  // take up to 64 MiB (charged to the cache; past that the largest is flushed). Without it nine
+  // families' write buffers and a separate cache could hold over 400 MiB beside the instance
+  // states the sequencer keeps.
+  auto cache = rocksdb::NewLRUCache(128 << 20);
   auto table = [&](bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
@@ -242,6 +247,7 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(64 << 20, cache);
   db_options.listeners.push_back(std::make_shared<RecoverOnNextAppend>());
   db_options.max_bgerror_resume_count = 0;
   if (options.disk_faults) {
@@ -252,7 +258,7 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t f = 0; f < kFamilies; ++f) {
     rocksdb::ColumnFamilyOptions cf;
-    cf.write_buffer_size = f == kEvents ? 64 << 20 : 16 << 20;
+    cf.write_buffer_size = f == kEvents ? 32 << 20 : 8 << 20;
     cf.table_factory.reset(table(f != kEvents));
     cf.compression = f == kEvents ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
     if (f == kEvents) cf.bottommost_compression = rocksdb::kZSTD;
