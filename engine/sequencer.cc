@@ -251,7 +251,10 @@ void Sequencer::Run() {
     std::vector<Request> ticks;
     for (auto& r : batch) (r.tick ? ticks : commands).push_back(std::move(r));
     const bool fire_timers = !clock_.IsManual() || !ticks.empty();
-    if (commands.empty() && !fire_timers) continue;
+    // With the system clock a wake-up may be for a timer; with nothing due and nothing asked
+    // there is nothing to decide (and deciding nothing would wake this loop again at once).
+    const bool timer_due = !timers_.empty() && timers_.begin()->due <= clock_.Now();
+    if (commands.empty() && ticks.empty() && !timer_due) continue;
     if (ticks.empty()) {
       ProcessBatch(commands, fire_timers);
       continue;
@@ -660,6 +663,10 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
   f.fired = fired;
   f.started = std::chrono::steady_clock::now();
   f.slot = std::make_shared<Slot>();
+  if (f.accepted.empty() && f.groups.empty() && f.answered.empty() && f.groups_refused.empty() &&
+      batch.writes.empty()) {
+    return;  // nothing decided, nobody to answer
+  }
   if (batch.appends.empty() && batch.writes.empty()) {
     f.slot->result = AppendResult{{}, log_.GetHead()};  // nothing to write: done at once
   } else {

@@ -226,6 +226,32 @@ TEST(Sequencer, ShouldFailWhatWasDecidedOnAWriteThatFailed) {
   EXPECT_TRUE(verified->ok);
 }
 
+TEST(Sequencer, ShouldDoNothingWhileIdleOnTheSystemClock) {
+  // given a sequencer on the system clock with nothing to do
+  engine::MemoryEventLog log;
+  auto definitions = workflows::BuiltinDefinitions();
+  ASSERT_TRUE(definitions);
+  const engine::RoutingTable routing = workflows::BuiltinRouting();
+  engine::SystemClock clock;
+  engine::RandomIdGenerator ids;
+  engine::Sequencer sequencer(log, *definitions, workflows::Builtin(), routing, clock, ids);
+  ASSERT_TRUE(sequencer.Start());
+  engine::Submission create;
+  create.command.kind = engine::Command::Kind::kCreate;
+  create.command.collection = "proposals";
+  create.command.workflow = "industry_proposal";
+  create.command.name = "create";
+  create.command.actor = kAssoc;
+  create.command.payload = Draft();
+  ASSERT_ACCEPTED(sequencer.Submit(std::move(create)).get());
+  // when time passes after one command
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // then it has decided and written nothing more (an empty batch would wake it again at once)
+  EXPECT_EQ(sequencer.Stats().batches, 1u);
+  EXPECT_EQ(log.GetHead().seq, 1u);
+  sequencer.Stop();
+}
+
 TEST(Sequencer, ShouldAcknowledgeNothingWhenTheWriteFails) {
   engine::MemoryEventLog log;
   World world(&log);
