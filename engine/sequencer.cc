@@ -326,6 +326,12 @@ bool Sequencer::CompleteOldest(bool wait) {
     }
   }
   Result<AppendResult>& appended = *f.slot->result;
+  if (appended && failed_since_drain_) {
+    // Decided while an earlier batch was in flight, whose write then failed: what this batch
+    // decided (a refusal too, such as a second submit_to_umc) may rest on effects never written.
+    appended =
+        Fail(ErrorCode::kUnavailable, "an earlier write failed; this batch was decided on it");
+  }
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - f.started)
                           .count();
