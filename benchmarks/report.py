@@ -38,9 +38,11 @@ def main(results, md_path, json_path):
         "BM_RawWriteBatch": "limit_rocksdb_writebatch",
         "BM_ForwardRead": "limit_forward_read_1m",
         "BM_EventLogAppend": "append_in_process",
+        "BM_EventLogAppendPipelined": "append_in_process_pipelined",
         "BM_AppendOnLog/large:0": "append_on_empty_log",
         "BM_AppendOnLog/large:1": "append_on_large_log",
         "BM_ReplayInstances": "rebuild_replay_1m",
+        "BM_RebuildAllProjections": "rebuild_all_projections_1m",
         "BM_AsOfStream100": "as_of_100_event_stream",
     }
 
@@ -104,6 +106,7 @@ def main(results, md_path, json_path):
     limit_of = {
         "limit_rocksdb_writebatch": "limit_rocksdb_writebatch",
         "append_in_process": "limit_rocksdb_writebatch",
+        "append_in_process_pipelined": "limit_rocksdb_writebatch",
         "append_on_empty_log": "limit_rocksdb_writebatch",
         "append_on_large_log": "limit_rocksdb_writebatch",
         "pg_append_1_client": "limit_rocksdb_writebatch",
@@ -111,6 +114,7 @@ def main(results, md_path, json_path):
         "pg_append_batch_100": "limit_rocksdb_writebatch",
         "limit_forward_read_1m": "limit_forward_read_1m",
         "rebuild_replay_1m": "limit_forward_read_1m",
+        "rebuild_all_projections_1m": "limit_forward_read_1m",
         "rebuild_command": "limit_forward_read_1m",
         "http_healthz": "http_healthz",
         "http_get_instance": "http_healthz",
@@ -118,6 +122,7 @@ def main(results, md_path, json_path):
     }
     pg_of = {
         "append_in_process": "pg_append_batch_100",
+        "append_in_process_pipelined": "pg_append_batch_100",
         "append_on_empty_log": "pg_append_batch_100",
         "append_on_large_log": "pg_append_batch_100",
         "limit_rocksdb_writebatch": "pg_append_batch_100",
@@ -132,9 +137,16 @@ def main(results, md_path, json_path):
     def goal(text, value, ok):
         goals.append({"goal": text, "measured": value, "met": bool(ok)})
 
+    # Judged on the appends as the sequencer makes them (the next batch prepared while the last
+    # one syncs); the one-at-a-time figure is shown beside it.
+    r = ratio("append_in_process_pipelined", "limit_rocksdb_writebatch")
+    if r is not None:
+        goal("in-process durable appends ≥ 70% of the raw RocksDB limit (pipelined, as the "
+             "sequencer appends)", f"{r:.0%}", r >= 0.70)
     r = ratio("append_in_process", "limit_rocksdb_writebatch")
     if r is not None:
-        goal("in-process durable appends ≥ 70% of the raw RocksDB limit", f"{r:.0%}", r >= 0.70)
+        goal("the same, one batch at a time (`Append`, waiting for each sync)", f"{r:.0%}",
+             r >= 0.70)
     r = ratio("http_post_command", "pg_append_8_clients")
     if r is not None:
         goal("durable HTTP commands ≥ 3× PostgreSQL single-event appends at 8 clients",
@@ -143,6 +155,12 @@ def main(results, md_path, json_path):
         v = med("rebuild_replay_1m")
         goal("rebuild ≥ 500k events/s (replay of 1M events into instance states)",
              f"{v / 1e3:.0f}k events/s", v >= 500e3)
+    if med("rebuild_all_projections_1m") is not None:
+        v = med("rebuild_all_projections_1m")
+        r = ratio("rebuild_all_projections_1m", "limit_forward_read_1m")
+        goal("rebuild of every projection ≥ 500k events/s and no worse than 3× slower than the raw read",
+             f"{v / 1e3:.0f}k events/s, {1 / r:.1f}× slower" if r else f"{v / 1e3:.0f}k events/s",
+             v >= 500e3 and r is not None and 1 / r <= 3)
     if med("rebuild_command") is not None:
         v = med("rebuild_command")
         goal(f"rebuild ≥ 500k events/s (`expertflow rebuild`, whole command, {events:,} events)",
@@ -165,12 +183,14 @@ def main(results, md_path, json_path):
         "pg_append_1_client": "**PostgreSQL**: 1 event/transaction, expected-version check, 1 client",
         "pg_append_8_clients": "**PostgreSQL**: 1 event/transaction, expected-version check, 8 clients",
         "pg_append_batch_100": "**PostgreSQL**: 100 events/transaction, 1 client",
-        "append_in_process": "expertflow: durable appends in process (`RocksDbEventLog::Append`, 100 a batch)",
+        "append_in_process": "expertflow: durable appends in process, one batch at a time (`Append`, 100 a batch)",
+        "append_in_process_pipelined": "expertflow: durable appends in process as the sequencer makes them (`AppendAsync`, 100 a batch, 2 in flight)",
         "append_on_empty_log": "expertflow: durable appends, 100 a batch, random streams, log empty",
         "append_on_large_log": f"expertflow: the same appends, {large:,} events already stored",
         "http_post_command": "expertflow: durable commands over HTTP (`update`, 64 connections, 1,000 instances)",
         "http_get_instance": "expertflow: instance reads over HTTP (64 connections, 1,000 instances)",
         "rebuild_replay_1m": "expertflow: rebuild — replay of 1M events into instance states",
+        "rebuild_all_projections_1m": "expertflow: rebuild of every projection from 1M events (states, their views as text, stage statistics)",
         "rebuild_command": f"expertflow: `expertflow rebuild --projection instance_views`, {events:,} events, whole command",
         "as_of_100_event_stream": "expertflow: `as_of` of a 100-event stream, 1M events in the log",
         "serve_peak_rss": f"expertflow: peak RSS of `serve` holding {events:,} events, after the HTTP load",
