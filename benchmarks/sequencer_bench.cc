@@ -5,8 +5,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <semaphore>
 #include <memory>
+#include <semaphore>
 
 #include "engine/sequencer.h"
 #include "storage/rocksdb_event_log.h"
@@ -55,27 +55,33 @@ void TearDown(const benchmark::State&) {
   fixture = nullptr;
 }
 
-// Each iteration: one durable create command (one ProposalDrafted event of ~600 bytes, with its
-// view), submitted and waited for.
-void BM_SequencerDurableCommands(benchmark::State& state) {
-  const nlohmann::json payload = {
+// One durable create command (one ProposalDrafted event of ~600 bytes, with its view) by the
+// association `n` % 22 + 1.
+engine::Submission CreateBy(std::uint64_t n) {
+  static const nlohmann::json payload = {
       {"title", "Единый отраслевой подход к практической подготовке"},
       {"topic", "unified_training_approach"},
       {"summary",
        "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
       {"ugps", {"15.00.00"}}};
-  const std::string assoc = "assoc-" + std::string(state.thread_index() % 22 < 9 ? "0" : "") +
-                            std::to_string(state.thread_index() % 22 + 1);
+  const std::uint64_t k = n % 22;
+  engine::Submission sub;
+  sub.command.kind = engine::Command::Kind::kCreate;
+  sub.command.collection = "proposals";
+  sub.command.workflow = "industry_proposal";
+  sub.command.name = "create";
+  sub.command.actor = {"assoc-" + std::string(k < 9 ? "0" : "") + std::to_string(k + 1),
+                       "association_member", "bench"};
+  sub.command.payload = payload;
+  return sub;
+}
+
+// Each iteration: one durable create command (one ProposalDrafted event of ~600 bytes, with its
+// view), submitted and waited for.
+void BM_SequencerDurableCommands(benchmark::State& state) {
   std::int64_t failures = 0;
   for (auto _ : state) {
-    engine::Submission sub;
-    sub.command.kind = engine::Command::Kind::kCreate;
-    sub.command.collection = "proposals";
-    sub.command.workflow = "industry_proposal";
-    sub.command.name = "create";
-    sub.command.actor = {assoc, "association_member", "bench"};
-    sub.command.payload = payload;
-    if (!fixture->sequencer->Submit(std::move(sub)).get()) ++failures;
+    if (!fixture->sequencer->Submit(CreateBy(state.thread_index())).get()) ++failures;
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["failures"] = static_cast<double>(failures);
@@ -98,28 +104,13 @@ BENCHMARK(BM_SequencerDurableCommands)
 // as the HTTP server does (its I/O threads hand a command over and go on serving; the answer comes
 // back on the sequencer's thread). Measures the sequencer rather than 64 OS threads waking up.
 void BM_SequencerInFlight(benchmark::State& state) {
-  const nlohmann::json payload = {
-      {"title", "Единый отраслевой подход к практической подготовке"},
-      {"topic", "unified_training_approach"},
-      {"summary",
-       "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
-      {"ugps", {"15.00.00"}}};
   const auto in_flight = static_cast<std::ptrdiff_t>(state.range(0));
   std::counting_semaphore<1024> slots(in_flight);
   std::atomic<std::int64_t> failures{0};
   std::uint64_t n = 0;
   for (auto _ : state) {
     slots.acquire();
-    engine::Submission sub;
-    sub.command.kind = engine::Command::Kind::kCreate;
-    sub.command.collection = "proposals";
-    sub.command.workflow = "industry_proposal";
-    sub.command.name = "create";
-    const std::uint64_t k = n++ % 22;
-    sub.command.actor = {"assoc-" + std::string(k < 9 ? "0" : "") + std::to_string(k + 1),
-                         "association_member", "bench"};
-    sub.command.payload = payload;
-    fixture->sequencer->Submit(std::move(sub), [&](engine::Result<engine::CommandResult> r) {
+    fixture->sequencer->Submit(CreateBy(n++), [&](engine::Result<engine::CommandResult> r) {
       if (!r) ++failures;
       slots.release();
     });

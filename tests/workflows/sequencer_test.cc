@@ -23,16 +23,9 @@ json Draft(int n = 0) {
           {"summary", "Методические материалы"}};
 }
 
-// An in-memory log whose appends take a while, as a disk sync does: commands that arrive during
-// one append must share the next.
-class SlowLog final : public engine::EventLog {
+// An in-memory log behind a test's own append: every read goes to `inner`.
+class ForwardingLog : public engine::EventLog {
  public:
-  Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override {
-    if (before_append) before_append();
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    ++appends;
-    return inner.Append(batch);
-  }
   engine::Head GetHead() const override { return inner.GetHead(); }
   Result<std::uint64_t> StreamVersion(std::string_view s) const override {
     return inner.StreamVersion(s);
@@ -55,6 +48,18 @@ class SlowLog final : public engine::EventLog {
     return inner.Scan(sp, f, t, m);
   }
   engine::MemoryEventLog inner;
+};
+
+// An in-memory log whose appends take a while, as a disk sync does: commands that arrive during
+// one append must share the next.
+class SlowLog final : public ForwardingLog {
+ public:
+  Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override {
+    if (before_append) before_append();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    ++appends;
+    return inner.Append(batch);
+  }
   std::atomic<int> appends{0};
   std::function<void()> before_append;  // runs on the writer thread before each append
 };
@@ -87,7 +92,7 @@ TEST(Sequencer, ShouldShareOneDurableWriteAmongConcurrentCommands) {
 // An in-memory log whose asynchronous appends wait until the test lets them through, one by one
 // or all failed at once (as a disk does to the writes chained on a failed one): the sequencer's
 // pipelining, made deterministic.
-class HeldLog final : public engine::EventLog {
+class HeldLog final : public ForwardingLog {
  public:
   Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override {
     return inner.Append(batch);
@@ -114,29 +119,6 @@ class HeldLog final : public engine::EventLog {
   // Fails every held batch: the first write failed, the rest were chained on it.
   void FailAll() { Finish(false); }
 
-  engine::Head GetHead() const override { return inner.GetHead(); }
-  Result<std::uint64_t> StreamVersion(std::string_view s) const override {
-    return inner.StreamVersion(s);
-  }
-  Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view s, std::uint64_t v,
-                                                      std::size_t m) const override {
-    return inner.ReadStream(s, v, m);
-  }
-  Result<void> ForEach(std::uint64_t f, std::uint64_t t,
-                       const engine::EventVisitor& v) const override {
-    return inner.ForEach(f, t, v);
-  }
-  Result<std::optional<std::string>> Get(engine::Space sp, std::string_view k) const override {
-    return inner.Get(sp, k);
-  }
-  Result<std::vector<std::pair<std::string, std::string>>> Scan(engine::Space sp,
-                                                                std::string_view f,
-                                                                std::string_view t,
-                                                                std::size_t m) const override {
-    return inner.Scan(sp, f, t, m);
-  }
-  engine::MemoryEventLog inner;
-
  private:
   void Finish(bool ok) {
     std::vector<std::pair<engine::AppendBatch, engine::AppendCallback>> held;
@@ -156,8 +138,8 @@ class HeldLog final : public engine::EventLog {
   std::vector<std::pair<engine::AppendBatch, engine::AppendCallback>> held_;
 };
 
-engine::Submission ActOn(const std::string& id, const std::string& command,
-                         const Principal& actor, json payload = json::object()) {
+engine::Submission ActOn(const std::string& id, const std::string& command, const Principal& actor,
+                         json payload = json::object()) {
   engine::Submission s;
   s.command.kind = engine::Command::Kind::kAct;
   s.command.collection = "proposals";
