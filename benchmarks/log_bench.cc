@@ -18,6 +18,7 @@
 #include <semaphore>
 #include <string>
 
+#include "benchmarks/bench_events.h"
 #include "engine/event_log.h"
 #include "engine/rebuild.h"
 #include "engine/stage_stats.h"
@@ -31,10 +32,7 @@ namespace {
 namespace fs = std::filesystem;
 constexpr int kBatch = 100;
 
-fs::path TempPath(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("expertflow-bench-" + name + "-" + std::to_string(::getpid()));
-}
+fs::path TempPath(const std::string& name) { return bench::TempPath("expertflow-bench-", name); }
 
 // Pre-built 300-byte values, 100 per WriteBatch, sync. With `stream_index`, each value also gets
 // a second key shaped like the event log's stream index ("proposals/p<n>", '\0', big-endian seq;
@@ -81,44 +79,44 @@ BENCHMARK(BM_RawWriteBatch)->UseRealTime()->MinTime(3.0);
 void BM_RawWriteBatchWithIndex(benchmark::State& state) { RawWriteBatch(state, true); }
 BENCHMARK(BM_RawWriteBatchWithIndex)->UseRealTime()->MinTime(3.0);
 
-engine::NewEvent RealisticEvent(std::uint64_t n) {
-  engine::NewEvent e;
-  e.type = "ConclusionSubmitted";
-  e.occurred_at = engine::Timestamp(std::chrono::seconds(1767225600 + n));
-  e.actor = {"fumo-09.00.00", "fumo_expert", "a1b2c3d4e5f6"};
-  e.command = "submit_conclusion";
-  e.command_id = "4bf52e065d0f98b2";
-  e.data =
-      R"({"payload":{"verdict":"approve"},"vote":{"org":"fumo-09.00.00","verdict":"approve"}})";
-  return e;
-}
-
 engine::AppendBatch Batch(std::uint64_t n) {
   engine::AppendBatch b;
   for (int i = 0; i < kBatch; ++i) {
     b.appends.push_back({"proposals/p" + std::to_string((n * kBatch + i) % 5000),
                          std::nullopt,
-                         {RealisticEvent(n * kBatch + i)}});
+                         {bench::ConclusionEvent(n * kBatch + i)}});
   }
   return b;
 }
 
-void BM_EventLogAppend(benchmark::State& state) {
-  const fs::path dir = TempPath("append");
-  fs::remove_all(dir);
-  auto log = storage::RocksDbEventLog::Open(dir.string(), {});
-  if (!log) {
-    state.SkipWithError("cannot open the log");
-    return;
-  }
-  // The inputs are built before timing, as the raw benchmark's values are: the streams of Batch()
-  // repeat every 50 batches, so 50 pre-built batches give the same stream pattern.
+// A fresh log in a temporary folder, and the inputs built before timing, as the raw benchmark's
+// values are: the streams of Batch() repeat every 50 batches, so 50 pre-built batches give the
+// same stream pattern.
+struct AppendSetup {
+  fs::path dir;
+  std::unique_ptr<storage::RocksDbEventLog> log;
   std::vector<engine::AppendBatch> inputs;
-  for (std::uint64_t i = 0; i < 50; ++i) inputs.push_back(Batch(i));
+  explicit AppendSetup(const std::string& name) : dir(TempPath(name)) {
+    fs::remove_all(dir);
+    auto opened = storage::RocksDbEventLog::Open(dir.string(), {});
+    if (opened) log = std::move(*opened);
+    for (std::uint64_t i = 0; i < 50; ++i) inputs.push_back(Batch(i));
+  }
+  ~AppendSetup() {
+    log.reset();
+    fs::remove_all(dir);
+  }
+};
+
+void BM_EventLogAppend(benchmark::State& state) {
+  AppendSetup setup("append");
+  if (!setup.log) return state.SkipWithError("cannot open the log");
+  auto& log = setup.log;
+  auto& inputs = setup.inputs;
   std::uint64_t n = 0;
   std::size_t record_bytes = 0;
   for (auto _ : state) {
-    auto r = (*log)->Append(inputs[n++ % inputs.size()]);
+    auto r = log->Append(inputs[n++ % inputs.size()]);
     if (!r)
       state.SkipWithError("append failed");
     else
@@ -126,8 +124,6 @@ void BM_EventLogAppend(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["record_bytes"] = static_cast<double>(record_bytes);
-  log->reset();
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_EventLogAppend)->UseRealTime()->MinTime(3.0);
 
@@ -135,21 +131,16 @@ BENCHMARK(BM_EventLogAppend)->UseRealTime()->MinTime(3.0);
 // the last one syncs (two in flight at most, the sequencer's bound). The writer thread writes
 // what is queued together, so one sync may carry both.
 void BM_EventLogAppendPipelined(benchmark::State& state) {
-  const fs::path dir = TempPath("append-pipelined");
-  fs::remove_all(dir);
-  auto log = storage::RocksDbEventLog::Open(dir.string(), {});
-  if (!log) {
-    state.SkipWithError("cannot open the log");
-    return;
-  }
-  std::vector<engine::AppendBatch> inputs;
-  for (std::uint64_t i = 0; i < 50; ++i) inputs.push_back(Batch(i));
+  AppendSetup setup("append-pipelined");
+  if (!setup.log) return state.SkipWithError("cannot open the log");
+  auto& log = setup.log;
+  auto& inputs = setup.inputs;
   std::counting_semaphore<2> in_flight(2);
   std::atomic<std::int64_t> failures{0};
   std::uint64_t n = 0;
   for (auto _ : state) {
     in_flight.acquire();
-    (*log)->AppendAsync(inputs[n++ % inputs.size()], [&](engine::Result<engine::AppendResult> r) {
+    log->AppendAsync(inputs[n++ % inputs.size()], [&](engine::Result<engine::AppendResult> r) {
       if (!r) ++failures;
       in_flight.release();
     });
@@ -158,8 +149,6 @@ void BM_EventLogAppendPipelined(benchmark::State& state) {
   in_flight.acquire();
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["failures"] = static_cast<double>(failures.load());
-  log->reset();
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_EventLogAppendPipelined)->UseRealTime()->MinTime(3.0);
 

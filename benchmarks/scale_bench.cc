@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 
+#include "benchmarks/bench_events.h"
 #include "engine/event_log.h"
 #include "storage/rocksdb_event_log.h"
 
@@ -32,22 +33,7 @@ std::uint64_t LargeLogEvents() {
   return v ? std::strtoull(v, nullptr, 10) : 5'000'000;
 }
 
-fs::path ScalePath(const std::string& name) {
-  return fs::temp_directory_path() /
-         ("expertflow-scale-" + name + "-" + std::to_string(::getpid()));
-}
-
-engine::NewEvent ScaleEvent(std::uint64_t n) {
-  engine::NewEvent e;
-  e.type = "ConclusionSubmitted";
-  e.occurred_at = engine::Timestamp(std::chrono::seconds(1767225600 + n));
-  e.actor = {"fumo-09.00.00", "fumo_expert", "a1b2c3d4e5f6"};
-  e.command = "submit_conclusion";
-  e.command_id = "4bf52e065d0f98b2";
-  e.data =
-      R"({"payload":{"verdict":"approve"},"vote":{"org":"fumo-09.00.00","verdict":"approve"}})";
-  return e;
-}
+fs::path ScalePath(const std::string& name) { return bench::TempPath("expertflow-scale-", name); }
 
 std::string Stream(std::uint64_t k) { return "proposals/s" + std::to_string(k % kStreams); }
 
@@ -80,7 +66,7 @@ struct LargeLog {
       while (n < target) {
         engine::AppendBatch b;
         for (int i = 0; i < 1000 && n < target; ++i, ++n) {
-          b.appends.push_back({Stream(n), std::nullopt, {ScaleEvent(n)}});
+          b.appends.push_back({Stream(n), std::nullopt, {bench::ConclusionEvent(n)}});
         }
         if (!preload->Append(b)) return;
       }
@@ -99,7 +85,7 @@ void AppendLoop(benchmark::State& state, storage::RocksDbEventLog& log) {
   for (auto _ : state) {
     engine::AppendBatch b;
     for (int i = 0; i < kBatch; ++i, ++n) {
-      b.appends.push_back({Stream(rng()), std::nullopt, {ScaleEvent(n)}});
+      b.appends.push_back({Stream(rng()), std::nullopt, {bench::ConclusionEvent(n)}});
     }
     if (!log.Append(b)) state.SkipWithError("append failed");
   }

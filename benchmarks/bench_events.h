@@ -1,0 +1,33 @@
+#pragma once
+
+// What the benchmark files share: a realistic event of ~444 bytes once encoded (a conclusion
+// with its vote, as the workflows write it), and a temporary folder per benchmark and process.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "engine/event.h"
+
+namespace expertflow::bench {
+
+inline engine::NewEvent ConclusionEvent(std::uint64_t n) {
+  engine::NewEvent e;
+  e.type = "ConclusionSubmitted";
+  e.occurred_at = engine::Timestamp(std::chrono::seconds(1767225600 + n));
+  e.actor = {"fumo-09.00.00", "fumo_expert", "a1b2c3d4e5f6"};
+  e.command = "submit_conclusion";
+  e.command_id = "4bf52e065d0f98b2";
+  e.data =
+      R"({"payload":{"verdict":"approve"},"vote":{"org":"fumo-09.00.00","verdict":"approve"}})";
+  return e;
+}
+
+inline std::filesystem::path TempPath(const std::string& prefix, const std::string& name) {
+  return std::filesystem::temp_directory_path() /
+         (prefix + name + "-" + std::to_string(::getpid()));
+}
+
+}  // namespace expertflow::bench
