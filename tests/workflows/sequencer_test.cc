@@ -23,6 +23,18 @@ json Draft(int n = 0) {
           {"summary", "Методические материалы"}};
 }
 
+// A create command for an industry proposal, as an association drafts one.
+engine::Submission DraftBy(const Principal& actor) {
+  engine::Submission s;
+  s.command.kind = engine::Command::Kind::kCreate;
+  s.command.collection = "proposals";
+  s.command.workflow = "industry_proposal";
+  s.command.name = "create";
+  s.command.actor = actor;
+  s.command.payload = Draft();
+  return s;
+}
+
 // An in-memory log behind a test's own append: every read goes to `inner`.
 class ForwardingLog : public engine::EventLog {
  public:
@@ -218,14 +230,7 @@ TEST(Sequencer, ShouldDoNothingWhileIdleOnTheSystemClock) {
   engine::RandomIdGenerator ids;
   engine::Sequencer sequencer(log, *definitions, workflows::Builtin(), routing, clock, ids);
   ASSERT_TRUE(sequencer.Start());
-  engine::Submission create;
-  create.command.kind = engine::Command::Kind::kCreate;
-  create.command.collection = "proposals";
-  create.command.workflow = "industry_proposal";
-  create.command.name = "create";
-  create.command.actor = kAssoc;
-  create.command.payload = Draft();
-  ASSERT_ACCEPTED(sequencer.Submit(std::move(create)).get());
+  ASSERT_ACCEPTED(sequencer.Submit(DraftBy(kAssoc)).get());
   // when time passes after one command
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   // then it has decided and written nothing more (an empty batch would wake it again at once)
@@ -389,13 +394,7 @@ TEST(Sequencer, ShouldRebuildStatesFromTheLogWhenViewsAreMissing) {
 TEST(Sequencer, ShouldAnswerARepeatedIdempotencyKeyWithTheFirstResult) {
   World world;
   auto submit = [&](std::string digest) {
-    engine::Submission s;
-    s.command.kind = engine::Command::Kind::kCreate;
-    s.command.collection = "proposals";
-    s.command.workflow = "industry_proposal";
-    s.command.name = "create";
-    s.command.actor = kAssoc;
-    s.command.payload = Draft();
+    engine::Submission s = DraftBy(kAssoc);
     s.idempotency_key = "tok-assoc-05:key-1";
     s.request_digest = std::move(digest);
     return world.sequencer().Submit(std::move(s)).get();
