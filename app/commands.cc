@@ -394,26 +394,31 @@ int Import(const std::string& data, const std::string& file) {
 int Rebuild(const std::string& data, const std::string& projection) {
   auto log = OpenStore(data, Access::kWrite);
   if (!log) return 1;
-  if (projection == "all" || projection == "instance_views") {
-    auto report = engine::RebuildInstanceViews(*log);
-    if (!report) {
-      std::cerr << "expertflow: " << report.error().ToString() << "\n";
-      return 1;
-    }
+  auto definitions = workflows::BuiltinDefinitions();
+  if (!definitions) {
+    std::cerr << "expertflow: " << definitions.error().message << "\n";
+    return 1;
+  }
+  // The server loads what is written here at its next start and catches up from its checkpoint.
+  engine::StageStatistics stages(*definitions, workflows::Builtin());
+  auto fail = [](const engine::Error& e) {
+    std::cerr << "expertflow: " << e.ToString() << "\n";
+    return 1;
+  };
+  if (projection == "stage_statistics") {
+    if (auto r = stages.CatchUp(*log); !r) return fail(r.error());
+    if (auto r = stages.SaveReplacing(*log); !r) return fail(r.error());
+  } else {
+    auto report = engine::RebuildInstanceViews(*log, projection == "all" ? &stages : nullptr);
+    if (!report) return fail(report.error());
     std::cout << "instance_views: replayed " << report->events << " events into "
               << report->instances << " instances; " << report->views_changed
               << " views differed from the rebuilt ones, " << report->views_removed
               << " had no instance\n";
   }
-  if (projection == "all" || projection == "stage_statistics") {
-    // Dropping the saved state makes the next server start replay the log from the first event.
-    engine::AppendBatch drop;
-    drop.writes.push_back({engine::Space::kAnalytics, "stages/version", std::nullopt});
-    if (auto r = log->Append(drop); !r) {
-      std::cerr << "expertflow: " << r.error().ToString() << "\n";
-      return 1;
-    }
-    std::cout << "stage_statistics: saved state dropped; the server replays the log at its next start\n";
+  if (projection != "instance_views") {
+    std::cout << "stage_statistics: replayed " << stages.checkpoint()
+              << " events; saved in place of the stored state\n";
   }
   return 0;
 }

@@ -1,8 +1,10 @@
 #include "engine/event_log.h"
 
+#include <algorithm>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -78,10 +80,29 @@ Result<AppendResult> PrepareAppend(
   return result;
 }
 
+namespace {
+constexpr std::size_t kChunkRecords = 4096;
+constexpr std::size_t kChunksAhead = 4;  // bounds the memory the reader may run ahead with
+}  // namespace
+
 Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq, std::uint64_t to_seq,
                               const EventVisitor& visit) {
+  return ForEachPipelined(log, from_seq, to_seq, std::span<const EventVisitor>(&visit, 1));
+}
+
+Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq, std::uint64_t to_seq,
+                              std::span<const EventVisitor> visitors) {
+  if (visitors.empty()) return {};
   // Short ranges are not worth a thread.
-  if (to_seq < from_seq || to_seq - from_seq < 4096) return log.ForEach(from_seq, to_seq, visit);
+  if (to_seq < from_seq || to_seq - from_seq < 4096) {
+    return log.ForEach(from_seq, to_seq,
+                       [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
+                         for (const auto& visit : visitors) {
+                           if (!visit(seq, hash, record)) return false;
+                         }
+                         return true;
+                       });
+  }
   struct Entry {
     std::uint64_t seq;
     Hash hash;
@@ -91,70 +112,94 @@ Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq, std::
   struct Chunk {
     std::string bytes;
     std::vector<Entry> entries;
+    std::size_t pending = 0;  // visitors that have not yet run over it
   };
-  constexpr std::size_t kChunkRecords = 4096;
-  constexpr std::size_t kChunksAhead = 4;  // bounds the memory the reader may run ahead with
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Chunk> ready;
-  std::vector<Chunk> spare;  // drained chunks, reused so their buffers are not reallocated
+  std::vector<std::unique_ptr<Chunk>> pool;                // owns every chunk
+  std::vector<std::deque<Chunk*>> ready(visitors.size());  // one queue a visitor
+  std::vector<Chunk*> spare;  // chunks every visitor is done with, reused with their buffers
   bool done = false, stop = false;
   Result<void> read_result;
 
+  // Visitor `i`'s loop: its chunks in order, until the reader is done or anyone stops.
+  auto consume = [&](std::size_t i) {
+    while (true) {
+      Chunk* chunk = nullptr;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !ready[i].empty() || done || stop; });
+        if (stop || ready[i].empty()) return;
+        chunk = ready[i].front();
+        ready[i].pop_front();
+        cv.notify_all();
+      }
+      bool go_on = true;
+      for (const Entry& e : chunk->entries) {
+        if (!visitors[i](e.seq, e.hash, std::string_view(chunk->bytes).substr(e.offset, e.size))) {
+          go_on = false;
+          break;
+        }
+      }
+      std::lock_guard lock(mu);
+      if (--chunk->pending == 0) spare.push_back(chunk);
+      if (!go_on) {
+        stop = true;
+        cv.notify_all();
+        return;
+      }
+    }
+  };
+
   std::thread reader([&] {
-    Chunk chunk;
-    auto hand_over = [&] {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return ready.size() < kChunksAhead || stop; });
-      ready.push_back(std::move(chunk));
-      cv.notify_all();
+    auto next_chunk = [&] {  // under mu
+      Chunk* chunk = nullptr;
       if (!spare.empty()) {
-        chunk = std::move(spare.back());
+        chunk = spare.back();
         spare.pop_back();
       } else {
-        chunk = Chunk{};
+        pool.push_back(std::make_unique<Chunk>());
+        chunk = pool.back().get();
       }
-      chunk.bytes.clear();
-      chunk.entries.clear();
-      return !stop;
+      chunk->bytes.clear();
+      chunk->entries.clear();
+      return chunk;
     };
-    auto r = log.ForEach(from_seq, to_seq,
-                         [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
-                           chunk.entries.push_back({seq, hash, chunk.bytes.size(), record.size()});
-                           chunk.bytes.append(record);
-                           return chunk.entries.size() < kChunkRecords || hand_over();
-                         });
-    if (!chunk.entries.empty()) hand_over();
+    Chunk* chunk = nullptr;
+    {
+      std::lock_guard lock(mu);
+      chunk = next_chunk();
+    }
+    auto hand_over = [&] {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] {
+        return stop || std::all_of(ready.begin(), ready.end(),
+                                   [](const auto& q) { return q.size() < kChunksAhead; });
+      });
+      if (stop) return false;
+      chunk->pending = ready.size();
+      for (auto& q : ready) q.push_back(chunk);
+      cv.notify_all();
+      chunk = next_chunk();
+      return true;
+    };
+    auto r = log.ForEach(
+        from_seq, to_seq, [&](std::uint64_t seq, const Hash& hash, std::string_view record) {
+          chunk->entries.push_back({seq, hash, chunk->bytes.size(), record.size()});
+          chunk->bytes.append(record);
+          return chunk->entries.size() < kChunkRecords || hand_over();
+        });
+    if (!chunk->entries.empty()) hand_over();
     std::lock_guard lock(mu);
     read_result = std::move(r);
     done = true;
     cv.notify_all();
   });
 
-  while (true) {
-    Chunk chunk;
-    {
-      std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return !ready.empty() || done; });
-      if (ready.empty()) break;
-      chunk = std::move(ready.front());
-      ready.pop_front();
-      cv.notify_all();
-    }
-    bool go_on = true;
-    for (const Entry& e : chunk.entries) {
-      if (!visit(e.seq, e.hash, std::string_view(chunk.bytes).substr(e.offset, e.size))) {
-        go_on = false;
-        break;
-      }
-    }
-    std::lock_guard lock(mu);
-    spare.push_back(std::move(chunk));
-    if (!go_on) {
-      stop = true;
-      cv.notify_all();
-      break;
-    }
+  {
+    std::vector<std::jthread> others;
+    for (std::size_t i = 1; i < visitors.size(); ++i) others.emplace_back([&, i] { consume(i); });
+    consume(0);
   }
   reader.join();
   return read_result;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -139,6 +140,12 @@ class EventLog {
 // evolving, hashing) overlap on two cores. For long scans: rebuilds, catch-up, verify.
 [[nodiscard]] Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq,
                                             std::uint64_t to_seq, const EventVisitor& visit);
+// The same read once for several visitors, each on its own thread (the first on the calling
+// thread), each seeing every record in order: a rebuild of several projections reads the store
+// once. A visitor that returns false stops them all.
+[[nodiscard]] Result<void> ForEachPipelined(const EventLog& log, std::uint64_t from_seq,
+                                            std::uint64_t to_seq,
+                                            std::span<const EventVisitor> visitors);
 
 // The outcome of recomputing the chain.
 struct VerifyResult {

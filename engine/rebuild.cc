@@ -1,5 +1,7 @@
 #include "engine/rebuild.h"
 
+#include <algorithm>
+#include <thread>
 #include <unordered_map>
 
 namespace expertflow::engine {
@@ -48,33 +50,79 @@ std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_vi
   return out;
 }
 
-Result<InstanceStates> ReplayInstances(const EventLog& log) {
+namespace {
+
+// The visitor that evolves `states` record by record; a record that cannot be read stops it with
+// `failure` set.
+EventVisitor Replayer(InstanceStates& states, RecordReader& reader, Result<void>& failure) {
+  return [&](std::uint64_t, const Hash&, std::string_view record) {
+    auto event = reader.Read(record);
+    if (!event) {
+      failure = std::unexpected(event.error());
+      return false;
+    }
+    auto it = states.find(event->stream);
+    if (it == states.end()) it = states.emplace(std::string(event->stream), InstanceState{}).first;
+    Evolve(it->second, event->occurred_at, event->data);
+    return true;
+  };
+}
+
+std::uint64_t UpTo(const EventLog& log, std::uint64_t to_seq) {
+  const std::uint64_t head = log.GetHead().seq;
+  return to_seq == 0 ? head : std::min(to_seq, head);
+}
+
+}  // namespace
+
+Result<InstanceStates> ReplayInstances(const EventLog& log, std::uint64_t to_seq) {
   InstanceStates states;
   RecordReader reader;
   Result<void> failure;
-  auto r = ForEachPipelined(
-      log, 1, log.GetHead().seq, [&](std::uint64_t, const Hash&, std::string_view record) {
-        auto event = reader.Read(record);
-        if (!event) {
-          failure = std::unexpected(event.error());
-          return false;
-        }
-        auto it = states.find(event->stream);
-        if (it == states.end())
-          it = states.emplace(std::string(event->stream), InstanceState{}).first;
-        Evolve(it->second, event->occurred_at, event->data);
-        return true;
-      });
+  auto r = ForEachPipelined(log, 1, UpTo(log, to_seq), Replayer(states, reader, failure));
   if (!r) return std::unexpected(r.error());
   if (!failure) return std::unexpected(failure.error());
   return states;
 }
 
-Result<RebuildReport> RebuildInstanceViews(EventLog& log) {
+Result<RebuiltProjections> RebuildInMemory(const EventLog& log, StageStatistics* stages) {
+  RebuiltProjections out;
+  out.events = log.GetHead().seq;
+  RecordReader replay_reader, stages_reader;
+  Result<void> replay_failure, stages_failure;
+  std::vector<EventVisitor> visitors = {Replayer(out.states, replay_reader, replay_failure)};
+  if (stages != nullptr) {
+    visitors.push_back([&](std::uint64_t seq, const Hash&, std::string_view record) {
+      stages_failure = stages->ApplyNext(seq, record, stages_reader);
+      return stages_failure.has_value();
+    });
+  }
+  auto r = ForEachPipelined(log, 1, out.events, visitors);
+  if (!r) return std::unexpected(r.error());
+  if (!replay_failure) return std::unexpected(replay_failure.error());
+  if (!stages_failure) return std::unexpected(stages_failure.error());
+  // The views are serialised on both cores: each thread takes every other state.
+  std::vector<const std::pair<const std::string, InstanceState>*> entries;
+  entries.reserve(out.states.size());
+  for (const auto& entry : out.states) entries.push_back(&entry);
+  out.views.resize(entries.size());
+  auto serialise = [&](std::size_t first) {
+    for (std::size_t i = first; i < entries.size(); i += 2) {
+      out.views[i] = {entries[i]->first, StateToText(entries[i]->second)};
+    }
+  };
+  {
+    std::jthread other(serialise, 1);
+    serialise(0);
+  }
+  return out;
+}
+
+Result<RebuildReport> RebuildInstanceViews(EventLog& log, StageStatistics* stages) {
+  auto rebuilt = RebuildInMemory(log, stages);
+  if (!rebuilt) return std::unexpected(rebuilt.error());
   RebuildReport report;
-  report.events = log.GetHead().seq;
-  auto states = ReplayInstances(log);
-  if (!states) return std::unexpected(states.error());
+  report.events = rebuilt->events;
   auto views = ScanAll(log, Space::kViews, "i/");
   if (!views) return std::unexpected(views.error());
   auto timers = ScanAll(log, Space::kTimers, "");
@@ -83,14 +131,13 @@ Result<RebuildReport> RebuildInstanceViews(EventLog& log) {
   AppendBatch batch;
   for (const auto& [key, value] : *timers)
     batch.writes.push_back({Space::kTimers, key, std::nullopt});
-  for (const auto& [stream, state] : *states) {
+  for (auto& [stream, fresh] : rebuilt->views) {
     const std::string key = ViewKey(stream);
-    std::string fresh = StateToText(state);
     auto stored = views->find(key);
     if (stored == views->end() || stored->second != fresh) ++report.views_changed;
     if (stored != views->end()) views->erase(stored);
     batch.writes.push_back({Space::kViews, key, std::move(fresh)});
-    for (const auto& [name, due] : state.timers) {
+    for (const auto& [name, due] : rebuilt->states.find(stream)->second.timers) {
       batch.writes.push_back({Space::kTimers, TimerIndexKey(due, stream, name), ""});
     }
   }
@@ -101,7 +148,10 @@ Result<RebuildReport> RebuildInstanceViews(EventLog& log) {
   batch.writes.push_back({Space::kAnalytics, std::string(kInstanceViewsVersionKey),
                           std::to_string(kInstanceViewsVersion)});
   if (auto w = log.Append(batch); !w) return std::unexpected(w.error());
-  report.instances = states->size();
+  if (stages != nullptr) {
+    if (auto w = stages->SaveReplacing(log); !w) return std::unexpected(w.error());
+  }
+  report.instances = rebuilt->states.size();
   return report;
 }
 

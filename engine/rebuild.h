@@ -5,9 +5,12 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "engine/event_log.h"
 #include "engine/instance.h"
+#include "engine/stage_stats.h"
 
 namespace expertflow::engine {
 
@@ -20,9 +23,21 @@ inline constexpr std::string_view kInstanceViewsVersionKey = "projection/instanc
 // Instance states by stream.
 using InstanceStates = std::unordered_map<std::string, InstanceState, StreamHash, std::equal_to<>>;
 
-// Replays the whole log through evolve: the instance states, by stream, exactly as the live
-// system built them.
-Result<InstanceStates> ReplayInstances(const EventLog& log);
+// Replays events 1..to_seq (0: up to the head) through evolve: the instance states, by stream,
+// exactly as the live system built them.
+Result<InstanceStates> ReplayInstances(const EventLog& log, std::uint64_t to_seq = 0);
+
+// Every projection rebuilt in memory from the same events (up to the head when called): the
+// instance states with the text of their stored views, and, when `stages` is given (fresh), the
+// stage statistics. The stage statistics replay on a second thread, side by side with the states:
+// the two share nothing but the log, and a rebuild is bound by the CPU, not the disk, so on two
+// cores it takes about as long as the longer of the two (benchmarks/README.md).
+struct RebuiltProjections {
+  std::uint64_t events = 0;
+  InstanceStates states;
+  std::vector<std::pair<std::string_view, std::string>> views;  // (a key of states, its view)
+};
+Result<RebuiltProjections> RebuildInMemory(const EventLog& log, StageStatistics* stages);
 
 struct RebuildReport {
   std::uint64_t events = 0;
@@ -33,8 +48,9 @@ struct RebuildReport {
 
 // Rebuilds the instance views and the timer index from the log into fresh state and swaps them
 // in with one atomic write (`expertflow rebuild`, and a start after kInstanceViewsVersion
-// changed). Must not run beside a sequencer writing to the same log.
-Result<RebuildReport> RebuildInstanceViews(EventLog& log);
+// changed); with `stages` (fresh), the stage statistics too, replacing what was stored of them
+// in a second atomic write. Must not run beside a sequencer writing to the same log.
+Result<RebuildReport> RebuildInstanceViews(EventLog& log, StageStatistics* stages = nullptr);
 
 // The keys of the inline projection: an instance's view, and one entry of the due-time index.
 std::string ViewKey(std::string_view stream);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace expertflow::engine {
 namespace {
@@ -45,13 +46,14 @@ std::uint64_t StageStatistics::checkpoint() const {
   return checkpoint_;
 }
 
-Result<void> StageStatistics::CatchUp(const EventLog& log) {
+Result<void> StageStatistics::CatchUp(const EventLog& log, std::uint64_t to_seq) {
   std::lock_guard lock(mu_);
   const std::uint64_t head = log.GetHead().seq;
-  if (head <= checkpoint_) return {};
+  const std::uint64_t to = to_seq == 0 ? head : std::min(to_seq, head);
+  if (to <= checkpoint_) return {};
   Result<void> failure;
   RecordReader reader;
-  auto r = ForEachPipelined(log, checkpoint_ + 1, head,
+  auto r = ForEachPipelined(log, checkpoint_ + 1, to,
                             [&](std::uint64_t seq, const Hash&, std::string_view record) {
                               auto e = reader.Read(record);
                               if (!e) {
@@ -64,6 +66,20 @@ Result<void> StageStatistics::CatchUp(const EventLog& log) {
                             });
   if (!r) return r;
   return failure;
+}
+
+Result<void> StageStatistics::ApplyNext(std::uint64_t seq, std::string_view record,
+                                        RecordReader& reader) {
+  std::lock_guard lock(mu_);
+  if (seq != checkpoint_ + 1) {
+    return Fail(ErrorCode::kInternal, "stage statistics at " + std::to_string(checkpoint_) +
+                                          " were handed event " + std::to_string(seq));
+  }
+  auto e = reader.Read(record);
+  if (!e) return std::unexpected(e.error());
+  Apply(*e);
+  checkpoint_ = seq;
+  return {};
 }
 
 StageStatistics::Groups StageStatistics::GroupsOf(const Participants& participants) const {
@@ -84,6 +100,33 @@ StageStatistics::Groups StageStatistics::GroupsOf(const Participants& participan
   return g;
 }
 
+std::uint32_t StageStatistics::StageIndex(std::string_view stage) {
+  if (auto it = stage_index_.find(stage); it != stage_index_.end()) return it->second;
+  const auto index = static_cast<std::uint32_t>(stage_names_.size());
+  stage_names_.emplace_back(stage);
+  stage_index_.emplace(std::string(stage), index);
+  return index;
+}
+
+StageStatistics::Open& StageStatistics::OpenStream(std::string_view stream,
+                                                   std::string_view workflow,
+                                                   std::uint32_t version) {
+  auto it = open_.find(stream);
+  if (it == open_.end()) {
+    streams_.emplace_back(stream);
+    it = open_.emplace(streams_.back(), Open{}).first;
+    it->second.stream = static_cast<std::uint32_t>(streams_.size() - 1);
+  }
+  Open& o = it->second;
+  auto list = stays_.find(workflow);
+  if (list == stays_.end()) list = stays_.emplace(std::string(workflow), StayList{}).first;
+  o.workflow = &list->first;
+  o.stays = &list->second;
+  o.definition = definitions_.Find(workflow, version);
+  o.version = version;
+  return o;
+}
+
 void StageStatistics::Apply(const RecordView& e) {
   // Only events that move an instance matter here; most do not, and are passed over without
   // parsing their data.
@@ -94,16 +137,18 @@ void StageStatistics::Apply(const RecordView& e) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::object d;
   if (parser.parse(e.data.data(), e.data.size()).get(d) != simdjson::SUCCESS) return;
-  std::string_view to_text;
-  const bool has_to = d["to"].get(to_text) == simdjson::SUCCESS;
-  const std::string to(to_text);
+  std::string_view to;
+  const bool has_to = d["to"].get(to) == simdjson::SUCCESS;
+  auto stage_of = [&](const Open& o) {
+    const StateSpec* st = o.definition ? o.definition->FindState(to) : nullptr;
+    return StageIndex(st ? std::string_view(st->stage) : to);
+  };
   if (simdjson::dom::object c; d["created"].get(c) == simdjson::SUCCESS) {
-    Open o;
+    // A missing member leaves the default: the record is the log's, already validated.
     std::string_view workflow;
     std::uint64_t version = 0;
-    if (c["workflow"].get(workflow) == simdjson::SUCCESS) o.workflow = workflow;
-    if (c["workflow_version"].get(version) == simdjson::SUCCESS)
-      o.version = static_cast<std::uint32_t>(version);
+    if (c["workflow"].get(workflow) != simdjson::SUCCESS) workflow = {};
+    if (c["workflow_version"].get(version) != simdjson::SUCCESS) version = 0;
     Participants participants;
     if (simdjson::dom::object slots; c["participants"].get(slots) == simdjson::SUCCESS) {
       for (auto field : slots) {
@@ -112,31 +157,25 @@ void StageStatistics::Apply(const RecordView& e) {
       }
     }
     groups_.push_back(GroupsOf(participants));
-    const Definition* def = definitions_.Find(o.workflow, o.version);
-    const StateSpec* st = def ? def->FindState(to) : nullptr;
-    auto& stays = stays_[o.workflow];
-    o.stay = stays.size();
-    stays.push_back(Stay{std::string(e.stream), st ? st->stage : to, e.occurred_at, std::nullopt,
-                         static_cast<std::uint32_t>(groups_.size() - 1), o.version});
+    Open& o = OpenStream(e.stream, workflow, static_cast<std::uint32_t>(version));
+    o.stay = o.stays->size();
+    o.stays->push_back(Stay{o.stream, stage_of(o), static_cast<std::uint32_t>(groups_.size() - 1),
+                            o.version, e.occurred_at, std::nullopt});
     dirty_.emplace_back(o.workflow, o.stay);
-    open_[std::string(e.stream)] = std::move(o);
     return;
   }
   if (!has_to) return;
   auto it = open_.find(e.stream);
   if (it == open_.end()) return;
   Open& o = it->second;
-  const Definition* def = definitions_.Find(o.workflow, o.version);
-  const StateSpec* st = def ? def->FindState(to) : nullptr;
-  const std::string stage = st ? st->stage : to;
-  auto& stays = stays_[o.workflow];
+  const std::uint32_t stage = stage_of(o);
+  StayList& stays = *o.stays;
   if (stays[o.stay].stage == stage) return;  // a move within one stage is no new stay
   stays[o.stay].exited = e.occurred_at;
   dirty_.emplace_back(o.workflow, o.stay);
   const std::uint32_t groups = stays[o.stay].groups;
   o.stay = stays.size();
-  stays.push_back(
-      Stay{std::string(e.stream), stage, e.occurred_at, std::nullopt, groups, o.version});
+  stays.push_back(Stay{o.stream, stage, groups, o.version, e.occurred_at, std::nullopt});
   dirty_.emplace_back(o.workflow, o.stay);
 }
 
@@ -169,18 +208,15 @@ Result<std::vector<std::pair<std::string, std::string>>> ScanPrefix(const EventL
 
 }  // namespace
 
-Result<void> StageStatistics::Save(EventLog& log) {
-  std::lock_guard lock(mu_);
-  if (dirty_.empty() && groups_saved_ == groups_.size() && saved_checkpoint_ == checkpoint_) {
-    return {};  // nothing new: no write
-  }
+AppendBatch StageStatistics::SaveBatch() const {
   AppendBatch batch;
   for (const auto& [workflow, index] : dirty_) {
-    const Stay& s = stays_.at(workflow)[index];
-    json v = {s.stream, s.stage,  Seconds(s.entered), s.exited ? json(Seconds(*s.exited)) : json(),
-              s.groups, s.version};
+    const Stay& s = stays_.find(*workflow)->second[index];
+    json v = {streams_[s.stream], stage_names_[s.stage],
+              Seconds(s.entered), s.exited ? json(Seconds(*s.exited)) : json(),
+              s.groups,           s.version};
     batch.writes.push_back({Space::kAnalytics,
-                            IndexKey(std::string(kStatsPrefix) + "s/" + workflow + "/", index),
+                            IndexKey(std::string(kStatsPrefix) + "s/" + *workflow + "/", index),
                             v.dump()});
   }
   for (std::size_t i = groups_saved_; i < groups_.size(); ++i) {
@@ -192,10 +228,43 @@ Result<void> StageStatistics::Save(EventLog& log) {
       {Space::kAnalytics, std::string(kStatsPrefix) + "checkpoint", std::to_string(checkpoint_)});
   batch.writes.push_back({Space::kAnalytics, std::string(kStatsPrefix) + "version",
                           std::to_string(kStageStatisticsVersion)});
-  if (auto r = log.Append(batch); !r) return std::unexpected(r.error());
+  return batch;
+}
+
+void StageStatistics::MarkSaved() {
   dirty_.clear();
   groups_saved_ = groups_.size();
   saved_checkpoint_ = checkpoint_;
+}
+
+Result<void> StageStatistics::Save(EventLog& log) {
+  std::lock_guard lock(mu_);
+  if (dirty_.empty() && groups_saved_ == groups_.size() && saved_checkpoint_ == checkpoint_) {
+    return {};  // nothing new: no write
+  }
+  if (auto r = log.Append(SaveBatch()); !r) return std::unexpected(r.error());
+  MarkSaved();
+  return {};
+}
+
+Result<void> StageStatistics::SaveReplacing(EventLog& log) {
+  std::lock_guard lock(mu_);
+  auto stored = ScanPrefix(log, std::string(kStatsPrefix));
+  if (!stored) return std::unexpected(stored.error());
+  // Everything, not only what changed since the last save.
+  dirty_.clear();
+  for (const auto& [workflow, stays] : stays_) {
+    for (std::size_t i = 0; i < stays.size(); ++i) dirty_.emplace_back(&workflow, i);
+  }
+  groups_saved_ = 0;
+  AppendBatch batch = SaveBatch();
+  std::set<std::string_view> written;
+  for (const auto& w : batch.writes) written.insert(w.key);
+  for (const auto& [key, value] : *stored) {
+    if (!written.contains(key)) batch.writes.push_back({Space::kAnalytics, key, std::nullopt});
+  }
+  if (auto r = log.Append(batch); !r) return std::unexpected(r.error());
+  MarkSaved();
   return {};
 }
 
@@ -216,33 +285,38 @@ Result<void> StageStatistics::Load(const EventLog& log) {
       json g = json::parse(value);
       loaded_groups.push_back(Groups{g.at(0), g.at(1), g.at(2)});
     }
-    std::map<std::string, std::vector<Stay>, std::less<>> loaded;
-    decltype(open_) open;
+    stays_.clear();
+    streams_.clear();
+    open_.clear();
+    stage_names_.clear();
+    stage_index_.clear();
     const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
     for (const auto& [key, value] : *stays) {
       if (key.size() < prefix + 9) continue;
       const std::string workflow = key.substr(prefix, key.size() - prefix - 9);
       json s = json::parse(value);
-      Stay stay{s.at(0),
-                s.at(1),
-                Timestamp(Duration(s.at(2).get<std::int64_t>())),
-                s.at(3).is_null()
-                    ? std::nullopt
-                    : std::optional<Timestamp>(Timestamp(Duration(s.at(3).get<std::int64_t>()))),
-                s.at(4).get<std::uint32_t>(),
-                s.at(5).get<std::uint32_t>()};
-      auto& list = loaded[workflow];
-      open[stay.stream] = Open{workflow, stay.version, list.size()};
-      list.push_back(std::move(stay));
+      const auto version = s.at(5).get<std::uint32_t>();
+      Open& o = OpenStream(s.at(0).get<std::string>(), workflow, version);
+      o.stay = o.stays->size();
+      o.stays->push_back(
+          Stay{o.stream, StageIndex(s.at(1).get<std::string>()), s.at(4).get<std::uint32_t>(),
+               version, Timestamp(Duration(s.at(2).get<std::int64_t>())),
+               s.at(3).is_null()
+                   ? std::nullopt
+                   : std::optional<Timestamp>(Timestamp(Duration(s.at(3).get<std::int64_t>())))});
     }
-    stays_ = std::move(loaded);
-    open_ = std::move(open);
     groups_ = std::move(loaded_groups);
-    groups_saved_ = groups_.size();
-    dirty_.clear();
     checkpoint_ = std::stoull(**checkpoint);
-    saved_checkpoint_ = checkpoint_;
+    MarkSaved();
   } catch (const std::exception& e) {
+    stays_.clear();
+    streams_.clear();
+    open_.clear();
+    groups_.clear();
+    dirty_.clear();
+    checkpoint_ = 0;
+    groups_saved_ = 0;
+    saved_checkpoint_ = 0;
     return Fail(ErrorCode::kCorruption,
                 std::string("stored stage statistics are malformed: ") + e.what());
   }
@@ -283,11 +357,12 @@ json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& c
   };
   if (auto it = stays_.find(q.workflow); it != stays_.end()) {
     for (const Stay& s : it->second) {
-      if (InWindow(s.entered, q.from, q.to)) each(s.stage, s.groups, [](Acc& a) { ++a.entered; });
+      const std::string& stage = stage_names_[s.stage];
+      if (InWindow(s.entered, q.from, q.to)) each(stage, s.groups, [](Acc& a) { ++a.entered; });
       if (s.exited && InWindow(*s.exited, q.from, q.to)) {
         const double h = Hours(*s.exited - s.entered);
         const std::string week = IsoWeek(*s.exited);
-        each(s.stage, s.groups, [&](Acc& a) {
+        each(stage, s.groups, [&](Acc& a) {
           ++a.exited;
           a.hours.push_back(h);
           ++a.weeks[week];
@@ -302,7 +377,7 @@ json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& c
     if (st == nullptr || st->terminal) continue;
     auto open = open_.find(inst.Stream());
     std::uint32_t groups = 0;
-    if (open != open_.end()) groups = stays_.at(q.workflow)[open->second.stay].groups;
+    if (open != open_.end()) groups = (*open->second.stays)[open->second.stay].groups;
     each(st->stage, groups, [](Acc& a) { ++a.overdue; });
   }
   auto render = [](Acc& a) {

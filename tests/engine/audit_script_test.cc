@@ -51,7 +51,7 @@ TEST(AuditScript, AcceptsAnExportAndRefusesATamperedOne) {
     e.command = "submit_conclusion";
     e.command_id = "c" + std::to_string(i);
     e.data = R"({"verdict":"approve","comment":"Заключение № )" + std::to_string(i) + R"("})";
-    ASSERT_TRUE(log.Append({{{"proposals/p" + std::to_string(i % 3), std::nullopt, {e}}}, {}}));
+    ASSERT_TRUE(log.Append({{{"proposals/p" + std::to_string(i % 3), std::nullopt, {e}}}, {}, {}}));
   }
   EXPECT_EQ(RunScript(Export(log)), 0);
   EXPECT_EQ(RunScript(Export(log), ToHex(log.GetHead().hash)), 0);

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <numeric>
 
 #include "engine/memory_event_log.h"
 #include "storage/rocksdb_event_log.h"
@@ -170,6 +171,50 @@ TYPED_TEST(EventLogContract, IteratesForwardInRangesAndStopsWhenAsked) {
   ASSERT_EQ(page->size(), 2u);
   EXPECT_EQ((*page)[1].seq, 10u);
   EXPECT_TRUE(log.ReadAll(11, 5)->empty());
+}
+
+// The pipelined read hands every record, in order, to each of several visitors, each on its
+// own thread, over a range long enough for chunks (and a short one, read inline); a visitor that
+// stops stops the read for all of them.
+TYPED_TEST(EventLogContract, PipelinedReadGivesEveryVisitorEveryRecordInOrder) {
+  auto& log = *this->log_;
+  // Ten chunks of the reader, which runs at most four chunks ahead of the slowest visitor: one
+  // that stops in the second chunk leaves the others well short of the end.
+  constexpr std::uint64_t kEvents = 40'000;
+  for (std::uint64_t n = 0; n < kEvents; n += 1000) {
+    ASSERT_TRUE(log.Append(One("p/" + std::to_string(n), 0, 1000)));
+  }
+  for (std::uint64_t to : {std::uint64_t{50}, kEvents}) {
+    std::vector<std::vector<std::uint64_t>> seen(3);
+    std::vector<std::string> records(3);
+    std::vector<EventVisitor> visitors;
+    for (auto i = 0u; i < seen.size(); ++i) {
+      visitors.push_back([&, i](std::uint64_t seq, const Hash&, std::string_view record) {
+        seen[i].push_back(seq);
+        if (seq == to / 2) records[i] = record;
+        return true;
+      });
+    }
+    ASSERT_TRUE(ForEachPipelined(log, 1, to, visitors));
+    std::vector<std::uint64_t> all(to);
+    std::iota(all.begin(), all.end(), 1);
+    for (auto i = 0u; i < seen.size(); ++i) {
+      EXPECT_EQ(seen[i], all) << "visitor " << i << " of " << to;
+      EXPECT_EQ(records[i], (*log.ReadAll(to / 2, 1))[0].record);
+    }
+  }
+  std::vector<std::uint64_t> first, second;
+  std::vector<EventVisitor> visitors = {[&](std::uint64_t seq, const Hash&, std::string_view) {
+                                          first.push_back(seq);
+                                          return seq < 7000;
+                                        },
+                                        [&](std::uint64_t seq, const Hash&, std::string_view) {
+                                          second.push_back(seq);
+                                          return true;
+                                        }};
+  ASSERT_TRUE(ForEachPipelined(log, 1, kEvents, visitors));
+  EXPECT_EQ(first.back(), 7000u);
+  EXPECT_LT(second.size(), kEvents) << "the second visitor must have been stopped too";
 }
 
 TYPED_TEST(EventLogContract, VerifyNamesTheFirstTamperedSeq) {
