@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
+#include <unordered_set>
 
 namespace expertflow::engine {
 namespace {
@@ -209,20 +209,46 @@ Result<std::vector<std::pair<std::string, std::string>>> ScanPrefix(const EventL
 }  // namespace
 
 AppendBatch StageStatistics::SaveBatch() const {
+  // A rebuild saves every stay (~600k from 1M events), so the values are written as text, not
+  // through a DOM: a stay is [stream, stage, entered, exited or null, groups, version], a group
+  // [umc, industry, federal_district] (what Load reads).
   AppendBatch batch;
+  batch.writes.reserve(dirty_.size() + (groups_.size() - groups_saved_) + 2);
+  auto number = [](std::string& out, std::int64_t n) { out += std::to_string(n); };
   for (const auto& [workflow, index] : dirty_) {
     const Stay& s = stays_.find(*workflow)->second[index];
-    json v = {streams_[s.stream], stage_names_[s.stage],
-              Seconds(s.entered), s.exited ? json(Seconds(*s.exited)) : json(),
-              s.groups,           s.version};
+    std::string v = "[";
+    AppendJsonString(streams_[s.stream], v);
+    v += ',';
+    AppendJsonString(stage_names_[s.stage], v);
+    v += ',';
+    number(v, Seconds(s.entered));
+    v += ',';
+    if (s.exited) {
+      number(v, Seconds(*s.exited));
+    } else {
+      v += "null";
+    }
+    v += ',';
+    number(v, s.groups);
+    v += ',';
+    number(v, s.version);
+    v += ']';
     batch.writes.push_back({Space::kAnalytics,
                             IndexKey(std::string(kStatsPrefix) + "s/" + *workflow + "/", index),
-                            v.dump()});
+                            std::move(v)});
   }
   for (std::size_t i = groups_saved_; i < groups_.size(); ++i) {
     const Groups& g = groups_[i];
-    batch.writes.push_back({Space::kAnalytics, IndexKey(std::string(kStatsPrefix) + "g/", i),
-                            json({g.umc, g.industry, g.federal_district}).dump()});
+    std::string v = "[";
+    AppendJsonString(g.umc, v);
+    v += ',';
+    AppendJsonString(g.industry, v);
+    v += ',';
+    AppendJsonString(g.federal_district, v);
+    v += ']';
+    batch.writes.push_back(
+        {Space::kAnalytics, IndexKey(std::string(kStatsPrefix) + "g/", i), std::move(v)});
   }
   batch.writes.push_back(
       {Space::kAnalytics, std::string(kStatsPrefix) + "checkpoint", std::to_string(checkpoint_)});
@@ -258,7 +284,8 @@ Result<void> StageStatistics::SaveReplacing(EventLog& log) {
   }
   groups_saved_ = 0;
   AppendBatch batch = SaveBatch();
-  std::set<std::string_view> written;
+  std::unordered_set<std::string_view> written;
+  written.reserve(batch.writes.size());
   for (const auto& w : batch.writes) written.insert(w.key);
   for (const auto& [key, value] : *stored) {
     if (!written.contains(key)) batch.writes.push_back({Space::kAnalytics, key, std::nullopt});
