@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <unordered_set>
 
 namespace expertflow::engine {
@@ -284,12 +285,16 @@ Result<void> StageStatistics::SaveReplacing(EventLog& log) {
   }
   groups_saved_ = 0;
   AppendBatch batch = SaveBatch();
-  std::unordered_set<std::string_view> written;
-  written.reserve(batch.writes.size());
-  for (const auto& w : batch.writes) written.insert(w.key);
-  for (const auto& [key, value] : *stored) {
-    if (!written.contains(key)) batch.writes.push_back({Space::kAnalytics, key, std::nullopt});
+  std::vector<KvWrite> stale;
+  {
+    std::unordered_set<std::string_view> written;  // views into batch.writes: not grown meanwhile
+    written.reserve(batch.writes.size());
+    for (const auto& w : batch.writes) written.insert(w.key);
+    for (const auto& [key, value] : *stored) {
+      if (!written.contains(key)) stale.push_back({Space::kAnalytics, key, std::nullopt});
+    }
   }
+  std::move(stale.begin(), stale.end(), std::back_inserter(batch.writes));
   if (auto r = log.Append(batch); !r) return std::unexpected(r.error());
   MarkSaved();
   return {};
@@ -365,6 +370,7 @@ json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& c
     std::map<std::string, std::uint64_t> weeks;
   };
   auto group_key = [&](std::uint32_t index) -> std::string {
+    if (index >= groups_.size()) return "none";  // an instance the statistics have not seen yet
     const Groups& g = groups_[index];
     const std::string& k = q.group_by == "umc"        ? g.umc
                            : q.group_by == "industry" ? g.industry
