@@ -7,17 +7,21 @@
 #include <rocksdb/options.h>
 #include <rocksdb/perf_level.h>
 #include <rocksdb/slice_transform.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <mutex>
+#include <shared_mutex>
 #include <thread>
 #include <unordered_map>
 
@@ -28,9 +32,15 @@ namespace {
 
 using engine::ErrorCode;
 
-constexpr int kFormatVersion = 1;
+// Format 2 keeps the stream index out of the synced batch (storage/README.md); a format 1 store,
+// whose index is complete in the streams family, is upgraded on its first writable open.
+constexpr int kFormatVersion = 2;
 const char* const kHeadKey = "head";
 const char* const kFormatKey = "format";
+// The seq through which the streams family holds the index (format 2).
+const char* const kIndexedKey = "indexed";
+// Where an index file is written before it is ingested, inside the store's folder.
+const char* const kIndexFileDir = "stream-index";
 
 // Column families, in the order they are opened.
 enum Family : std::size_t {
@@ -94,22 +104,6 @@ std::string StreamKey(std::string_view stream, std::uint64_t version) {
   return k;
 }
 
-// The stream id of a `streams` key (everything before the '\0' and the version). RocksDB keeps an
-// insert hint per prefix, so appending version n+1 of a stream does not search the whole
-// memtable again: most of the write path's CPU went to those searches.
-class StreamPrefix final : public rocksdb::SliceTransform {
- public:
-  const char* Name() const override { return "expertflow.StreamPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    const char* nul = static_cast<const char*>(std::memchr(key.data(), '\0', key.size()));
-    return rocksdb::Slice(key.data(),
-                          nul ? static_cast<std::size_t>(nul - key.data()) + 1 : key.size());
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return std::memchr(key.data(), '\0', key.size()) != nullptr;
-  }
-};
-
 // Every key of a family as one prefix: its single insert hint then remembers where the last key
 // went, and the events family, whose keys (seqs) only ever grow, appends each new key next to it
 // instead of searching the memtable from the top.
@@ -161,7 +155,9 @@ struct RocksDbEventLog::Impl {
   VersionMap queued_versions;
 
   struct Queued {
-    engine::AppendBatch batch;  // for its key/values
+    // The batch's key/values; its events are in `prepared`, encoded (the caller frees the rest,
+    // so the writer goes back to the disk sooner).
+    std::vector<engine::KvWrite> writes;
     engine::AppendResult prepared;
     engine::AppendCallback done;
   };
@@ -170,6 +166,42 @@ struct RocksDbEventLog::Impl {
   std::deque<Queued> queue;
   bool stopping = false;
   std::thread writer;
+  // Groups the writer has made durable, for the completer thread, which moves the versions, the
+  // index and the head and answers the callers: the writer is back at the disk meanwhile.
+  std::mutex written_mu;
+  std::condition_variable written_cv;
+  std::deque<std::vector<Queued>> written;
+  bool completing = false;  // the completer is answering groups it took from `written`
+  bool completer_stopping = false;
+  std::thread completer;
+
+  // The stream index, (stream, version) -> seq (storage/README.md). The synced batch carries the
+  // events alone; the writer puts each durable group's entries in `tail`, in memory, before it
+  // moves the head. Once `tail` holds index_flush_events entries it becomes `flushing`, and the
+  // flusher thread writes it to the streams family as one sorted file, ingested whole (no
+  // memtable inserts at random places, which cost the synced path as much as the events did),
+  // then records in meta "indexed" the seq the family now covers. An open indexes again, from
+  // the log, the events after "indexed". Reads take index_mu shared across the family and both
+  // maps, so an entry is never missed while it moves from memory into the family.
+  struct IndexEntry {
+    std::uint64_t version;
+    std::uint64_t seq;
+  };
+  using IndexMap =
+      std::unordered_map<std::string, std::vector<IndexEntry>, engine::StreamHash, std::equal_to<>>;
+  mutable std::shared_mutex index_mu;
+  IndexMap tail;
+  std::uint64_t tail_events = 0;
+  std::uint64_t tail_through = 0;  // the last seq in tail
+  IndexMap flushing;               // owned by the flusher while not empty
+  std::uint64_t flushing_through = 0;
+  std::string path;
+  rocksdb::Options index_file_options;  // the streams family's, for the files the flusher writes
+  std::mutex flush_mu;
+  std::condition_variable flush_cv;
+  bool flush_requested = false;
+  bool flush_stopping = false;
+  std::thread flusher;
 
   mutable std::mutex head_mu;
   engine::Head head;  // the durable head
@@ -186,6 +218,22 @@ struct RocksDbEventLog::Impl {
       queue_cv.notify_all();
       writer.join();
     }
+    if (completer.joinable()) {
+      {
+        std::lock_guard lock(written_mu);
+        completer_stopping = true;
+      }
+      written_cv.notify_all();
+      completer.join();
+    }
+    if (flusher.joinable()) {
+      {
+        std::lock_guard lock(flush_mu);
+        flush_stopping = true;
+      }
+      flush_cv.notify_all();
+      flusher.join();
+    }
     for (auto* h : families) {
       if (h != nullptr && db) db->DestroyColumnFamilyHandle(h);
     }
@@ -193,9 +241,51 @@ struct RocksDbEventLog::Impl {
   }
 
   void WriteLoop();
+  void CompleteLoop();
   rocksdb::Status WriteGroup(std::vector<Queued>& group);
+  void FlushLoop();
+  rocksdb::Status WriteIndexFile();
+  engine::Result<void> IndexFromLog(std::uint64_t from_seq);
+
+  // Under index_mu (unique): one durable event into the tail; true when the tail should now be
+  // flushed.
+  bool AddToIndex(std::string_view stream, std::uint64_t version, std::uint64_t seq) {
+    auto it = tail.find(stream);
+    if (it == tail.end()) it = tail.emplace(std::string(stream), std::vector<IndexEntry>{}).first;
+    it->second.push_back({version, seq});
+    ++tail_events;
+    tail_through = seq;
+    return tail_events >= options.index_flush_events;
+  }
+
+  // Under index_mu (unique), with the tail full: hands it to the flusher (or asks it to retry the
+  // one it failed to write).
+  void StartFlush() {
+    if (!flusher.joinable()) return;  // read-only
+    if (flushing.empty()) {
+      flushing.swap(tail);
+      flushing_through = tail_through;
+      tail_events = 0;
+    }
+    {
+      std::lock_guard lock(flush_mu);
+      flush_requested = true;
+    }
+    flush_cv.notify_one();
+  }
+
+  // Under index_mu (shared): the stream's last version in memory, 0 when it has none there.
+  std::uint64_t MemoryVersion(std::string_view stream) const {
+    for (const IndexMap* m : {&tail, &flushing}) {
+      if (auto it = m->find(stream); it != m->end() && !it->second.empty())
+        return it->second.back().version;
+    }
+    return 0;
+  }
 
   engine::Result<std::uint64_t> LoadVersion(std::string_view stream) const {
+    std::shared_lock index_lock(index_mu);
+    if (std::uint64_t v = MemoryVersion(stream); v > 0) return v;
     // The last key with the stream's prefix: seek just past the prefix and step back.
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions(), families[kStreams]));
@@ -262,13 +352,13 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
     cf.table_factory.reset(table(f != kEvents));
     cf.compression = f == kEvents ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
     if (f == kEvents) cf.bottommost_compression = rocksdb::kZSTD;
-    if (f == kStreams)
-      cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamPrefix>();
     if (f == kEvents)
       cf.memtable_insert_with_hint_prefix_extractor = std::make_shared<WholeFamily>();
     cf.level_compaction_dynamic_level_bytes = true;
+    if (f == kStreams) impl->index_file_options = rocksdb::Options(db_options, cf);
     descriptors.emplace_back(kFamilyNames[f], cf);
   }
+  impl->path = path;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       options.read_only
@@ -310,22 +400,48 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
     impl->broken = true;
     impl->head = last;
   }
-  if (!options.read_only) {
-    s = impl->db->Get(rocksdb::ReadOptions(), impl->families[kMeta], kFormatKey, &value);
-    if (s.IsNotFound()) {
-      rocksdb::WriteOptions w;
-      w.sync = options.sync;
-      s = impl->db->Put(w, impl->families[kMeta], kFormatKey, std::to_string(kFormatVersion));
-    } else if (s.ok() && value != std::to_string(kFormatVersion)) {
-      return engine::Fail(ErrorCode::kCorruption,
-                          "store format " + value + " is not " + std::to_string(kFormatVersion));
+  // The format, and how far the streams family holds the index: a new store has nothing to
+  // index, a format 1 store has its index complete in the family, a format 2 store up to
+  // "indexed" (written by the flusher after each file it ingests).
+  s = impl->db->Get(rocksdb::ReadOptions(), impl->families[kMeta], kFormatKey, &value);
+  if (!s.ok() && !s.IsNotFound()) return FromStatus(s, "reading the format version");
+  const bool format_missing = s.IsNotFound();
+  const std::string format = s.ok() ? value : std::to_string(kFormatVersion);
+  if (format != "1" && format != std::to_string(kFormatVersion)) {
+    return engine::Fail(ErrorCode::kCorruption,
+                        "store format " + format + " is not " + std::to_string(kFormatVersion));
+  }
+  std::uint64_t indexed = 0;
+  if (format == "1") {
+    indexed = impl->head.seq;
+  } else {
+    s = impl->db->Get(rocksdb::ReadOptions(), impl->families[kMeta], kIndexedKey, &value);
+    if (s.ok()) {
+      indexed = std::min(GetBigEndian(value), impl->head.seq);
+    } else if (!s.IsNotFound()) {
+      return FromStatus(s, "reading how far the stream index goes");
     }
+  }
+  if (!options.read_only && (format_missing || format != std::to_string(kFormatVersion))) {
+    rocksdb::WriteBatch upgrade;
+    upgrade.Put(impl->families[kMeta], kIndexedKey, SeqKey(indexed));
+    upgrade.Put(impl->families[kMeta], kFormatKey, std::to_string(kFormatVersion));
+    rocksdb::WriteOptions w;
+    w.sync = options.sync;
+    s = impl->db->Write(w, &upgrade);
     if (!s.ok()) return FromStatus(s, "writing the format version");
   }
+  if (auto r = impl->IndexFromLog(indexed + 1); !r) return std::unexpected(r.error());
   impl->prepared_head = impl->head;
   if (!options.read_only && !impl->broken) {
-    Impl* writer = impl.get();
-    impl->writer = std::thread([writer] { writer->WriteLoop(); });
+    std::error_code ignored;
+    std::filesystem::remove_all(std::filesystem::path(path) / kIndexFileDir, ignored);
+    Impl* d = impl.get();
+    impl->flusher = std::thread([d] { d->FlushLoop(); });
+    impl->completer = std::thread([d] { d->CompleteLoop(); });
+    impl->writer = std::thread([d] { d->WriteLoop(); });
+    std::unique_lock index_lock(impl->index_mu);
+    if (impl->tail_events >= options.index_flush_events) impl->StartFlush();
   }
   return std::unique_ptr<RocksDbEventLog>(new RocksDbEventLog(std::move(impl)));
 }
@@ -364,7 +480,7 @@ void RocksDbEventLog::AppendAsync(engine::AppendBatch batch, engine::AppendCallb
   d.prepared_head = prepared->head;
   {
     std::lock_guard q(d.queue_mu);
-    d.queue.push_back(Impl::Queued{std::move(batch), std::move(*prepared), std::move(done)});
+    d.queue.push_back(Impl::Queued{std::move(batch.writes), std::move(*prepared), std::move(done)});
   }
   d.queue_cv.notify_one();
 }
@@ -395,12 +511,60 @@ void RocksDbEventLog::Impl::WriteLoop() {
       s = WriteGroup(group);
       if (!s.ok()) needs_resume = true;
     }
-    std::vector<Queued> chained;  // queued after a failed group: prepared on top of it
+    if (s.ok()) {
+      // Durable: the completer moves the head and answers, while this thread writes the next.
+      {
+        std::lock_guard lock(written_mu);
+        written.push_back(std::move(group));
+      }
+      written_cv.notify_all();
+      continue;
+    }
+    // A failed write: first let the completer finish the groups written before it (they move
+    // the head and the durable versions this falls back to).
+    {
+      std::unique_lock lock(written_mu);
+      written_cv.wait(lock, [&] { return written.empty() && !completing; });
+    }
+    std::vector<Queued> chained;  // queued after the failed group: prepared on top of it
     {
       std::lock_guard lock(write_mu);
-      if (s.ok()) {
-        // Only now, with the batches durable, do the versions and the head move. A queued
-        // version stays queued while a later batch still has the stream in flight.
+      std::lock_guard q(queue_mu);
+      while (!queue.empty()) {
+        chained.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      queued_versions.clear();
+      std::lock_guard h(head_mu);
+      prepared_head = head;
+    }
+    const std::string what = s.IsCorruption() ? s.ToString() : "writing the log: " + s.ToString();
+    for (Queued& q : group)
+      q.done(
+          engine::Fail(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kUnavailable, what));
+    for (Queued& q : chained)
+      q.done(engine::Fail(ErrorCode::kUnavailable,
+                          "an earlier write failed; this batch was chained on it"));
+  }
+}
+
+void RocksDbEventLog::Impl::CompleteLoop() {
+  while (true) {
+    std::deque<std::vector<Queued>> groups;
+    {
+      std::unique_lock lock(written_mu);
+      written_cv.wait(lock, [&] { return completer_stopping || !written.empty(); });
+      if (written.empty()) return;  // stopping, and everything written is answered
+      groups.swap(written);
+      completing = true;
+    }
+    for (std::vector<Queued>& group : groups) {
+      {
+        // Only now, with the batches durable, do the versions, the index and the head move. A
+        // queued version stays queued while a later batch still has the stream in flight.
+        std::lock_guard lock(write_mu);
+        std::unique_lock index_lock(index_mu);
+        bool full = false;
         for (const Queued& q : group) {
           for (const engine::AppendedEvent& e : q.prepared.events) {
             versions.insert_or_assign(e.stream, e.version);
@@ -408,63 +572,117 @@ void RocksDbEventLog::Impl::WriteLoop() {
                 it != queued_versions.end() && it->second == e.version) {
               queued_versions.erase(it);
             }
+            full = AddToIndex(e.stream, e.version, e.seq) || full;
           }
         }
+        if (full) StartFlush();
+        index_lock.unlock();
         std::lock_guard h(head_mu);
         head = group.back().prepared.head;
-      } else {
-        std::lock_guard q(queue_mu);
-        while (!queue.empty()) {
-          chained.push_back(std::move(queue.front()));
-          queue.pop_front();
-        }
-        queued_versions.clear();
-        std::lock_guard h(head_mu);
-        prepared_head = head;
       }
-    }
-    if (s.ok()) {
       for (Queued& q : group) q.done(std::move(q.prepared));
-    } else {
-      const std::string what = s.IsCorruption() ? s.ToString() : "writing the log: " + s.ToString();
-      for (Queued& q : group)
-        q.done(engine::Fail(s.IsCorruption() ? ErrorCode::kCorruption : ErrorCode::kUnavailable,
-                            what));
-      for (Queued& q : chained)
-        q.done(engine::Fail(ErrorCode::kUnavailable,
-                            "an earlier write failed; this batch was chained on it"));
     }
+    {
+      std::lock_guard lock(written_mu);
+      completing = false;
+    }
+    written_cv.notify_all();
   }
+}
+
+void RocksDbEventLog::Impl::FlushLoop() {
+  while (true) {
+    {
+      std::unique_lock lock(flush_mu);
+      flush_cv.wait(lock, [&] { return flush_stopping || flush_requested; });
+      if (flush_stopping) return;  // what is left in memory is indexed again at the next open
+      flush_requested = false;
+    }
+    // `flushing` is this thread's until it is cleared: the writer only fills an empty one.
+    if (WriteIndexFile().ok()) {
+      std::unique_lock index_lock(index_mu);
+      flushing.clear();
+      if (tail_events >= options.index_flush_events) StartFlush();
+    }
+    // A failed file (a full disk) stays in `flushing`, is still read from memory, and is
+    // written again at the next request, when the tail fills up again.
+  }
+}
+
+rocksdb::Status RocksDbEventLog::Impl::WriteIndexFile() {
+  std::vector<std::pair<std::string, std::uint64_t>> entries;
+  std::size_t n = 0;
+  for (const auto& [stream, list] : flushing) n += list.size();
+  entries.reserve(n);
+  for (const auto& [stream, list] : flushing) {
+    for (const IndexEntry& e : list) entries.emplace_back(StreamKey(stream, e.version), e.seq);
+  }
+  std::sort(entries.begin(), entries.end());
+  const std::filesystem::path dir = std::filesystem::path(path) / kIndexFileDir;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return rocksdb::Status::IOError("creating " + dir.string(), ec.message());
+  const std::string file =
+      (dir / ("through-" + std::to_string(flushing_through) + ".sst")).string();
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), index_file_options, families[kStreams]);
+  rocksdb::Status s = writer.Open(file);
+  for (std::size_t i = 0; s.ok() && i < entries.size(); ++i) {
+    s = writer.Put(entries[i].first, SeqKey(entries[i].second));
+  }
+  if (s.ok()) s = writer.Finish();
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions ingest;
+    ingest.move_files = true;
+    s = db->IngestExternalFile(families[kStreams], {file}, ingest);
+  }
+  std::filesystem::remove(file, ec);  // moved into the store, or a failed attempt
+  if (!s.ok()) return s;
+  // Not synced: if it is lost, the next open indexes a little more of the log again.
+  return db->Put(rocksdb::WriteOptions(), families[kMeta], kIndexedKey, SeqKey(flushing_through));
+}
+
+engine::Result<void> RocksDbEventLog::Impl::IndexFromLog(std::uint64_t from_seq) {
+  if (from_seq > head.seq) return {};
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, families[kEvents]));
+  engine::RecordReader reader;
+  std::unique_lock index_lock(index_mu);
+  for (it->Seek(SeqKey(from_seq)); it->Valid(); it->Next()) {
+    const std::uint64_t seq = GetBigEndian(std::string_view(it->key().data(), it->key().size()));
+    if (seq > head.seq) break;
+    rocksdb::Slice v = it->value();
+    if (v.size() < 32) return engine::Fail(ErrorCode::kCorruption, "an event value is truncated");
+    auto event = reader.Read(std::string_view(v.data() + 32, v.size() - 32));
+    if (!event) return std::unexpected(event.error());
+    AddToIndex(event->stream, event->version, seq);
+  }
+  if (!it->status().ok()) return FromStatus(it->status(), "indexing the log");
+  return {};
 }
 
 rocksdb::Status RocksDbEventLog::Impl::WriteGroup(std::vector<Queued>& group) {
   // Reserve the whole write up front: a growing WriteBatch would copy itself over and over.
   std::size_t bytes = 64;
   for (const Queued& q : group) {
-    for (const engine::AppendedEvent& e : q.prepared.events)
-      bytes += e.record.size() + e.stream.size() + 96;
-    for (const engine::KvWrite& w : q.batch.writes)
+    for (const engine::AppendedEvent& e : q.prepared.events) bytes += e.record.size() + 64;
+    for (const engine::KvWrite& w : q.writes)
       bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
   }
   rocksdb::WriteBatch wb(bytes);
   char seq_key[8];
-  char stream_version[8];
   const engine::Head* last_head = nullptr;
   for (const Queued& q : group) {
     for (const engine::AppendedEvent& e : q.prepared.events) {
       for (int i = 0; i < 8; ++i) seq_key[i] = static_cast<char>(e.seq >> (56 - 8 * i));
-      for (int i = 0; i < 8; ++i) stream_version[i] = static_cast<char>(e.version >> (56 - 8 * i));
       const rocksdb::Slice key(seq_key, 8);
       // The value is hash then record, written from both parts without joining them first.
       const rocksdb::Slice value_parts[2] = {
           rocksdb::Slice(reinterpret_cast<const char*>(e.hash.data()), e.hash.size()),
           rocksdb::Slice(e.record)};
       wb.Put(families[kEvents], rocksdb::SliceParts(&key, 1), rocksdb::SliceParts(value_parts, 2));
-      const rocksdb::Slice index_parts[3] = {rocksdb::Slice(e.stream), rocksdb::Slice("\0", 1),
-                                             rocksdb::Slice(stream_version, 8)};
-      wb.Put(families[kStreams], rocksdb::SliceParts(index_parts, 3), rocksdb::SliceParts(&key, 1));
     }
-    for (const engine::KvWrite& w : q.batch.writes) {
+    for (const engine::KvWrite& w : q.writes) {
       auto* cf = families[FamilyOf(w.space)];
       if (w.value)
         wb.Put(cf, w.key, *w.value);
@@ -510,14 +728,31 @@ engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(
   upper.push_back('\x01');
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.families[kStreams]));
   std::vector<std::string> keys;
-  for (it->Seek(StreamKey(stream, std::max<std::uint64_t>(from_version, 1)));
-       it->Valid() && keys.size() < max; it->Next()) {
-    if (it->key().size() != stream.size() + 9) continue;
-    keys.emplace_back(it->value().data(), it->value().size());
+  {
+    // The family first, then what is still in memory (older entries first), past the versions
+    // already taken: an entry can be in both while it moves into the family.
+    std::shared_lock index_lock(d.index_mu);
+    std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.families[kStreams]));
+    std::uint64_t next = std::max<std::uint64_t>(from_version, 1);
+    for (it->Seek(StreamKey(stream, next)); it->Valid() && keys.size() < max; it->Next()) {
+      if (it->key().size() != stream.size() + 9) continue;
+      keys.emplace_back(it->value().data(), it->value().size());
+      next = GetBigEndian(std::string_view(it->key().data() + stream.size() + 1, 8)) + 1;
+    }
+    if (!it->status().ok())
+      return FromStatus(it->status(), "reading stream " + std::string(stream));
+    for (const Impl::IndexMap* m : {&d.flushing, &d.tail}) {
+      auto entries = m->find(stream);
+      if (entries == m->end()) continue;
+      for (const Impl::IndexEntry& e : entries->second) {
+        if (keys.size() >= max) break;
+        if (e.version < next) continue;
+        keys.push_back(SeqKey(e.seq));
+        next = e.version + 1;
+      }
+    }
   }
-  if (!it->status().ok()) return FromStatus(it->status(), "reading stream " + std::string(stream));
   if (keys.empty()) return out;
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());

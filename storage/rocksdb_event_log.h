@@ -27,6 +27,9 @@ class RocksDbEventLog final : public engine::EventLog {
     // damaged store). Writing on such a store is refused.
     bool allow_broken_chain = false;
     bool sync = true;  // WriteOptions::sync; false only for benchmark set-up
+    // Stream-index entries kept in memory before they are written to the store as one file
+    // (storage/README.md, "The stream index"). Tests set it low to cross the threshold.
+    std::uint64_t index_flush_events = 64 * 1024;
     // Test support: the store's files are written through these faults (a full disk, failing
     // syncs) when set.
     std::shared_ptr<DiskFaults> disk_faults;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <numeric>
@@ -373,6 +374,70 @@ TEST(RocksDbEventLog, KeepsEverythingAcrossCloseAndReopen) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->events[0].seq, 4u);
   EXPECT_EQ(DecodeRecord(r->events[0].record)->prev_hash, head.hash);
+}
+
+// The stream index lives in memory until it is written to the store as one file, and an open
+// indexes again what the store does not hold yet: whether an entry is in memory, in the file or
+// in both, a stream reads whole and in order, from any version, before and after reopening, with
+// the threshold crossed many times and with none of it written.
+TEST(RocksDbEventLog, ReadsStreamsWholeWhereverTheirIndexEntriesAre) {
+  TempDir dir;
+  constexpr int kStreams = 7;
+  std::map<std::string, std::vector<std::uint64_t>> seqs;  // stream -> seq of each version
+  auto check = [&](const EventLog& log) {
+    for (const auto& [stream, expected] : seqs) {
+      EXPECT_EQ(*log.StreamVersion(stream), expected.size()) << stream;
+      auto all = log.ReadStream(stream, 1, 1000);
+      ASSERT_TRUE(all);
+      std::vector<std::uint64_t> got;
+      for (const auto& e : *all) got.push_back(e.seq);
+      EXPECT_EQ(got, expected) << stream;
+      auto part = log.ReadStream(stream, 5, 3);
+      ASSERT_TRUE(part);
+      ASSERT_EQ(part->size(), 3u) << stream;
+      EXPECT_EQ((*part)[0].seq, expected[4]) << stream;
+      EXPECT_EQ(DecodeRecord((*part)[2].record)->version, 7u) << stream;
+    }
+  };
+  auto append = [&](EventLog& log, int batches) {
+    for (int b = 0; b < batches; ++b) {
+      AppendBatch batch;
+      for (int i = 0; i < kStreams; ++i) {
+        const std::string stream = "p/s" + std::to_string((b + i) % kStreams);
+        batch.appends.push_back({stream, std::nullopt, {Event(), Event()}});
+      }
+      auto r = log.Append(batch);
+      ASSERT_TRUE(r) << r.error().ToString();
+      for (const auto& e : r->events) seqs[e.stream].push_back(e.seq);
+    }
+  };
+  storage::RocksDbEventLog::Options small;
+  small.index_flush_events = 50;  // a file every few batches
+  {
+    auto log = std::move(*storage::RocksDbEventLog::Open(dir.str(), small));
+    append(*log, 40);
+    check(*log);
+  }
+  {
+    auto log = std::move(*storage::RocksDbEventLog::Open(dir.str(), small));
+    check(*log);
+    append(*log, 3);
+    check(*log);
+  }
+  // Never reaching the threshold: everything since the last file is indexed from the log.
+  storage::RocksDbEventLog::Options never;
+  never.index_flush_events = 1'000'000;
+  {
+    auto log = std::move(*storage::RocksDbEventLog::Open(dir.str(), never));
+    append(*log, 5);
+    check(*log);
+  }
+  storage::RocksDbEventLog::Options read_only;
+  read_only.read_only = true;
+  check(**storage::RocksDbEventLog::Open(dir.str(), read_only));
+  auto log = std::move(*storage::RocksDbEventLog::Open(dir.str(), {}));
+  check(*log);
+  EXPECT_TRUE(Verify(*log)->ok);
 }
 
 TEST(RocksDbEventLog, ReadOnlyOpenSeesTheStoreAndRefusesWrites) {
