@@ -191,19 +191,20 @@ std::string IndexKey(std::string prefix, std::uint64_t index) {
 
 std::int64_t Seconds(Timestamp t) { return t.time_since_epoch().count(); }
 
-// Every key/value of the analytics space under `prefix`, in key order.
-Result<std::vector<std::pair<std::string, std::string>>> ScanPrefix(const EventLog& log,
-                                                                    const std::string& prefix) {
-  std::vector<std::pair<std::string, std::string>> out;
+// Visits every key/value of the analytics space under `prefix`, in key order, a page at a time:
+// a saved projection of ~600k stays is never held twice in memory.
+template <typename Visit>
+Result<void> ForEachUnder(const EventLog& log, const std::string& prefix, Visit&& visit) {
+  constexpr std::size_t kPage = 4096;
   std::string from = prefix;
   std::string to = prefix;
   to.back() = static_cast<char>(to.back() + 1);
   while (true) {
-    auto page = log.Scan(Space::kAnalytics, from, to, 4096);
+    auto page = log.Scan(Space::kAnalytics, from, to, kPage);
     if (!page) return std::unexpected(page.error());
-    for (auto& kv : *page) out.push_back(std::move(kv));
-    if (page->size() < 4096) return out;
-    from = out.back().first + '\0';
+    for (const auto& [key, value] : *page) visit(key, value);
+    if (page->size() < kPage) return {};
+    from = page->back().first + '\0';
   }
 }
 
@@ -276,8 +277,13 @@ Result<void> StageStatistics::Save(EventLog& log) {
 
 Result<void> StageStatistics::SaveReplacing(EventLog& log) {
   std::lock_guard lock(mu_);
-  auto stored = ScanPrefix(log, std::string(kStatsPrefix));
-  if (!stored) return std::unexpected(stored.error());
+  std::vector<std::string> stored;
+  if (auto r =
+          ForEachUnder(log, std::string(kStatsPrefix),
+                       [&](const std::string& key, const std::string&) { stored.push_back(key); });
+      !r) {
+    return r;
+  }
   // Everything, not only what changed since the last save.
   dirty_.clear();
   for (const auto& [workflow, stays] : stays_) {
@@ -290,8 +296,9 @@ Result<void> StageStatistics::SaveReplacing(EventLog& log) {
     std::unordered_set<std::string_view> written;  // views into batch.writes: not grown meanwhile
     written.reserve(batch.writes.size());
     for (const auto& w : batch.writes) written.insert(w.key);
-    for (const auto& [key, value] : *stored) {
-      if (!written.contains(key)) stale.push_back({Space::kAnalytics, key, std::nullopt});
+    for (std::string& key : stored) {
+      if (!written.contains(key))
+        stale.push_back({Space::kAnalytics, std::move(key), std::nullopt});
     }
   }
   std::move(stale.begin(), stale.end(), std::back_inserter(batch.writes));
@@ -306,52 +313,58 @@ Result<void> StageStatistics::Load(const EventLog& log) {
   if (!version) return std::unexpected(version.error());
   if (!*version || **version != std::to_string(kStageStatisticsVersion)) return {};
   auto checkpoint = log.Get(Space::kAnalytics, std::string(kStatsPrefix) + "checkpoint");
-  auto groups = ScanPrefix(log, std::string(kStatsPrefix) + "g/");
-  auto stays = ScanPrefix(log, std::string(kStatsPrefix) + "s/");
-  if (!checkpoint || !groups || !stays)
-    return Fail(ErrorCode::kUnavailable, "reading stage statistics");
+  if (!checkpoint) return std::unexpected(checkpoint.error());
   if (!*checkpoint) return {};
-  try {
-    std::vector<Groups> loaded_groups;
-    for (const auto& [key, value] : *groups) {
-      json g = json::parse(value);
-      loaded_groups.push_back(Groups{g.at(0), g.at(1), g.at(2)});
-    }
+  auto reset = [&] {
     stays_.clear();
     streams_.clear();
     open_.clear();
     stage_names_.clear();
     stage_index_.clear();
-    const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
-    for (const auto& [key, value] : *stays) {
-      if (key.size() < prefix + 9) continue;
-      const std::string workflow = key.substr(prefix, key.size() - prefix - 9);
-      json s = json::parse(value);
-      const auto version = s.at(5).get<std::uint32_t>();
-      Open& o = OpenStream(s.at(0).get<std::string>(), workflow, version);
-      o.stay = o.stays->size();
-      o.stays->push_back(
-          Stay{o.stream, StageIndex(s.at(1).get<std::string>()), s.at(4).get<std::uint32_t>(),
-               version, Timestamp(Duration(s.at(2).get<std::int64_t>())),
-               s.at(3).is_null()
-                   ? std::nullopt
-                   : std::optional<Timestamp>(Timestamp(Duration(s.at(3).get<std::int64_t>())))});
-    }
-    groups_ = std::move(loaded_groups);
-    checkpoint_ = std::stoull(**checkpoint);
-    MarkSaved();
-  } catch (const std::exception& e) {
-    stays_.clear();
-    streams_.clear();
-    open_.clear();
     groups_.clear();
     dirty_.clear();
     checkpoint_ = 0;
     groups_saved_ = 0;
     saved_checkpoint_ = 0;
+  };
+  reset();
+  Result<void> read;
+  try {
+    read = ForEachUnder(log, std::string(kStatsPrefix) + "g/",
+                        [&](const std::string&, const std::string& value) {
+                          json g = json::parse(value);
+                          groups_.push_back(Groups{g.at(0), g.at(1), g.at(2)});
+                        });
+    const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
+    if (read) {
+      read = ForEachUnder(
+          log, std::string(kStatsPrefix) + "s/",
+          [&](const std::string& key, const std::string& value) {
+            if (key.size() < prefix + 9) return;
+            const std::string workflow = key.substr(prefix, key.size() - prefix - 9);
+            json s = json::parse(value);
+            const auto version = s.at(5).get<std::uint32_t>();
+            Open& o = OpenStream(s.at(0).get<std::string>(), workflow, version);
+            o.stay = o.stays->size();
+            o.stays->push_back(Stay{
+                o.stream, StageIndex(s.at(1).get<std::string>()), s.at(4).get<std::uint32_t>(),
+                version, Timestamp(Duration(s.at(2).get<std::int64_t>())),
+                s.at(3).is_null()
+                    ? std::nullopt
+                    : std::optional<Timestamp>(Timestamp(Duration(s.at(3).get<std::int64_t>())))});
+          });
+    }
+    if (read) checkpoint_ = std::stoull(**checkpoint);
+  } catch (const std::exception& e) {
+    reset();
     return Fail(ErrorCode::kCorruption,
                 std::string("stored stage statistics are malformed: ") + e.what());
   }
+  if (!read) {
+    reset();
+    return read;
+  }
+  MarkSaved();
   return {};
 }
 

@@ -814,6 +814,9 @@ engine::Result<std::vector<std::pair<std::string, std::string>>> RocksDbEventLog
     engine::Space space, std::string_view from, std::string_view to, std::size_t max) const {
   std::vector<std::pair<std::string, std::string>> out;
   rocksdb::ReadOptions ro;
+  // Long scans (a start loading every view and the stage statistics, a rebuild) read once what
+  // the block cache should keep for the point reads of the running server, so they pass it by.
+  ro.fill_cache = max < 1024;
   rocksdb::Slice upper(to.data(), to.size());
   if (!to.empty()) ro.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(
