@@ -334,6 +334,11 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.max_background_jobs = 2;
+  // Compactions run at the lowest CPU priority: on two cores they otherwise take turns with the
+  // callers preparing the next batch and leave the synced writer waiting for it (flushes keep
+  // theirs, so memtables never back up; if compactions fall behind, RocksDB's own L0 slowdown
+  // paces the writes).
+  rocksdb::Env::Default()->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW);
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
