@@ -11,10 +11,12 @@ namespace expertflow::storage {
 // The event log and its key/value spaces on RocksDB (DESIGN.md, storage layout). Column
 // families: `events` (big-endian seq -> 32-byte hash + record), `streams` (stream + '\0' +
 // big-endian version -> big-endian seq), one per engine::Space (`views`, `analytics`,
-// `idempotency`, `tokens`, `timers`), and `meta` (head seq and hash, format version).
-// Every Append is part of one WriteBatch written with sync: all of it is durable, or none of it.
-// Appends are prepared by their callers and written by one writer thread, which puts whatever is
-// queued into one WriteBatch: callers that do not wait (AppendAsync) share syncs.
+// `idempotency`, `tokens`, `timers`), and `meta` (head seq and hash, format version, how far
+// `streams` goes). Every Append is part of one WriteBatch written with sync: all of it is durable,
+// or none of it. Appends are prepared by their callers and written by one writer thread, which
+// puts whatever is queued into one WriteBatch: callers that do not wait (AppendAsync) share
+// syncs. The stream index is derived from the events and kept outside that batch
+// (storage/README.md, "The stream index").
 // RocksDB stays behind this header: nothing here includes <rocksdb/...>.
 class RocksDbEventLog final : public engine::EventLog {
  public:
