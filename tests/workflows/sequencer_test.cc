@@ -278,12 +278,7 @@ TEST(Sequencer, ShouldNotRefuseOnEffectsOfAWriteThatFailed) {
       release_future.wait();
     }
   };
-  engine::Submission other;
-  other.command.kind = engine::Command::Kind::kCreate;
-  other.command.collection = "proposals";
-  other.command.workflow = "industry_proposal";
-  other.command.name = "create";
-  other.command.actor = kAssoc;
+  engine::Submission other = DraftBy(kAssoc);
   other.command.payload = Draft(1);
   auto held = world.sequencer().Submit(std::move(other));
   entered.get_future().wait();
