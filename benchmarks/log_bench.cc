@@ -1,6 +1,9 @@
 // The event log against the machine's limit (issue 2), in one run:
 //   BM_RawWriteBatch           — pre-built 300-byte values, 100 per WriteBatch, sync=true: the
 //                                limit; ...WithIndex adds a stream-index-shaped key per value;
+//   BM_RawWriteBatchOf/N       — the same with N values a batch (what N waiting callers can fill);
+//   BM_RawSyncedWriters        — every thread writes one value a synced Write: RocksDB's own
+//                                group commit, the raw figure for N concurrent submitters;
 //   BM_EventLogAppend          — realistic 444-byte events through RocksDbEventLog, 100 per
 //                                batch, with encoding and the hash chain, one batch at a time;
 //   BM_EventLogAppendPipelined — the same with AppendAsync, two batches in flight;
@@ -37,7 +40,7 @@ fs::path TempPath(const std::string& name) { return bench::TempPath("expertflow-
 // Pre-built 300-byte values, 100 per WriteBatch, sync. With `stream_index`, each value also gets
 // a second key shaped like the event log's stream index ("proposals/p<n>", '\0', big-endian seq;
 // 5,000 streams): RocksDB alone, with default options, writing as many keys as the log does.
-void RawWriteBatch(benchmark::State& state, bool stream_index) {
+void RawWriteBatch(benchmark::State& state, bool stream_index, int values = kBatch) {
   const fs::path dir = TempPath(stream_index ? "raw-index" : "raw");
   fs::remove_all(dir);
   rocksdb::Options options;
@@ -55,7 +58,7 @@ void RawWriteBatch(benchmark::State& state, bool stream_index) {
   std::string index_key;
   for (auto _ : state) {
     rocksdb::WriteBatch batch;
-    for (int i = 0; i < kBatch; ++i) {
+    for (int i = 0; i < values; ++i) {
       char key[8];
       const std::uint64_t k = ++seq;
       for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
@@ -69,7 +72,7 @@ void RawWriteBatch(benchmark::State& state, bool stream_index) {
     }
     if (!db->Write(sync, &batch).ok()) state.SkipWithError("write failed");
   }
-  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetItemsProcessed(state.iterations() * values);
   db.reset();
   fs::remove_all(dir);
 }
@@ -78,6 +81,62 @@ void BM_RawWriteBatch(benchmark::State& state) { RawWriteBatch(state, false); }
 BENCHMARK(BM_RawWriteBatch)->UseRealTime()->MinTime(3.0);
 void BM_RawWriteBatchWithIndex(benchmark::State& state) { RawWriteBatch(state, true); }
 BENCHMARK(BM_RawWriteBatchWithIndex)->UseRealTime()->MinTime(3.0);
+
+// Smaller batches: 64 callers that each wait for their answer can fill a batch of 64 at most, and
+// while one batch syncs the next can only hold those not in it (half of them, in a steady state).
+void BM_RawWriteBatchOf(benchmark::State& state) {
+  RawWriteBatch(state, false, static_cast<int>(state.range(0)));
+}
+BENCHMARK(BM_RawWriteBatchOf)->Arg(64)->Arg(32)->UseRealTime()->MinTime(3.0);
+
+// Every thread puts one pre-built 300-byte value a synced Write, as a submitter of a one-event
+// command does; RocksDB's write groups make concurrent writers share a WAL sync. No engine at all:
+// the raw figure next to the sequencer's at the same number of submitters.
+struct SyncedWriters {
+  fs::path dir;
+  std::unique_ptr<rocksdb::DB> db;
+  std::atomic<std::uint64_t> seq{0};
+};
+SyncedWriters* synced_writers = nullptr;
+
+void BM_RawSyncedWriters(benchmark::State& state) {
+  const std::string value(300, 'v');
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  for (auto _ : state) {
+    if (!synced_writers->db) {
+      state.SkipWithError("cannot open RocksDB");
+      break;
+    }
+    char key[8];
+    const std::uint64_t k = ++synced_writers->seq;
+    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
+    rocksdb::WriteBatch batch;
+    batch.Put(rocksdb::Slice(key, 8), value);
+    if (!synced_writers->db->Write(sync, &batch).ok()) state.SkipWithError("write failed");
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RawSyncedWriters)
+    ->Threads(64)
+    ->UseRealTime()
+    ->MinTime(3.0)
+    ->Setup([](const benchmark::State&) {
+      synced_writers = new SyncedWriters;
+      synced_writers->dir = TempPath("raw-writers");
+      fs::remove_all(synced_writers->dir);
+      rocksdb::Options options;
+      options.create_if_missing = true;
+      rocksdb::DB* raw = nullptr;
+      if (rocksdb::DB::Open(options, synced_writers->dir.string(), &raw).ok())
+        synced_writers->db.reset(raw);
+    })
+    ->Teardown([](const benchmark::State&) {
+      synced_writers->db.reset();
+      fs::remove_all(synced_writers->dir);
+      delete synced_writers;
+      synced_writers = nullptr;
+    });
 
 engine::AppendBatch Batch(std::uint64_t n) {
   engine::AppendBatch b;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <semaphore>
 
+#include "engine/memory_event_log.h"
 #include "engine/sequencer.h"
 #include "storage/rocksdb_event_log.h"
 #include "workflows/definitions.h"
@@ -21,7 +22,7 @@ namespace fs = std::filesystem;
 
 struct SequencerFixture {
   fs::path dir;
-  std::unique_ptr<storage::RocksDbEventLog> log;
+  std::unique_ptr<engine::EventLog> log;
   engine::DefinitionSet definitions;
   engine::RoutingTable routing;
   engine::SystemClock clock;
@@ -31,13 +32,19 @@ struct SequencerFixture {
 
 SequencerFixture* fixture = nullptr;
 
-void SetUp(const benchmark::State&) {
+// On RocksDB (durable group commit), or with `in_memory` on the in-memory log: no disk, so what
+// is left is the CPU the write path costs (the bound the sequencer puts on the disk's figure).
+void Start(bool in_memory) {
   fixture = new SequencerFixture;
   fixture->dir = fs::temp_directory_path() / ("expertflow-seq-bench-" + std::to_string(::getpid()));
   fs::remove_all(fixture->dir);
-  storage::RocksDbEventLog::Options options;
-  options.create_if_missing = true;
-  fixture->log = std::move(*storage::RocksDbEventLog::Open(fixture->dir.string(), options));
+  if (in_memory) {
+    fixture->log = std::make_unique<engine::MemoryEventLog>();
+  } else {
+    storage::RocksDbEventLog::Options options;
+    options.create_if_missing = true;
+    fixture->log = std::move(*storage::RocksDbEventLog::Open(fixture->dir.string(), options));
+  }
   fixture->definitions = std::move(*workflows::BuiltinDefinitions());
   fixture->routing = workflows::BuiltinRouting();
   fixture->sequencer =
@@ -45,6 +52,8 @@ void SetUp(const benchmark::State&) {
                                           fixture->routing, fixture->clock, fixture->ids);
   (void)fixture->sequencer->Start();
 }
+void SetUp(const benchmark::State&) { Start(false); }
+void SetUpInMemory(const benchmark::State&) { Start(true); }
 
 void TearDown(const benchmark::State&) {
   fixture->sequencer->Stop();
@@ -124,6 +133,14 @@ void BM_SequencerInFlight(benchmark::State& state) {
 }
 BENCHMARK(BM_SequencerInFlight)
     ->Setup(SetUp)
+    ->Teardown(TearDown)
+    ->Arg(64)
+    ->UseRealTime()
+    ->MinTime(2.0);
+// The same on the in-memory log: the write path's CPU alone.
+BENCHMARK(BM_SequencerInFlight)
+    ->Name("BM_SequencerInFlightInMemory")
+    ->Setup(SetUpInMemory)
     ->Teardown(TearDown)
     ->Arg(64)
     ->UseRealTime()

@@ -285,6 +285,14 @@ struct RocksDbEventLog::Impl {
   engine::Result<std::uint64_t> LoadVersion(std::string_view stream) const {
     std::shared_lock index_lock(index_mu);
     if (std::uint64_t v = MemoryVersion(stream); v > 0) return v;
+    // A stream that has events has an entry for version 1. Asking for that one key first lets
+    // the bloom filters answer for a new stream (every create), which the seek below cannot use:
+    // it would read a block of every index file the key range overlaps.
+    rocksdb::PinnableSlice found;
+    rocksdb::Status s =
+        db->Get(rocksdb::ReadOptions(), families[kStreams], StreamKey(stream, 1), &found);
+    if (s.IsNotFound()) return 0;
+    if (!s.ok()) return FromStatus(s, "reading stream " + std::string(stream));
     // The last key with the stream's prefix: seek just past the prefix and step back.
     std::unique_ptr<rocksdb::Iterator> it(
         db->NewIterator(rocksdb::ReadOptions(), families[kStreams]));

@@ -398,6 +398,9 @@ TEST(RocksDbEventLog, ReadsStreamsWholeWhereverTheirIndexEntriesAre) {
       EXPECT_EQ((*part)[0].seq, expected[4]) << stream;
       EXPECT_EQ(DecodeRecord((*part)[2].record)->version, 7u) << stream;
     }
+    // Streams with no events, one a prefix of stored ones: version 0 wherever the others are.
+    EXPECT_EQ(*log.StreamVersion("p/s"), 0u);
+    EXPECT_EQ(*log.StreamVersion("p/s10"), 0u);
   };
   auto append = [&](EventLog& log, int batches) {
     for (int b = 0; b < batches; ++b) {
