@@ -6,6 +6,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <semaphore>
 
 #include "engine/memory_event_log.h"
@@ -34,7 +35,7 @@ SequencerFixture* fixture = nullptr;
 
 // On RocksDB (durable group commit), or with `in_memory` on the in-memory log: no disk, so what
 // is left is the CPU the write path costs (the bound the sequencer puts on the disk's figure).
-void Start(bool in_memory) {
+void Start(bool in_memory, engine::SequencerOptions options = {}) {
   fixture = new SequencerFixture;
   fixture->dir = fs::temp_directory_path() / ("expertflow-seq-bench-" + std::to_string(::getpid()));
   fs::remove_all(fixture->dir);
@@ -49,11 +50,18 @@ void Start(bool in_memory) {
   fixture->routing = workflows::BuiltinRouting();
   fixture->sequencer =
       std::make_unique<engine::Sequencer>(*fixture->log, fixture->definitions, workflows::Builtin(),
-                                          fixture->routing, fixture->clock, fixture->ids);
+                                          fixture->routing, fixture->clock, fixture->ids, options);
   (void)fixture->sequencer->Start();
 }
 void SetUp(const benchmark::State&) { Start(false); }
 void SetUpInMemory(const benchmark::State&) { Start(true); }
+// The view checkpoints every `state.range(0)` events; 0 writes every changed view with the batch
+// that changed it, as the views were written before they were checkpointed.
+void SetUpCheckpoints(const benchmark::State& state) {
+  engine::SequencerOptions options;
+  options.view_checkpoint_events = static_cast<std::uint64_t>(state.range(0));
+  Start(false, options);
+}
 
 void TearDown(const benchmark::State&) {
   fixture->sequencer->Stop();
@@ -137,6 +145,51 @@ BENCHMARK(BM_SequencerInFlight)
     ->Arg(64)
     ->UseRealTime()
     ->MinTime(2.0);
+// `update` commands (one event each) to 1,000 instances at random, 64 in flight, as the HTTP
+// figure of `benchmarks/run` sends them: the views of a working set, written with every batch
+// (arg 0) or checkpointed (the default, 16384 events).
+void BM_SequencerUpdates(benchmark::State& state) {
+  constexpr int kInstances = 1000;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kInstances; ++i) {
+    auto r = fixture->sequencer->Submit(CreateBy(static_cast<std::uint64_t>(i))).get();
+    if (!r) {
+      state.SkipWithError("create failed");
+      return;
+    }
+    ids.push_back(r->instance.id);
+  }
+  std::counting_semaphore<1024> slots(64);
+  std::atomic<std::int64_t> failures{0};
+  std::minstd_rand rng(20261123);
+  for (auto _ : state) {
+    slots.acquire();
+    const std::size_t k = rng() % kInstances;
+    engine::Submission sub;
+    sub.command.kind = engine::Command::Kind::kAct;
+    sub.command.collection = "proposals";
+    sub.command.instance_id = ids[k];
+    sub.command.name = "update";
+    sub.command.actor = {"assoc-" + std::string(k % 22 < 9 ? "0" : "") + std::to_string(k % 22 + 1),
+                         "association_member", "bench"};
+    sub.command.payload = {{"summary", "обновлено"}};
+    fixture->sequencer->Submit(std::move(sub), [&](engine::Result<engine::CommandResult> r) {
+      if (!r) ++failures;
+      slots.release();
+    });
+  }
+  for (int i = 0; i < 64; ++i) slots.acquire();
+  state.SetItemsProcessed(state.iterations());
+  state.counters["failures"] = static_cast<double>(failures.load());
+}
+BENCHMARK(BM_SequencerUpdates)
+    ->Setup(SetUpCheckpoints)
+    ->Teardown(TearDown)
+    ->Arg(0)
+    ->Arg(16384)
+    ->UseRealTime()
+    ->MinTime(2.0);
+
 // The same on the in-memory log: the write path's CPU alone.
 BENCHMARK(BM_SequencerInFlight)
     ->Name("BM_SequencerInFlightInMemory")

@@ -19,7 +19,7 @@ namespace expertflow::engine {
 // Key/value spaces stored beside the log and written in the same atomic batch as the events
 // (DESIGN.md, storage layout). The engine names them; storage maps them to column families.
 enum class Space : std::uint8_t {
-  kViews,        // inline projections: instance views, list indexes, inboxes
+  kViews,        // instance views (checkpointed by the sequencer)
   kAnalytics,    // asynchronous projections and their checkpoints
   kIdempotency,  // Idempotency-Key records
   kTokens,       // SHA-256 of a token -> principal

@@ -75,7 +75,7 @@ void Evolve(InstanceState& state, Timestamp occurred_at, std::string_view data);
 // Applies a stored record to `state` (replay of one stream: as_of, tests).
 Result<void> EvolveRecord(InstanceState& state, std::string_view record);
 
-// The state as stored (the inline projection) and back. Deterministic: the same state gives the
+// The state as stored (the instance view) and back. Deterministic: the same state gives the
 // same bytes, so a rebuild can be compared byte for byte.
 nlohmann::json StateToJson(const InstanceState& state);
 // The stored form of a state, written straight to text: byte for byte StateToJson(state).dump()

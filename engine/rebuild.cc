@@ -147,6 +147,8 @@ Result<RebuildReport> RebuildInstanceViews(EventLog& log, StageStatistics* stage
   }
   batch.writes.push_back({Space::kAnalytics, std::string(kInstanceViewsVersionKey),
                           std::to_string(kInstanceViewsVersion)});
+  batch.writes.push_back(
+      {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(rebuilt->events)});
   if (auto w = log.Append(batch); !w) return std::unexpected(w.error());
   if (stages != nullptr) {
     if (auto w = stages->SaveReplacing(log); !w) return std::unexpected(w.error());

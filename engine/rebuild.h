@@ -19,6 +19,10 @@ namespace expertflow::engine {
 inline constexpr int kInstanceViewsVersion = 1;
 // Where the version the stored views were built with is kept (Space::kAnalytics).
 inline constexpr std::string_view kInstanceViewsVersionKey = "projection/instance_views/version";
+// The seq the stored views cover (Space::kAnalytics, decimal): every event up to it is in them;
+// a view may be newer, so a catch-up skips the events a view's version already counts. Absent
+// in a store whose views were written with their events (before the views were checkpointed).
+inline constexpr std::string_view kInstanceViewsSeqKey = "projection/instance_views/seq";
 
 // Instance states by stream.
 using InstanceStates = std::unordered_map<std::string, InstanceState, StreamHash, std::equal_to<>>;
@@ -52,7 +56,7 @@ struct RebuildReport {
 // in a second atomic write. Must not run beside a sequencer writing to the same log.
 Result<RebuildReport> RebuildInstanceViews(EventLog& log, StageStatistics* stages = nullptr);
 
-// The keys of the inline projection: an instance's view, and one entry of the due-time index.
+// The keys of an instance's stored view and of one entry of the due-time index.
 std::string ViewKey(std::string_view stream);
 std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_view name);
 

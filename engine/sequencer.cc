@@ -1,6 +1,7 @@
 #include "engine/sequencer.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <random>
 #include <utility>
@@ -93,7 +94,85 @@ Result<void> Sequencer::Load() {
     from = page->back().first + '\0';
   }
   if (auto r = LoadTimers(); !r) return r;
-  decided_seq_ = log_.GetHead().seq;
+  decided_seq_ = durable_seq_ = log_.GetHead().seq;
+  // The views cover the log up to their checkpoint; what came after is replayed onto them. A view
+  // written after the checkpoint already counts some of those events: its version says which.
+  auto covered = log_.Get(Space::kAnalytics, kInstanceViewsSeqKey);
+  if (!covered) return std::unexpected(covered.error());
+  std::uint64_t covers = durable_seq_;  // no checkpoint: views written with their events
+  if (*covered) {
+    const std::string& text = **covered;
+    if (std::from_chars(text.data(), text.data() + text.size(), covers).ec != std::errc{})
+      return Fail(ErrorCode::kCorruption, "the instance views' checkpoint is malformed");
+  }
+  if (covers < durable_seq_) {
+    RecordReader reader;
+    Result<void> failure;
+    auto r = ForEachPipelined(
+        log_, covers + 1, durable_seq_, [&](std::uint64_t, const Hash&, std::string_view record) {
+          auto event = reader.Read(record);
+          if (!event) {
+            failure = std::unexpected(event.error());
+            return false;
+          }
+          auto [it, added] = instances_.try_emplace(std::string(event->stream));
+          if (event->version <= it->second.version) return true;
+          Evolve(it->second, event->occurred_at, event->data);
+          dirty_.insert(it->first);
+          return true;
+        });
+    if (!r) return std::unexpected(r.error());
+    if (!failure) return std::unexpected(failure.error());
+  }
+  // Caught up (or a store from before checkpoints): the checkpoint now covers the head.
+  if (!*covered || !dirty_.empty()) return WriteCheckpoint();
+  return {};
+}
+
+void Sequencer::AddCheckpointChunk(AppendBatch& batch, std::vector<std::string>& streams) {
+  if (!checkpoint_seq_) return;
+  const std::size_t n = std::min(std::max<std::size_t>(options_.view_checkpoint_chunk, 1),
+                                 checkpoint_pending_.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    std::string stream = std::move(checkpoint_pending_.back());
+    checkpoint_pending_.pop_back();
+    // The durable state: the batches in flight are not in instances_, so no view runs ahead of
+    // the log. (Only this thread changes instances_.)
+    if (auto it = instances_.find(stream); it != instances_.end())
+      batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(it->second)});
+    streams.push_back(std::move(stream));
+  }
+  if (checkpoint_pending_.empty()) {
+    batch.writes.push_back(
+        {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(*checkpoint_seq_)});
+    checkpoint_seq_.reset();
+  }
+}
+
+Result<void> Sequencer::WriteCheckpoint() {
+  for (auto& stream : checkpoint_pending_) dirty_.insert(std::move(stream));
+  checkpoint_pending_.clear();
+  checkpoint_seq_.reset();
+  const std::vector<std::string> streams(dirty_.begin(), dirty_.end());
+  constexpr std::size_t kChunk = 4096;  // views a write, so a big catch-up is not one huge batch
+  for (std::size_t first = 0;; first += kChunk) {
+    AppendBatch batch;
+    const std::size_t end = std::min(first + kChunk, streams.size());
+    for (std::size_t i = first; i < end; ++i) {
+      if (auto it = instances_.find(streams[i]); it != instances_.end())
+        batch.writes.push_back({Space::kViews, ViewKey(streams[i]), StateToText(it->second)});
+    }
+    const bool last = end == streams.size();
+    if (last) {
+      batch.writes.push_back(
+          {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(durable_seq_)});
+    }
+    // On failure every stream stays dirty, for the next checkpoint; the stored one stands.
+    if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
+    if (last) break;
+  }
+  dirty_.clear();
+  events_since_checkpoint_ = 0;
   return {};
 }
 
@@ -281,6 +360,9 @@ void Sequencer::Run() {
     }
     if (!ok) (void)Recover();
   }
+  // Everything is durable and answered: the views of what changed since the last checkpoint are
+  // written, so the next start replays nothing. Should this fail, that start replays instead.
+  (void)WriteCheckpoint();
 }
 
 Result<void> Sequencer::LoadTimers() {
@@ -355,10 +437,30 @@ bool Sequencer::CompleteOldest(bool wait) {
     for (auto& [done, error] : f.groups_refused) error = appended.error();
     for (auto& g : f.groups) g.done(std::unexpected(appended.error()));
     f.groups.clear();
+    // The views this batch was to write were not written, and the checkpoint under way must not
+    // claim to cover them: it starts again from everything not yet written.
+    for (auto& stream : f.views) dirty_.insert(std::move(stream));
+    for (auto& stream : checkpoint_pending_) dirty_.insert(std::move(stream));
+    checkpoint_pending_.clear();
+    checkpoint_seq_.reset();
   } else {
     {
       std::unique_lock lock(state_mu_);
-      for (auto& [stream, state] : f.overlay) instances_[stream] = std::move(state);
+      for (auto& [stream, state] : f.overlay) {
+        instances_[stream] = std::move(state);
+        dirty_.insert(stream);
+      }
+    }
+    durable_seq_ = appended->head.seq;
+    events_since_checkpoint_ += appended->events.size();
+    if (!checkpoint_seq_ && events_since_checkpoint_ >= options_.view_checkpoint_events &&
+        !dirty_.empty()) {
+      // A checkpoint begins: the views of everything changed up to now, written a chunk a batch
+      // from the states as they will then be (durable, at or after this seq).
+      checkpoint_pending_.assign(dirty_.begin(), dirty_.end());
+      dirty_.clear();
+      checkpoint_seq_ = durable_seq_;
+      events_since_checkpoint_ = 0;
     }
     fired_durable_ += f.fired;
     {
@@ -653,11 +755,10 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
     groups_refused.emplace_back(std::move(r.group_done), std::move(*refused));
   }
 
-  // One view per instance the batch touched, written from its final state: a hot instance
-  // changed by many commands of one batch is serialised once.
-  for (const auto& [stream, state] : overlay) {
-    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(state)});
-  }
+  // No view per command: the views are a checkpointed projection (SequencerOptions). The batch
+  // carries the next chunk of a checkpoint under way.
+  std::vector<std::string> views;
+  AddCheckpointChunk(batch, views);
 
   InFlight f;
   f.accepted = std::move(accepted);
@@ -666,6 +767,7 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
   f.groups_refused = std::move(groups_refused);
   f.overlay = std::move(overlay);
   f.idempotency = std::move(idempotency_in_batch);
+  f.views = std::move(views);
   f.fired = fired;
   f.started = std::chrono::steady_clock::now();
   f.slot = std::make_shared<Slot>();

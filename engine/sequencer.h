@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/clock.h"
@@ -64,6 +65,14 @@ struct SequencerOptions {
   std::size_t max_batch = 1024;  // commands decided into one durable write at most
   // How long an idempotency record is kept (API.md asks for at least 7 days).
   Duration idempotency_ttl = std::chrono::days(8);
+  // The stored instance views follow the log from a checkpoint (docs/decisions.md, "Instance
+  // views are checkpointed"): once `view_checkpoint_events` events have been made durable since
+  // the last one, the views of the instances they changed are written, `view_checkpoint_chunk`
+  // of them along with each batch of commands, and with the last of them the seq they cover.
+  // Every state the sequencer answers from and decides on is in memory either way; a start
+  // replays the events after that seq.
+  std::uint64_t view_checkpoint_events = 16384;
+  std::size_t view_checkpoint_chunk = 256;
 };
 
 struct SequencerStats {
@@ -79,9 +88,10 @@ struct SequencerStats {
 
 // The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
 // write: it drains the queue, decides and evolves each command against the instance states in
-// memory, and puts all resulting events, the instance views, timers and idempotency records into
-// ONE append (one durable sync), then completes every caller. Due timers fire on the same path as
-// system commands. Callers never wait on the disk one by one.
+// memory, and puts all resulting events, timers and idempotency records into ONE append (one
+// durable sync), then completes every caller. Due timers fire on the same path as system
+// commands. Callers never wait on the disk one by one. The stored instance views follow from a
+// checkpoint, a chunk with each batch (SequencerOptions; docs/decisions.md).
 class Sequencer {
  public:
   using Callback = std::function<void(Result<CommandResult>)>;
@@ -95,10 +105,12 @@ class Sequencer {
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
 
-  // Loads instance states from their stored views (or replays the log when there are none) and
-  // the timer index, then starts the writer thread.
+  // Loads instance states from their stored views (or replays the log when there are none),
+  // replays the events after the views' checkpoint onto them and writes the views it changed,
+  // loads the timer index, then starts the writer thread.
   [[nodiscard]] Result<void> Start();
-  // Finishes what is queued, then stops. Later submissions are refused with kUnavailable.
+  // Finishes what is queued, writes the views changed since the last checkpoint, then stops.
+  // Later submissions are refused with kUnavailable.
   void Stop();
 
   // True between Start and Stop: writes are accepted.
@@ -175,6 +187,7 @@ class Sequencer {
     std::vector<std::pair<GroupCallback, Error>> groups_refused;
     std::unordered_map<std::string, InstanceState> overlay;
     std::map<std::string, std::string> idempotency;  // key -> digest, of this batch
+    std::vector<std::string> views;                  // streams whose views the batch writes
     std::uint64_t fired = 0;
     std::chrono::steady_clock::time_point started;
     std::shared_ptr<Slot> slot;
@@ -194,6 +207,12 @@ class Sequencer {
   Result<void> Recover();
   Result<void> Load();
   Result<void> LoadTimers();
+  // Views to write in the batch being decided: the next chunk of the checkpoint under way, and
+  // once it is complete, the seq it covers.
+  void AddCheckpointChunk(AppendBatch& batch, std::vector<std::string>& streams);
+  // Writes the views of every instance changed since the last checkpoint, and the durable seq
+  // they cover, waiting for the writes (at start after catching up, and at stop).
+  Result<void> WriteCheckpoint();
   static std::string TimerIndexKey(const TimerKey& key);
   static constexpr std::size_t kMaxInFlight = 2;
 
@@ -221,6 +240,14 @@ class Sequencer {
   std::uint64_t decided_seq_ = 0;
   std::uint64_t fired_durable_ = 0;
   bool failed_since_drain_ = false;
+  // Writer thread only, the view checkpoints: the seq everything in instances_ stands at; the
+  // streams whose durable state changed since the checkpoint under way began, the streams of
+  // that checkpoint still to write and the seq it covers, and the events made durable since.
+  std::uint64_t durable_seq_ = 0;
+  std::unordered_set<std::string> dirty_;
+  std::vector<std::string> checkpoint_pending_;
+  std::optional<std::uint64_t> checkpoint_seq_;
+  std::uint64_t events_since_checkpoint_ = 0;
 
   mutable std::mutex stats_mu_;
   SequencerStats stats_;

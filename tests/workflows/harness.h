@@ -7,9 +7,11 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "engine/memory_event_log.h"
+#include "engine/rebuild.h"
 #include "engine/sequencer.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"
@@ -45,14 +47,16 @@ class World {
   // `extra` may add definitions (a v2 fixture) before the sequencer starts.
   explicit World(engine::EventLog* log = nullptr,
                  const std::function<void(engine::DefinitionSet&)>& extra = nullptr,
-                 engine::Timestamp start = *engine::ParseRfc3339("2026-01-12T09:00:00Z"))
+                 engine::Timestamp start = *engine::ParseRfc3339("2026-01-12T09:00:00Z"),
+                 engine::SequencerOptions options = {})
       : owned_log_(log ? nullptr : std::make_unique<engine::MemoryEventLog>()),
         log_(log ? *log : *owned_log_),
         clock_(start),
         definitions_(Load(extra)),
         routing_(workflows::BuiltinRouting()),
+        options_(options),
         sequencer_(std::make_unique<engine::Sequencer>(log_, definitions_, workflows::Builtin(),
-                                                       routing_, clock_, ids_)) {
+                                                       routing_, clock_, ids_, options_)) {
     auto started = sequencer_->Start();
     EXPECT_TRUE(started) << (started ? "" : started.error().message);
   }
@@ -122,7 +126,7 @@ class World {
   void Restart() {
     sequencer_->Stop();
     sequencer_ = std::make_unique<engine::Sequencer>(log_, definitions_, workflows::Builtin(),
-                                                     routing_, clock_, ids_);
+                                                     routing_, clock_, ids_, options_);
     auto started = sequencer_->Start();
     EXPECT_TRUE(started) << (started ? "" : started.error().message);
   }
@@ -147,8 +151,38 @@ class World {
   SequentialIds ids_;
   engine::DefinitionSet definitions_;
   engine::RoutingTable routing_;
+  engine::SequencerOptions options_;
   std::unique_ptr<engine::Sequencer> sequencer_;
 };
+
+// The stored instance views and the seq they cover, as a crash at this moment would leave them.
+struct ViewsOnDisk {
+  std::vector<std::pair<std::string, std::string>> views;
+  std::optional<std::string> covers;
+  std::uint64_t head = 0;  // the log's head then
+};
+
+inline ViewsOnDisk ViewsStored(const engine::EventLog& log) {
+  auto views = log.Scan(engine::Space::kViews, "i/", "i0", 1 << 20);
+  auto covers = log.Get(engine::Space::kAnalytics, engine::kInstanceViewsSeqKey);
+  EXPECT_TRUE(views && covers);
+  return {views ? *views : decltype(ViewsOnDisk::views){}, covers ? *covers : std::nullopt,
+          log.GetHead().seq};
+}
+
+// Puts back the views as they were (a crash then): newer ones go, older ones return.
+inline void RestoreViews(engine::EventLog& log, const ViewsOnDisk& then) {
+  engine::AppendBatch batch;
+  auto now = log.Scan(engine::Space::kViews, "i/", "i0", 1 << 20);
+  ASSERT_TRUE(now);
+  for (const auto& [key, value] : *now)
+    batch.writes.push_back({engine::Space::kViews, key, std::nullopt});
+  for (const auto& [key, value] : then.views)
+    batch.writes.push_back({engine::Space::kViews, key, value});
+  batch.writes.push_back(
+      {engine::Space::kAnalytics, std::string(engine::kInstanceViewsSeqKey), then.covers});
+  ASSERT_TRUE(log.Append(batch));
+}
 
 // Asserts a rejection with `code`, e.g. EXPECT_REJECTED(r, kForbidden).
 #define EXPECT_REJECTED(result, code_name)                                              \

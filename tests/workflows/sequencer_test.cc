@@ -386,6 +386,48 @@ TEST(Sequencer, ShouldRebuildStatesFromTheLogWhenViewsAreMissing) {
   EXPECT_EQ(world.Advance(days(31)), 1u) << "the timer index is rebuilt too";
 }
 
+// The views follow the log from a checkpoint written a few views a batch. A batch carrying some
+// of them that fails must not leave the checkpoint claiming them: a crash after the checkpoint's
+// seq is stored must still find every instance whole.
+TEST(Sequencer, ShouldNotLetACheckpointCoverViewsAFailedWriteLost) {
+  engine::MemoryEventLog log;
+  engine::SequencerOptions options;
+  options.view_checkpoint_events = 3;
+  options.view_checkpoint_chunk = 1;
+  World world(&log, nullptr, *engine::ParseRfc3339("2026-01-12T09:00:00Z"), options);
+  std::vector<std::string> ids;
+  auto create = [&](int n) {
+    auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(n));
+    ASSERT_ACCEPTED(r);
+    ids.push_back(r->instance.id);
+  };
+  for (int i = 0; i < 3; ++i) create(i);
+  // Three events: a checkpoint of three views begins, one a batch; the first batch fails. The
+  // next two batches would carry the other two views and the checkpoint's seq: that seq must not
+  // be stored, since one of the views is not.
+  log.FailNextAppends(1);
+  EXPECT_FALSE(world.Create("proposals", "industry_proposal", kAssoc, Draft(3)));
+  create(4);
+  create(5);
+  const ViewsOnDisk right_after = ViewsStored(log);
+  // Checkpoints go on: one completes later.
+  for (int i = 6; i < 20; ++i) create(i);
+  const ViewsOnDisk later = ViewsStored(log);
+  ASSERT_TRUE(later.covers.has_value());
+  EXPECT_GT(std::stoull(*later.covers), 3u);
+  std::vector<InstanceState> live;
+  for (const auto& id : ids) live.push_back(world.Get("proposals", id));
+
+  // A crash at either moment loses nothing (instances created after it are in the log too).
+  for (const ViewsOnDisk& crash : {right_after, later}) {
+    world.sequencer().Stop();
+    RestoreViews(log, crash);
+    world.Restart();
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      EXPECT_EQ(world.Get("proposals", ids[i]), live[i]) << "crash at head " << crash.head;
+  }
+}
+
 TEST(Sequencer, ShouldAnswerARepeatedIdempotencyKeyWithTheFirstResult) {
   World world;
   auto submit = [&](std::string digest) {
