@@ -102,6 +102,14 @@ nlohmann::json RoundParties(const Definition& def, const std::vector<PartySource
   return parties;
 }
 
+// A decision of one event. (A braced list would copy the data: an initializer_list's elements
+// are const.)
+std::vector<DecidedEvent> One(std::string type, nlohmann::json data) {
+  std::vector<DecidedEvent> out;
+  out.push_back(DecidedEvent{std::move(type), std::move(data)});
+  return out;
+}
+
 std::string StreamOf(const Command& c) { return c.collection + "/" + c.instance_id; }
 
 Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideContext& ctx) {
@@ -178,7 +186,7 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
           {{"errors", {{{"field", dl.field}, {"message", "has no due instant after now"}}}}});
     }
   }
-  return std::vector<DecidedEvent>{{spec.event, std::move(data)}};
+  return One(spec.event, std::move(data));
 }
 
 Result<std::vector<DecidedEvent>> DecideFire(const Definition& def, const InstanceState& s,
@@ -212,7 +220,7 @@ Result<std::vector<DecidedEvent>> DecideFire(const Definition& def, const Instan
       data["timers"]["fired"] = {dl.name};
     }
     data["overdue"] = dl.name;
-    return std::vector<DecidedEvent>{{type, std::move(data)}};
+    return One(type, std::move(data));
   }
 
   if (!dl.to.empty()) {
@@ -225,7 +233,7 @@ Result<std::vector<DecidedEvent>> DecideFire(const Definition& def, const Instan
     data["timers"]["fired"] = {dl.name};
     data["overdue"] = dl.name;
   }
-  return std::vector<DecidedEvent>{{dl.event, std::move(data)}};
+  return One(dl.event, std::move(data));
 }
 
 Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const InstanceState& s,
