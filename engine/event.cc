@@ -108,6 +108,64 @@ Result<void> ValidateNewEvent(std::string_view stream, const NewEvent& event) {
   return {};
 }
 
+void AppendJson(const nlohmann::json& value, std::string& out) {
+  using Type = nlohmann::json::value_t;
+  char digits[24];
+  switch (value.type()) {
+    case Type::null:
+      out += "null";
+      return;
+    case Type::boolean:
+      out += value.get<bool>() ? "true" : "false";
+      return;
+    case Type::number_integer: {
+      auto end = std::to_chars(digits, digits + sizeof digits, value.get<std::int64_t>()).ptr;
+      out.append(digits, end);
+      return;
+    }
+    case Type::number_unsigned: {
+      auto end = std::to_chars(digits, digits + sizeof digits, value.get<std::uint64_t>()).ptr;
+      out.append(digits, end);
+      return;
+    }
+    case Type::string:
+      AppendJsonString(value.get_ref<const std::string&>(), out);
+      return;
+    case Type::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const auto& element : value) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendJson(element, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case Type::object: {
+      out.push_back('{');
+      bool first = true;
+      for (const auto& [key, member] : value.items()) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendJsonString(key, out);
+        out.push_back(':');
+        AppendJson(member, out);
+      }
+      out.push_back('}');
+      return;
+    }
+    default:  // floating point (its shortest form is nlohmann's to write), binary, discarded
+      out += value.dump();
+  }
+}
+
+std::string JsonText(const nlohmann::json& value) {
+  std::string out;
+  AppendJson(value, out);
+  return out;
+}
+
 std::string EncodeRecord(std::uint64_t seq, std::string_view stream, std::uint64_t version,
                          const NewEvent& event, const Hash& prev_hash) {
   std::string out;

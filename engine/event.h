@@ -119,4 +119,12 @@ std::string EventJsonText(const StoredEvent& stored);
 // Appends `text` to `out` as a JSON string literal (quotes and escapes included).
 void AppendJsonString(std::string_view text, std::string& out);
 
+// Appends `value` as JSON text: the bytes nlohmann's `dump()` writes (no spaces, object members in
+// key order, strings escaped as AppendJsonString does) without dump()'s decoding of every byte
+// of every string, which the Cyrillic payloads of the write path make costly. Where dump()
+// would throw (a string that is not UTF-8) the bytes are copied as they are; the log's
+// validation of event data refuses them.
+void AppendJson(const nlohmann::json& value, std::string& out);
+std::string JsonText(const nlohmann::json& value);
+
 }  // namespace expertflow::engine

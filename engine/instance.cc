@@ -326,7 +326,7 @@ std::string StateToText(const InstanceState& s) {
   text("created_at", FormatRfc3339(s.created_at));
   text("created_by", s.created_by);
   key("fields");
-  out += s.fields.dump();
+  AppendJson(s.fields, out);
   out += ',';
   text("id", s.id);
   times("overdue", s.overdue);

@@ -629,7 +629,7 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
       e.actor = Actor{cmd.actor.org, cmd.actor.role, cmd.actor.token_id};
       e.command = cmd.kind == Command::Kind::kFireTimer ? "deadline" : cmd.name;
       e.command_id = command_id;
-      e.data = d.data.dump();
+      e.data = JsonText(d.data);
       if (auto ok = ValidateNewEvent(stream, e); !ok) return ok.error();
       if (e.data.size() + 2048 > kMaxRecordBytes) {
         return Error{ErrorCode::kPayloadTooLarge, "the event would exceed the record bound",

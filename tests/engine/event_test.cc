@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <limits>
+#include <random>
+
 namespace expertflow::engine {
 namespace {
 
@@ -54,6 +58,66 @@ TEST(EventRecord, JsonTextAddsTheHashLast) {
   auto j = nlohmann::json::parse(EventJsonText(s));
   EXPECT_EQ(j["hash"], ToHex(s.hash));
   EXPECT_EQ(j["seq"], 1);
+}
+
+// The write path's JSON writer must give dump()'s bytes: views are compared byte for byte with
+// rebuilt ones, and event data is what the chain hashes.
+TEST(JsonWriter, WritesWhatDumpWrites) {
+  std::vector<nlohmann::json> values = {
+      nullptr,
+      true,
+      false,
+      0,
+      -1,
+      std::numeric_limits<std::int64_t>::min(),
+      std::numeric_limits<std::uint64_t>::max(),
+      1.5,
+      -0.0,
+      1e100,
+      0.1,
+      "",
+      "plain",
+      "Единый отраслевой подход — «практика»",
+      std::string("ctl \x01\x1f\x7f \b\f\n\r\t \" \\ / end"),
+      std::string("nul\0inside", 10),
+      nlohmann::json::array(),
+      nlohmann::json::object(),
+      nlohmann::json::parse(R"({"b":[1,{"z":null,"a":"x"}],"a":{"":[]},"Я":-2.25})"),
+  };
+  // Random documents of every kind of value, nested, from a fixed seed.
+  std::mt19937 rng(20261123);
+  const std::vector<std::string> words = {"a", "ключ", "k\"q", "t\tab", "\u0002", "z"};
+  std::function<nlohmann::json(int)> random = [&](int depth) -> nlohmann::json {
+    switch (rng() % (depth > 3 ? 5 : 7)) {
+      case 0:
+        return nullptr;
+      case 1:
+        return rng() % 2 == 0;
+      case 2:
+        return static_cast<std::int64_t>(rng()) - (1ll << 31);
+      case 3:
+        return static_cast<double>(rng()) / 7.0;
+      case 4:
+        return words[rng() % words.size()] + words[rng() % words.size()];
+      case 5: {
+        nlohmann::json a = nlohmann::json::array();
+        for (unsigned i = rng() % 4; i > 0; --i) a.push_back(random(depth + 1));
+        return a;
+      }
+      default: {
+        nlohmann::json o = nlohmann::json::object();
+        for (unsigned i = rng() % 4; i > 0; --i) o[words[rng() % words.size()]] = random(depth + 1);
+        return o;
+      }
+    }
+  };
+  for (int i = 0; i < 500; ++i) values.push_back(random(0));
+  for (const auto& v : values) {
+    EXPECT_EQ(JsonText(v), v.dump()) << v.dump();
+    std::string appended = "prefix:";
+    AppendJson(v, appended);
+    EXPECT_EQ(appended, "prefix:" + v.dump());
+  }
 }
 
 TEST(ChainHash, IsSha256OfPreviousRawBytesAndRecord) {
