@@ -61,6 +61,15 @@ class World {
     EXPECT_TRUE(started) << (started ? "" : started.error().message);
   }
 
+  // A world on `log` whose view checkpoints begin every `every` events and write `chunk` views a
+  // batch (small numbers make many of them begin and end within a test).
+  static World WithViewCheckpoints(engine::EventLog& log, std::uint64_t every, std::size_t chunk) {
+    engine::SequencerOptions options;
+    options.view_checkpoint_events = every;
+    options.view_checkpoint_chunk = chunk;
+    return World(&log, nullptr, *engine::ParseRfc3339("2026-01-12T09:00:00Z"), options);
+  }
+
   Result<CommandResult> Create(const std::string& collection, const std::string& workflow,
                                const Principal& actor, json payload) {
     engine::Submission s;

@@ -216,10 +216,7 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
   engine::MemoryEventLog log;
   // View checkpoints every few events, a few views a batch: many of them begin and end during
   // the run, each spread over several batches.
-  engine::SequencerOptions options;
-  options.view_checkpoint_events = 13;
-  options.view_checkpoint_chunk = 5;
-  World world(&log, nullptr, *engine::ParseRfc3339("2026-01-12T09:00:00Z"), options);
+  World world = World::WithViewCheckpoints(log, 13, 5);
   RandomDriver driver(world, /*seed=*/20241023);
   std::vector<ViewsOnDisk> crashes;  // the stored views at moments along the run
   // The stage statistics follow the log as the live server does: in steps, while it grows.

@@ -391,10 +391,7 @@ TEST(Sequencer, ShouldRebuildStatesFromTheLogWhenViewsAreMissing) {
 // seq is stored must still find every instance whole.
 TEST(Sequencer, ShouldNotLetACheckpointCoverViewsAFailedWriteLost) {
   engine::MemoryEventLog log;
-  engine::SequencerOptions options;
-  options.view_checkpoint_events = 3;
-  options.view_checkpoint_chunk = 1;
-  World world(&log, nullptr, *engine::ParseRfc3339("2026-01-12T09:00:00Z"), options);
+  World world = World::WithViewCheckpoints(log, 3, 1);
   std::vector<std::string> ids;
   auto create = [&](int n) {
     auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(n));
