@@ -239,11 +239,15 @@ class Router::Impl {
       HttpResponse r;
       r.content_type = "text/plain; version=0.0.4";
       const std::uint64_t head = log_.GetHead().seq;
-      // Instance views are written with their events (never behind); stage statistics follow
-      // the log and catch up when asked.
-      r.body = metrics_.Render(seq_.Stats(), head,
-                               {{"instance_views", 0},
-                                {"stage_statistics", head - std::min(head, stages_.checkpoint())}});
+      // Instance views are served from the sequencer's states, never behind; their stored copies
+      // follow from checkpoints (what a start after a crash would replay); stage statistics
+      // follow the log and catch up when asked.
+      const engine::SequencerStats stats = seq_.Stats();
+      r.body = metrics_.Render(
+          stats, head,
+          {{"instance_views", 0},
+           {"instance_views_stored", head - std::min(head, stats.views_checkpoint_seq)},
+           {"stage_statistics", head - std::min(head, stages_.checkpoint())}});
       return respond(std::move(r));
     }
     if (!path.starts_with("/api/")) {

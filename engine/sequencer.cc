@@ -126,11 +126,14 @@ Result<void> Sequencer::Load() {
   }
   // Caught up (or a store from before checkpoints): the checkpoint now covers the head.
   if (!*covered || !dirty_.empty()) return WriteCheckpoint();
+  std::lock_guard lock(stats_mu_);
+  stats_.views_checkpoint_seq = covers;
   return {};
 }
 
-void Sequencer::AddCheckpointChunk(AppendBatch& batch, std::vector<std::string>& streams) {
-  if (!checkpoint_seq_) return;
+std::optional<std::uint64_t> Sequencer::AddCheckpointChunk(AppendBatch& batch,
+                                                           std::vector<std::string>& streams) {
+  if (!checkpoint_seq_) return std::nullopt;
   const std::size_t n = std::min(std::max<std::size_t>(options_.view_checkpoint_chunk, 1),
                                  checkpoint_pending_.size());
   for (std::size_t i = 0; i < n; ++i) {
@@ -142,11 +145,11 @@ void Sequencer::AddCheckpointChunk(AppendBatch& batch, std::vector<std::string>&
       batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(it->second)});
     streams.push_back(std::move(stream));
   }
-  if (checkpoint_pending_.empty()) {
-    batch.writes.push_back(
-        {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(*checkpoint_seq_)});
-    checkpoint_seq_.reset();
-  }
+  if (!checkpoint_pending_.empty()) return std::nullopt;
+  const std::uint64_t covers = *std::exchange(checkpoint_seq_, std::nullopt);
+  batch.writes.push_back(
+      {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(covers)});
+  return covers;
 }
 
 Result<void> Sequencer::WriteCheckpoint() {
@@ -173,6 +176,8 @@ Result<void> Sequencer::WriteCheckpoint() {
   }
   dirty_.clear();
   events_since_checkpoint_ = 0;
+  std::lock_guard lock(stats_mu_);
+  stats_.views_checkpoint_seq = durable_seq_;
   return {};
 }
 
@@ -471,6 +476,7 @@ bool Sequencer::CompleteOldest(bool wait) {
       stats_.timers_fired += f.fired;
       stats_.last_batch_commands = f.accepted.size();
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
+      if (f.checkpoint) stats_.views_checkpoint_seq = *f.checkpoint;
     }
     for (auto& a : f.accepted) {
       auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
@@ -758,7 +764,7 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
   // No view per command: the views are a checkpointed projection (SequencerOptions). The batch
   // carries the next chunk of a checkpoint under way.
   std::vector<std::string> views;
-  AddCheckpointChunk(batch, views);
+  const std::optional<std::uint64_t> checkpoint = AddCheckpointChunk(batch, views);
 
   InFlight f;
   f.accepted = std::move(accepted);
@@ -768,6 +774,7 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
   f.overlay = std::move(overlay);
   f.idempotency = std::move(idempotency_in_batch);
   f.views = std::move(views);
+  f.checkpoint = checkpoint;
   f.fired = fired;
   f.started = std::chrono::steady_clock::now();
   f.slot = std::make_shared<Slot>();

@@ -84,6 +84,7 @@ struct SequencerStats {
   std::uint64_t append_failures = 0;
   std::uint64_t last_batch_commands = 0;
   std::uint64_t sync_micros_total = 0;
+  std::uint64_t views_checkpoint_seq = 0;  // the seq the stored instance views cover
 };
 
 // The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
@@ -188,6 +189,7 @@ class Sequencer {
     std::unordered_map<std::string, InstanceState> overlay;
     std::map<std::string, std::string> idempotency;  // key -> digest, of this batch
     std::vector<std::string> views;                  // streams whose views the batch writes
+    std::optional<std::uint64_t> checkpoint;         // the seq the views cover, with the last
     std::uint64_t fired = 0;
     std::chrono::steady_clock::time_point started;
     std::shared_ptr<Slot> slot;
@@ -209,7 +211,9 @@ class Sequencer {
   Result<void> LoadTimers();
   // Views to write in the batch being decided: the next chunk of the checkpoint under way, and
   // once it is complete, the seq it covers.
-  void AddCheckpointChunk(AppendBatch& batch, std::vector<std::string>& streams);
+  // Answers the seq the checkpoint covers when this chunk completes it.
+  std::optional<std::uint64_t> AddCheckpointChunk(AppendBatch& batch,
+                                                  std::vector<std::string>& streams);
   // Writes the views of every instance changed since the last checkpoint, and the durable seq
   // they cover, waiting for the writes (at start after catching up, and at stop).
   Result<void> WriteCheckpoint();

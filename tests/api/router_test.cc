@@ -48,6 +48,19 @@ TEST_F(Api, HealthzNeedsNoToken) {
   EXPECT_THAT(m.text, HasSubstr("expertflow_events_appended_total"));
 }
 
+// Reads are never behind (they come from the sequencer's states); the stored views are, until
+// their next checkpoint, and an operator sees by how much (what a start after a crash replays).
+TEST_F(Api, MetricsTellHowFarTheStoredViewsAreBehind) {
+  ASSERT_EQ(w_.Post("/api/v1/proposals", assoc_, Draft()).status, 201);
+  auto m = w_.Get("/metrics", "");
+  EXPECT_THAT(m.text, HasSubstr("expertflow_log_head_seq 1\n"));
+  EXPECT_THAT(m.text,
+              HasSubstr("expertflow_projection_lag_events{projection=\"instance_views\"} 0\n"));
+  EXPECT_THAT(
+      m.text,
+      HasSubstr("expertflow_projection_lag_events{projection=\"instance_views_stored\"} 1\n"));
+}
+
 TEST_F(Api, ShouldCreateWithLocationETagAndView) {
   auto r = w_.Post("/api/v1/proposals", assoc_, Draft());
   ASSERT_EQ(r.status, 201) << r.text;

@@ -412,6 +412,7 @@ TEST(Sequencer, ShouldNotLetACheckpointCoverViewsAFailedWriteLost) {
   const ViewsOnDisk later = ViewsStored(log);
   ASSERT_TRUE(later.covers.has_value());
   EXPECT_GT(std::stoull(*later.covers), 3u);
+  EXPECT_EQ(std::to_string(world.sequencer().Stats().views_checkpoint_seq), *later.covers);
   std::vector<InstanceState> live;
   for (const auto& id : ids) live.push_back(world.Get("proposals", id));
 
