@@ -328,7 +328,7 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   // take up to 64 MiB (charged to the cache; past that the largest is flushed). Without it nine
   // families' write buffers and a separate cache could hold over 400 MiB beside the instance
   // states the sequencer keeps. Four shards of 32 MiB: a filter block bigger than a shard is
-  // never cached, and a compacted stream-index file's is 1-2 MiB.
+  // never cached, and a compacted stream-index file's is several MiB.
   auto cache = rocksdb::NewLRUCache(128 << 20, /*num_shard_bits=*/2);
   auto table = [&](bool bloom) {
     rocksdb::BlockBasedTableOptions t;
