@@ -52,20 +52,25 @@ std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_vi
 
 namespace {
 
-// The visitor that evolves `states` record by record; a record that cannot be read stops it with
-// `failure` set.
-EventVisitor Replayer(InstanceStates& states, RecordReader& reader, Result<void>& failure) {
-  return [&](std::uint64_t, const Hash&, std::string_view record) {
-    auto event = reader.Read(record);
-    if (!event) {
-      failure = std::unexpected(event.error());
-      return false;
-    }
-    auto it = states.find(event->stream);
-    if (it == states.end()) it = states.emplace(std::string(event->stream), InstanceState{}).first;
-    Evolve(it->second, event->occurred_at, event->data);
-    return true;
-  };
+// The visitor that evolves `states` record by record, skipping an event a state already counts
+// (never, from empty states); a record that cannot be read stops it with `failure` set.
+EventVisitor Replayer(InstanceStates& states, RecordReader& reader, Result<void>& failure,
+                      const std::function<void(const std::string&)>* applied = nullptr) {
+  return
+      [&states, &reader, &failure, applied](std::uint64_t, const Hash&, std::string_view record) {
+        auto event = reader.Read(record);
+        if (!event) {
+          failure = std::unexpected(event.error());
+          return false;
+        }
+        auto it = states.find(event->stream);
+        if (it == states.end())
+          it = states.emplace(std::string(event->stream), InstanceState{}).first;
+        if (event->version <= it->second.version) return true;
+        Evolve(it->second, event->occurred_at, event->data);
+        if (applied != nullptr && *applied) (*applied)(it->first);
+        return true;
+      };
 }
 
 std::uint64_t UpTo(const EventLog& log, std::uint64_t to_seq) {
@@ -83,6 +88,16 @@ Result<InstanceStates> ReplayInstances(const EventLog& log, std::uint64_t to_seq
   if (!r) return std::unexpected(r.error());
   if (!failure) return std::unexpected(failure.error());
   return states;
+}
+
+Result<void> ReplayOnto(const EventLog& log, std::uint64_t from_seq, std::uint64_t to_seq,
+                        InstanceStates& states,
+                        const std::function<void(const std::string&)>& applied) {
+  RecordReader reader;
+  Result<void> failure;
+  auto r = ForEachPipelined(log, from_seq, to_seq, Replayer(states, reader, failure, &applied));
+  if (!r) return std::unexpected(r.error());
+  return failure;
 }
 
 Result<RebuiltProjections> RebuildInMemory(const EventLog& log, StageStatistics* stages) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -30,6 +31,13 @@ using InstanceStates = std::unordered_map<std::string, InstanceState, StreamHash
 // Replays events 1..to_seq (0: up to the head) through evolve: the instance states, by stream,
 // exactly as the live system built them.
 Result<InstanceStates> ReplayInstances(const EventLog& log, std::uint64_t to_seq = 0);
+
+// Replays events from_seq..to_seq onto `states` (stored views being caught up), skipping each
+// event a state's version already counts: a view written after its checkpoint's seq was taken.
+// `applied`, when given, hears the stream of every event applied.
+Result<void> ReplayOnto(const EventLog& log, std::uint64_t from_seq, std::uint64_t to_seq,
+                        InstanceStates& states,
+                        const std::function<void(const std::string&)>& applied = nullptr);
 
 // Every projection rebuilt in memory from the same events (up to the head when called): the
 // instance states with the text of their stored views, and, when `stages` is given (fresh), the

@@ -106,23 +106,9 @@ Result<void> Sequencer::Load() {
       return Fail(ErrorCode::kCorruption, "the instance views' checkpoint is malformed");
   }
   if (covers < durable_seq_) {
-    RecordReader reader;
-    Result<void> failure;
-    auto r = ForEachPipelined(
-        log_, covers + 1, durable_seq_, [&](std::uint64_t, const Hash&, std::string_view record) {
-          auto event = reader.Read(record);
-          if (!event) {
-            failure = std::unexpected(event.error());
-            return false;
-          }
-          auto [it, added] = instances_.try_emplace(std::string(event->stream));
-          if (event->version <= it->second.version) return true;
-          Evolve(it->second, event->occurred_at, event->data);
-          dirty_.insert(it->first);
-          return true;
-        });
-    if (!r) return std::unexpected(r.error());
-    if (!failure) return std::unexpected(failure.error());
+    auto r = ReplayOnto(log_, covers + 1, durable_seq_, instances_,
+                        [this](const std::string& stream) { dirty_.insert(stream); });
+    if (!r) return r;
   }
   // Caught up (or a store from before checkpoints): the checkpoint now covers the head.
   if (!*covered || !dirty_.empty()) return WriteCheckpoint();

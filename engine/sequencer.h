@@ -22,6 +22,7 @@
 #include "engine/decide.h"
 #include "engine/event_log.h"
 #include "engine/instance.h"
+#include "engine/rebuild.h"
 
 namespace expertflow::engine {
 
@@ -236,7 +237,7 @@ class Sequencer {
   std::thread thread_;
 
   mutable std::shared_mutex state_mu_;
-  std::unordered_map<std::string, InstanceState> instances_;  // by stream
+  InstanceStates instances_;  // by stream
   // Writer thread only: the timers as decided (batches in flight included), the batches in
   // flight oldest first, the seq after them, and timers fired by batches since made durable.
   std::set<TimerKey> timers_;
