@@ -72,6 +72,13 @@ void TearDown(const benchmark::State&) {
   fixture = nullptr;
 }
 
+// A member of the association `n` % 22 + 1 (assoc-01 ... assoc-22).
+engine::Principal AssociationMember(std::uint64_t n) {
+  const std::uint64_t k = n % 22;
+  return {"assoc-" + std::string(k < 9 ? "0" : "") + std::to_string(k + 1), "association_member",
+          "bench"};
+}
+
 // One durable create command (one ProposalDrafted event of ~600 bytes, with its view) by the
 // association `n` % 22 + 1.
 engine::Submission CreateBy(std::uint64_t n) {
@@ -81,14 +88,12 @@ engine::Submission CreateBy(std::uint64_t n) {
       {"summary",
        "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
       {"ugps", {"15.00.00"}}};
-  const std::uint64_t k = n % 22;
   engine::Submission sub;
   sub.command.kind = engine::Command::Kind::kCreate;
   sub.command.collection = "proposals";
   sub.command.workflow = "industry_proposal";
   sub.command.name = "create";
-  sub.command.actor = {"assoc-" + std::string(k < 9 ? "0" : "") + std::to_string(k + 1),
-                       "association_member", "bench"};
+  sub.command.actor = AssociationMember(n);
   sub.command.payload = payload;
   return sub;
 }
@@ -170,8 +175,7 @@ void BM_SequencerUpdates(benchmark::State& state) {
     sub.command.collection = "proposals";
     sub.command.instance_id = ids[k];
     sub.command.name = "update";
-    sub.command.actor = {"assoc-" + std::string(k % 22 < 9 ? "0" : "") + std::to_string(k % 22 + 1),
-                         "association_member", "bench"};
+    sub.command.actor = AssociationMember(k);  // instance k was created by this association
     sub.command.payload = {{"summary", "обновлено"}};
     fixture->sequencer->Submit(std::move(sub), [&](engine::Result<engine::CommandResult> r) {
       if (!r) ++failures;
