@@ -39,6 +39,10 @@ std::string ViewKey(std::string_view stream) {
   return key;
 }
 
+KvWrite InstanceViewsCover(std::uint64_t seq) {
+  return {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(seq)};
+}
+
 std::string TimerIndexKey(Timestamp due, std::string_view stream, std::string_view name) {
   // Due time first (big-endian seconds), so a scan visits timers in the order they fall due.
   std::string out;
@@ -162,8 +166,7 @@ Result<RebuildReport> RebuildInstanceViews(EventLog& log, StageStatistics* stage
   }
   batch.writes.push_back({Space::kAnalytics, std::string(kInstanceViewsVersionKey),
                           std::to_string(kInstanceViewsVersion)});
-  batch.writes.push_back(
-      {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(rebuilt->events)});
+  batch.writes.push_back(InstanceViewsCover(rebuilt->events));
   if (auto w = log.Append(batch); !w) return std::unexpected(w.error());
   if (stages != nullptr) {
     if (auto w = stages->SaveReplacing(log); !w) return std::unexpected(w.error());

@@ -25,6 +25,9 @@ inline constexpr std::string_view kInstanceViewsVersionKey = "projection/instanc
 // in a store whose views were written with their events (before the views were checkpointed).
 inline constexpr std::string_view kInstanceViewsSeqKey = "projection/instance_views/seq";
 
+// The write that records the seq the stored views cover.
+KvWrite InstanceViewsCover(std::uint64_t seq);
+
 // Instance states by stream.
 using InstanceStates = std::unordered_map<std::string, InstanceState, StreamHash, std::equal_to<>>;
 

@@ -125,17 +125,20 @@ std::optional<std::uint64_t> Sequencer::AddCheckpointChunk(AppendBatch& batch,
   for (std::size_t i = 0; i < n; ++i) {
     std::string stream = std::move(checkpoint_pending_.back());
     checkpoint_pending_.pop_back();
-    // The durable state: the batches in flight are not in instances_, so no view runs ahead of
-    // the log. (Only this thread changes instances_.)
-    if (auto it = instances_.find(stream); it != instances_.end())
-      batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(it->second)});
+    AddView(batch, stream);
     streams.push_back(std::move(stream));
   }
   if (!checkpoint_pending_.empty()) return std::nullopt;
   const std::uint64_t covers = *std::exchange(checkpoint_seq_, std::nullopt);
-  batch.writes.push_back(
-      {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(covers)});
+  batch.writes.push_back(InstanceViewsCover(covers));
   return covers;
+}
+
+void Sequencer::AddView(AppendBatch& batch, const std::string& stream) const {
+  // The durable state: the batches in flight are not in instances_, so no view runs ahead of the
+  // log. (Only the sequencer's thread changes instances_.)
+  if (auto it = instances_.find(stream); it != instances_.end())
+    batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(it->second)});
 }
 
 Result<void> Sequencer::WriteCheckpoint() {
@@ -147,15 +150,9 @@ Result<void> Sequencer::WriteCheckpoint() {
   for (std::size_t first = 0;; first += kChunk) {
     AppendBatch batch;
     const std::size_t end = std::min(first + kChunk, streams.size());
-    for (std::size_t i = first; i < end; ++i) {
-      if (auto it = instances_.find(streams[i]); it != instances_.end())
-        batch.writes.push_back({Space::kViews, ViewKey(streams[i]), StateToText(it->second)});
-    }
+    for (std::size_t i = first; i < end; ++i) AddView(batch, streams[i]);
     const bool last = end == streams.size();
-    if (last) {
-      batch.writes.push_back(
-          {Space::kAnalytics, std::string(kInstanceViewsSeqKey), std::to_string(durable_seq_)});
-    }
+    if (last) batch.writes.push_back(InstanceViewsCover(durable_seq_));
     // On failure every stream stays dirty, for the next checkpoint; the stored one stands.
     if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
     if (last) break;

@@ -215,6 +215,8 @@ class Sequencer {
   // Answers the seq the checkpoint covers when this chunk completes it.
   std::optional<std::uint64_t> AddCheckpointChunk(AppendBatch& batch,
                                                   std::vector<std::string>& streams);
+  // The stored view of `stream`'s durable state, into `batch`.
+  void AddView(AppendBatch& batch, const std::string& stream) const;
   // Writes the views of every instance changed since the last checkpoint, and the durable seq
   // they cover, waiting for the writes (at start after catching up, and at stop).
   Result<void> WriteCheckpoint();
