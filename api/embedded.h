@@ -2,7 +2,7 @@
 
 #include <span>
 
-#include "engine/embedded.h"
+#include "engine/core/embedded.h"
 
 namespace expertflow::api {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <utility>
 
-#include "engine/sequencer.h"
+#include "engine/runtime/sequencer.h"
 
 namespace expertflow::api {
 

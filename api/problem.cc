@@ -90,6 +90,19 @@ HttpResponse Problem(const engine::Error& error) {
   return r;
 }
 
+HttpResponse TransportProblem(int status, std::string_view code, std::string_view title,
+                              std::string detail) {
+  nlohmann::json body = {{"status", status},
+                         {"code", std::string(code)},
+                         {"title", std::string(title)},
+                         {"detail", std::move(detail)}};
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "application/problem+json";
+  r.body = body.dump();
+  return r;
+}
+
 HttpResponse Problem(engine::ErrorCode code, std::string detail) {
   return Problem(engine::Error{code, std::move(detail), nlohmann::json::object()});
 }

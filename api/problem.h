@@ -1,7 +1,7 @@
 #pragma once
 
 #include "api/http.h"
-#include "engine/error.h"
+#include "engine/core/error.h"
 
 namespace expertflow::api {
 
@@ -12,5 +12,9 @@ int StatusOf(engine::ErrorCode code);
 // details (current_version, state, allowed_commands, errors...).
 HttpResponse Problem(const engine::Error& error);
 HttpResponse Problem(engine::ErrorCode code, std::string detail);
+// A problem of the HTTP exchange itself, which no engine code names (431, 501): the same body,
+// with the status given.
+HttpResponse TransportProblem(int status, std::string_view code, std::string_view title,
+                              std::string detail);
 
 }  // namespace expertflow::api

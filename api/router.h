@@ -8,18 +8,20 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/tokens.h"
-#include "engine/clock.h"
-#include "engine/embedded.h"
-#include "engine/event_log.h"
-#include "engine/sequencer.h"
+#include "engine/core/clock.h"
+#include "engine/core/embedded.h"
+#include "engine/log/event_log.h"
+#include "engine/runtime/sequencer.h"
 
 namespace expertflow::api {
 
 struct RouterOptions {
   // Set when the server runs on a manual clock: enables POST /api/v1/admin/clock.
   engine::ManualClock* manual_clock = nullptr;
-  // Runs slow read-only work (verify, export) away from the I/O threads. Inline when empty.
-  std::function<void(std::function<void()>)> offload;
+  // Runs slow read-only work (verify, export, statistics) away from the I/O threads, or answers
+  // false (the work is not run) when too much of it is under way: the request gets 503 with
+  // Retry-After. Inline when empty.
+  std::function<bool(std::function<void()>)> offload;
   std::size_t max_body_bytes = 1 << 20;
   // The dashboard's files, served by GET at every path outside /api/ and the service routes
   // ("/" is index.html). None: those paths are 404 as before.

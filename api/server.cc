@@ -61,6 +61,29 @@ HttpRequest FromBeast(const http::request<http::string_body>& req) {
   return out;
 }
 
+// The methods this server implements; anything else is answered 501 and counted as "other", so
+// a client cannot grow the metrics or the log with method names of its own (RFC 9110 §9.1).
+constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+
+std::string_view MethodLabel(std::string_view method) {
+  for (std::string_view m : kMethods) {
+    if (m == method) return m;
+  }
+  return "other";
+}
+
+std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// Headers whose meaning would depend on which copy a reader takes: two are refused, not guessed.
+bool HasRepeatedSingletonHeader(const http::request<http::string_body>& req) {
+  for (std::string_view name :
+       {"authorization", "content-type", "if-match", "idempotency-key", "last-event-id"}) {
+    auto [first, last] = req.equal_range(name);
+    if (first != last && std::next(first) != last) return true;
+  }
+  return false;
+}
+
 http::response<http::string_body> ToBeast(HttpResponse r, unsigned version, bool keep_alive) {
   http::response<http::string_body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "expertflow");
@@ -175,9 +198,34 @@ class Server::Impl {
       stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
       // Wait for the first byte of the next request within the idle timeout, then the whole
       // request within the read timeout.
+      // On a kept-alive connection, the first byte of the next request may take up to the idle
+      // timeout; from then on (and on a new connection, from the start) the whole request must
+      // arrive within the read timeout.
+      if (!first && buffer.size() == 0) {
+        stream.expires_after(options_.idle_timeout);
+        auto [iec, in] = co_await stream.async_read_some(buffer.prepare(4096), kUseTuple);
+        if (iec) break;
+        buffer.commit(in);
+      }
+      stream.expires_after(options_.read_timeout);
       auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+      // A transfer coding whose last is not "chunked" leaves the body's length unknown: the rest
+      // of the bytes must not be read as the next request (RFC 9112 §6.3, request smuggling).
+      if (!hec && parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
+        co_await Reply(stream,
+                       Problem(engine::ErrorCode::kBadRequest,
+                               "Transfer-Encoding must end with chunked"),
+                       11, false);
+        break;
+      }
+      if (!hec && HasRepeatedSingletonHeader(parser.get())) {
+        co_await Reply(stream,
+                       Problem(engine::ErrorCode::kBadRequest,
+                               "a header that must appear once appears twice"),
+                       11, false);
+        break;
+      }
       if (!hec) {
-        stream.expires_after(options_.read_timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
         hec = bec;
       }
@@ -188,10 +236,12 @@ class Server::Impl {
               stream, Problem(engine::ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"),
               11, false);
         } else if (hec == http::error::header_limit) {
-          HttpResponse r =
-              Problem(engine::ErrorCode::kBadRequest, "the request headers are too large");
-          r.status = 431;
-          co_await Reply(stream, std::move(r), 11, false);
+          co_await Reply(stream,
+                         TransportProblem(431, "headers_too_large",
+                                          "Request header fields too large",
+                                          "the request headers are larger than " +
+                                              std::to_string(options_.header_limit) + " bytes"),
+                         11, false);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != asio::error::operation_aborted && hec != asio::error::eof &&
                    hec != asio::error::connection_reset) {
@@ -201,8 +251,18 @@ class Server::Impl {
         break;
       }
       auto request = parser.release();
+      const std::string_view method = MethodLabel(request.method_string());
+      if (method == "other") {
+        metrics_.ObserveRequest("other", "other", 501, 0);
+        co_await Reply(stream,
+                       TransportProblem(501, "not_implemented", "Method not implemented",
+                                        "this server implements GET, HEAD, POST, PUT, PATCH, "
+                                        "DELETE and OPTIONS"),
+                       request.version(), false);
+        break;
+      }
       if (request.method() == http::verb::get &&
-          request.target().starts_with("/api/v1/events/stream")) {
+          PathOf(request.target()) == "/api/v1/events/stream") {
         HttpRequest req = FromBeast(request);
         auto opened = router_.OpenEventStream(req);
         metrics_.ObserveRequest("GET", "/api/v1/events/stream",
@@ -213,21 +273,23 @@ class Server::Impl {
             break;
           continue;
         }
-        co_await StreamEvents(stream, request.version(), *opened);
+        co_await StreamEvents(stream, request.version(), req, *opened);
         break;
       }
       const auto start = std::chrono::steady_clock::now();
       ++in_flight_;
       HttpRequest req = FromBeast(request);
+      // HEAD is GET without the body (RFC 9110 §9.3.2): routed as GET, answered with its headers.
+      const bool head_only = request.method() == http::verb::head;
+      if (head_only) req.method = "GET";
       const std::string route = Router::RouteOf(req);
-      const std::string method = req.method;
       HttpResponse response = co_await AsyncHandle(router_, std::move(req), asio::use_awaitable);
       const auto micros =
           static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
                                          std::chrono::steady_clock::now() - start)
                                          .count());
       const int status = response.status;
-      metrics_.ObserveRequest(method, route, status, micros);
+      metrics_.ObserveRequest(std::string(method), route, status, micros);
       // One structured access line a request: the route template, never the target's ids or a
       // header, so no token and no personal data reach the log.
       if (status >= 500) {
@@ -238,7 +300,8 @@ class Server::Impl {
                      micros, remote);
       }
       const bool keep_alive = request.keep_alive() && !stopping_;
-      bool ok = co_await Reply(stream, std::move(response), request.version(), keep_alive);
+      bool ok =
+          co_await Reply(stream, std::move(response), request.version(), keep_alive, head_only);
       --in_flight_;
       if (!ok || !keep_alive) break;
     }
@@ -249,8 +312,10 @@ class Server::Impl {
   }
 
   // Server-Sent Events from `after` on, live, until the client goes, is too slow, or we stop.
+  // The opening request is authenticated again before each write: a token revoked meanwhile ends
+  // the stream at once, as it ends every other request.
   asio::awaitable<void> StreamEvents(beast::tcp_stream& stream, unsigned version,
-                                     std::uint64_t after) {
+                                     const HttpRequest& opening, std::uint64_t after) {
     http::response<http::empty_body> res{http::status::ok, version};
     res.set(http::field::server, "expertflow");
     res.set(http::field::content_type, "text/event-stream");
@@ -263,6 +328,7 @@ class Server::Impl {
     asio::steady_timer timer(co_await asio::this_coro::executor);
     auto last_write = std::chrono::steady_clock::now();
     while (!stopping_) {
+      if (!router_.OpenEventStream(opening)) co_return;
       auto [text, last] = router_.NextEventMessages(after, 256);
       if (text.empty() && std::chrono::steady_clock::now() - last_write >= options_.sse_heartbeat) {
         text = ": heartbeat\n\n";
@@ -281,9 +347,15 @@ class Server::Impl {
   }
 
   asio::awaitable<bool> Reply(beast::tcp_stream& stream, HttpResponse response, unsigned version,
-                              bool keep_alive) {
+                              bool keep_alive, bool head_only = false) {
     auto res = ToBeast(std::move(response), version, keep_alive);
     stream.expires_after(options_.read_timeout);
+    if (head_only) {
+      // The Content-Length of the GET, and no body.
+      http::response_serializer<http::string_body> serializer{res};
+      auto [ec, n] = co_await http::async_write_header(stream, serializer, kUseTuple);
+      co_return !ec;
+    }
     auto [ec, n] = co_await http::async_write(stream, res, kUseTuple);
     co_return !ec;
   }

@@ -8,7 +8,7 @@
 
 #include "api/metrics.h"
 #include "api/router.h"
-#include "engine/error.h"
+#include "engine/core/error.h"
 
 namespace expertflow::api {
 

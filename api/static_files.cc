@@ -1,7 +1,7 @@
 #include "api/static_files.h"
 
 #include "api/problem.h"
-#include "engine/hash.h"
+#include "engine/core/hash.h"
 
 namespace expertflow::api {
 namespace {

@@ -6,7 +6,7 @@
 #include <unordered_map>
 
 #include "api/http.h"
-#include "engine/embedded.h"
+#include "engine/core/embedded.h"
 
 namespace expertflow::api {
 

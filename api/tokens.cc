@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <array>
 
-#include "engine/hash.h"
+#include "engine/core/hash.h"
 
 namespace expertflow::api {
 namespace {
@@ -50,6 +50,27 @@ std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j
   return r;
 }
 
+// Why `org` cannot hold `role`, or nothing when it can. Auditors and admins may belong to
+// organisations outside the registry (an audit chamber); everyone else acts for a registered
+// organisation, in the role of its kind.
+std::optional<engine::Error> CheckPrincipal(const engine::Directory& directory,
+                                            std::string_view org, std::string_view role) {
+  if (role == "auditor" || role == "admin") return std::nullopt;
+  auto invalid = [](std::string field, std::string message, std::string detail) {
+    return engine::Error{engine::ErrorCode::kValidationFailed, std::move(detail),
+                         {{"errors", {{{"field", field}, {"message", message}}}}}};
+  };
+  const engine::Organization* o = directory.FindOrganization(org);
+  if (o == nullptr) {
+    return invalid("org", "is not a known organisation", "unknown organisation " + std::string(org));
+  }
+  if (!directory.MayHoldRole(*o, role)) {
+    return invalid("role", "is not a role an organisation of kind " + o->kind + " holds",
+                   std::string(org) + " (" + o->kind + ") cannot act as " + std::string(role));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool IsKnownRole(std::string_view role) {
@@ -74,12 +95,7 @@ engine::Result<IssuedToken> TokenStore::Issue(std::string_view org, std::string_
         engine::ErrorCode::kValidationFailed, "unknown role " + std::string(role),
         {{"errors", {{{"field", "role"}, {"message", "is not a role of API.md"}}}}});
   }
-  // Auditors and admins may belong to organisations outside the registry (an audit chamber).
-  if (role != "auditor" && role != "admin" && directory_.FindOrganization(org) == nullptr) {
-    return engine::Fail(
-        engine::ErrorCode::kValidationFailed, "unknown organisation " + std::string(org),
-        {{"errors", {{{"field", "org"}, {"message", "is not a known organisation"}}}}});
-  }
+  if (auto refused = CheckPrincipal(directory_, org, role)) return std::unexpected(*refused);
   if (org.empty() || org.size() > 100 || name.size() > 200) {
     return engine::Fail(
         engine::ErrorCode::kValidationFailed, "org or name is out of bounds",
@@ -150,7 +166,8 @@ std::optional<TokenStore::Cached> TokenStore::Lookup(std::string_view id) const 
   std::string hash_hex;
   auto record = FromJson(id, nlohmann::json::parse(**stored, nullptr, false), &hash_hex);
   auto hash = engine::HashFromHex(hash_hex);
-  if (!record || !hash) return std::nullopt;
+  // A record written before roles were checked against organisations authenticates no one.
+  if (!record || !hash || CheckPrincipal(directory_, record->org, record->role)) return std::nullopt;
   Cached c{*hash, engine::Principal{record->org, record->role, record->id}, record->revoked};
   std::lock_guard lock(mu_);
   cache_.insert_or_assign(std::string(id), c);

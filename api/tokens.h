@@ -7,10 +7,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "engine/error.h"
-#include "engine/event_log.h"
-#include "engine/policy.h"
-#include "engine/time.h"
+#include "engine/core/error.h"
+#include "engine/core/time.h"
+#include "engine/decide/policy.h"
+#include "engine/log/event_log.h"
 
 namespace expertflow::api {
 

@@ -14,9 +14,11 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "api/tokens.h"
+#include "api/work_pool.h"
 #include "app/demo.h"
-#include "engine/rebuild.h"
-#include "engine/sequencer.h"
+#include "engine/projections/rebuild.h"
+#include "engine/runtime/import.h"
+#include "engine/runtime/sequencer.h"
 #include "storage/rocksdb_event_log.h"
 #include "web/embedded.h"
 #include "workflows/definitions.h"
@@ -113,6 +115,9 @@ int Serve(const ServeOptions& o) {
   }
   std::error_code ec;
   fs::create_directories(o.data, ec);
+  // A store created before the umask of main() may be open to others: closing its folder closes
+  // every file in it.
+  fs::permissions(o.data, fs::perms::owner_all, fs::perm_options::replace, ec);
   auto log = OpenStore(o.data, Access::kWrite, o.allow_broken_chain);
   if (!log) return 1;
 
@@ -197,9 +202,12 @@ int Serve(const ServeOptions& o) {
   api::RouterOptions router_options;
   if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
   router_options.static_files = web::EmbeddedFiles();
-  // Verify and export read the whole log: they run on their own threads, not the I/O threads.
-  router_options.offload = [](std::function<void()> work) {
-    std::thread(std::move(work)).detach();
+  // Verify, export and statistics read much of the log: two threads of their own, not the I/O
+  // threads, and at most eight more waiting. (Twenty concurrent verifies of one long history
+  // once started twenty threads and held 1.7 GB.)
+  api::WorkPool heavy(2, 8);
+  router_options.offload = [&heavy](std::function<void()> work) {
+    return heavy.TrySubmit(std::move(work));
   };
   api::Router router(sequencer, *log, tokens, metrics, router_options);
   api::ServerOptions server_options;
@@ -219,6 +227,7 @@ int Serve(const ServeOptions& o) {
             << server_options.threads << " I/O threads, " << o.clock << " clock, store " << o.data
             << ")" << std::endl;
   server.Run(/*handle_signals=*/true);
+  heavy.Shutdown();  // its work reads through the router and the log
   sequencer.Stop();
   spdlog::info("stopped; {} events in the log", log->GetHead().seq);
   return 0;
@@ -307,86 +316,54 @@ int Export(const std::string& data, std::uint64_t after) {
   return std::cout ? 0 : 1;
 }
 
-int Import(const std::string& data, const std::string& file) {
-  std::ifstream in(file);
+int Import(const std::string& data, const std::string& file, const std::string& expect_head) {
+  engine::ImportOptions options;
+  if (!expect_head.empty()) {
+    options.expect_head = engine::HashFromHex(expect_head);
+    if (!options.expect_head) {
+      std::cerr << "expertflow: --expect-head must be 64 hex digits (a head hash)\n";
+      return 2;
+    }
+  }
+  std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::cerr << "expertflow: cannot read " << file << "\n";
     return 1;
   }
-  // Pass 1: the whole file must verify before anything is written.
-  std::vector<std::pair<engine::Hash, std::string>> records;
-  engine::Hash prev = engine::kZeroHash;
-  std::string line;
-  std::uint64_t expected = 1;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    auto j = nlohmann::json::parse(line, nullptr, false);
-    auto fail = [&](const std::string& why) {
-      std::cerr << "expertflow: " << file << ": seq " << expected << ": " << why
-                << "; nothing was imported\n";
-      return 3;
-    };
-    if (!j.is_object() || !j.contains("seq") || !j.contains("hash") || !j.contains("record") ||
-        !j["record"].is_string() || !j["hash"].is_string() || !j["seq"].is_number_unsigned()) {
-      return fail("not a line of an export");
-    }
-    if (j["seq"].get<std::uint64_t>() != expected) return fail("seq out of order or missing");
-    const std::string record = j["record"].get<std::string>();
-    auto hash = engine::HashFromHex(j["hash"].get<std::string>());
-    if (!hash || engine::ChainHash(prev, record) != *hash)
-      return fail("the hash does not match the chain");
-    auto decoded = engine::DecodeRecord(record);
-    if (!decoded || decoded->seq != expected || decoded->prev_hash != prev)
-      return fail("the record does not chain");
-    prev = *hash;
-    records.emplace_back(*hash, record);
-    ++expected;
-  }
   std::error_code ec;
-  fs::create_directories(data, ec);
-  auto log = OpenStore(data, Access::kWrite);
-  if (!log) return 1;
-  if (log->GetHead().seq != 0) {
+  if (fs::exists(data, ec) && !fs::is_empty(data, ec)) {
     std::cerr << "expertflow: " << data << " is not empty; import goes into an empty store only\n";
     return 1;
   }
-  // Pass 2: append in batches through the log itself, which re-encodes each record; the result
-  // must be byte for byte the imported record, or the import stops.
-  constexpr std::size_t kBatch = 5000;
-  for (std::size_t i = 0; i < records.size(); i += kBatch) {
-    engine::AppendBatch batch;
-    for (std::size_t k = i; k < std::min(records.size(), i + kBatch); ++k) {
-      const std::string& record = records[k].second;
-      auto e = engine::DecodeRecord(record);
-      constexpr std::string_view kData = ",\"data\":";
-      auto data_at = record.find(kData);
-      auto prev_at = record.rfind(",\"prev_hash\":\"");
-      engine::NewEvent ne;
-      ne.type = e->type;
-      ne.schema = e->schema;
-      ne.occurred_at = e->occurred_at;
-      ne.actor = e->actor;
-      ne.command = e->command;
-      ne.command_id = e->command_id;
-      ne.data = record.substr(data_at + kData.size(), prev_at - data_at - kData.size());
-      batch.appends.push_back({e->stream, e->version - 1, {std::move(ne)}});
-    }
-    auto r = log->Append(batch);
-    if (!r) {
-      std::cerr << "expertflow: import stopped at seq " << i + 1 << ": " << r.error().ToString()
-                << "; remove " << data << " and start again\n";
-      return 1;
-    }
-    for (std::size_t k = 0; k < r->events.size(); ++k) {
-      if (r->events[k].record != records[i + k].second ||
-          r->events[k].hash != records[i + k].first) {
-        std::cerr << "expertflow: seq " << i + k + 1
-                  << " did not re-encode to the same bytes; remove " << data << "\n";
-        return 1;
-      }
-    }
+  auto definitions = workflows::BuiltinDefinitions();
+  if (!definitions) {
+    std::cerr << "expertflow: " << definitions.error().message << "\n";
+    return 1;
   }
-  std::cout << "imported " << records.size() << " events; head hash " << engine::ToHex(prev)
+  // The store is built beside its place and moved there only when the whole file imported: a
+  // refused file, or a crash half-way, leaves no store that verifies what it only half holds.
+  const fs::path staging = fs::path(data).lexically_normal().string() + ".importing";
+  fs::remove_all(staging, ec);
+  auto log = OpenStore(staging.string(), Access::kWrite);
+  if (!log) return 1;
+  const auto routing = Routing();
+  auto report =
+      engine::ImportExport(in, *log, *definitions, workflows::Builtin(), routing, options);
+  log.reset();
+  if (!report) {
+    fs::remove_all(staging, ec);
+    std::cerr << "expertflow: " << file << ": " << report.error().message
+              << "; nothing was imported\n";
+    return 3;
+  }
+  fs::remove(data, ec);  // an empty folder, if there was one
+  fs::rename(staging, data, ec);
+  if (ec) {
+    std::cerr << "expertflow: cannot move the imported store to " << data << ": " << ec.message()
+              << " (it is complete in " << staging.string() << ")\n";
+    return 1;
+  }
+  std::cout << "imported " << report->events << " events; head hash " << engine::ToHex(report->head)
             << "\nviews are rebuilt from the log at the next start\n";
   return 0;
 }

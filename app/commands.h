@@ -28,7 +28,9 @@ int TokenRevoke(const std::string& data, const std::string& id);
 
 int Verify(const std::string& data);
 int Export(const std::string& data, std::uint64_t after);
-int Import(const std::string& data, const std::string& file);
+// Loads an export into a new store (see engine/import.h); with `expect_head`, only a file that
+// ends on that head hash.
+int Import(const std::string& data, const std::string& file, const std::string& expect_head);
 int Backup(const std::string& data, const std::string& to);
 int Rebuild(const std::string& data, const std::string& projection);
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/protocols.h"
+#include "engine/runtime/protocols.h"
 
 namespace expertflow::app {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <cstdint>
 
-#include "engine/clock.h"
-#include "engine/sequencer.h"
+#include "engine/core/clock.h"
+#include "engine/runtime/sequencer.h"
 
 namespace expertflow::app {
 

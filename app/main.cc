@@ -1,10 +1,15 @@
 // expertflow: one binary for the server and the operator's tools.
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
 
 int main(int argc, char** argv) {
   using namespace expertflow::app;
+  // The store holds every event and every token's hash: what this process creates (the data
+  // folder, RocksDB's files and write-ahead log, backups, imports) is its owner's alone.
+  ::umask(077);
   CLI::App app{"expertflow — event-sourced workflow engine for proposals and their expertise"};
   app.require_subcommand(1);
 
@@ -55,6 +60,9 @@ int main(int argc, char** argv) {
   auto* imp = app.add_subcommand("import", "Load an NDJSON export into an empty store");
   imp->add_option("--data", data, "Data folder (must be empty)")->capture_default_str();
   imp->add_option("file", file, "The export file")->required();
+  std::string expect_head;
+  imp->add_option("--expect-head", expect_head,
+                  "Refuse a file whose last hash is not this one (the head an auditor kept)");
 
   std::string to;
   auto* backup =
@@ -78,7 +86,7 @@ int main(int argc, char** argv) {
   if (revoke->parsed()) return TokenRevoke(data, id);
   if (verify->parsed()) return Verify(data);
   if (exp->parsed()) return Export(data, after);
-  if (imp->parsed()) return Import(data, file);
+  if (imp->parsed()) return Import(data, file, expect_head);
   if (backup->parsed()) return Backup(data, to);
   if (rebuild->parsed()) return Rebuild(data, projection);
   return 2;

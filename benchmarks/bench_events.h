@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/event.h"
+#include "engine/log/event.h"
 
 namespace expertflow::bench {
 

@@ -22,9 +22,9 @@
 #include <string>
 
 #include "benchmarks/bench_events.h"
-#include "engine/event_log.h"
-#include "engine/rebuild.h"
-#include "engine/stage_stats.h"
+#include "engine/log/event_log.h"
+#include "engine/projections/rebuild.h"
+#include "engine/projections/stage_stats.h"
 #include "storage/rocksdb_event_log.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"

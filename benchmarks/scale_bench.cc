@@ -18,7 +18,7 @@
 #include <string>
 
 #include "benchmarks/bench_events.h"
-#include "engine/event_log.h"
+#include "engine/log/event_log.h"
 #include "storage/rocksdb_event_log.h"
 
 namespace expertflow {

@@ -9,8 +9,8 @@
 #include <random>
 #include <semaphore>
 
-#include "engine/memory_event_log.h"
-#include "engine/sequencer.h"
+#include "engine/log/memory_event_log.h"
+#include "engine/runtime/sequencer.h"
 #include "storage/rocksdb_event_log.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"

@@ -12,7 +12,7 @@ artifacts="$build/fuzz-artifacts"
 mkdir -p "$artifacts"
 trap 'rm -rf "$scratch"' EXIT
 
-for target in router payload definition; do
+for target in router payload definition import; do
   mkdir -p "$scratch/$target"
   args=(-max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1
         -artifact_prefix="$artifacts/$target-")

@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/event_log.h"
+#include "engine/log/event_log.h"
 #include "storage/disk_faults.h"
 
 namespace expertflow::storage {

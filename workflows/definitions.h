@@ -1,7 +1,7 @@
 #pragma once
 
-#include "engine/error.h"
-#include "engine/workflow.h"
+#include "engine/core/error.h"
+#include "engine/model/workflow.h"
 
 namespace expertflow::workflows {
 

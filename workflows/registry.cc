@@ -142,6 +142,10 @@ const engine::Region* BuiltinDirectory::FindRegion(std::string_view code) const 
 
 const std::vector<engine::Region>& BuiltinDirectory::Regions() const { return regions_; }
 
+bool BuiltinDirectory::MayHoldRole(const engine::Organization& org, std::string_view role) const {
+  return !role.empty() && ActingRole(org) == role;
+}
+
 engine::Result<void> BuiltinDirectory::AddOrganization(engine::Organization org) {
   auto invalid = [](std::string field, std::string message) {
     return engine::Fail(engine::ErrorCode::kValidationFailed, field + " " + message,

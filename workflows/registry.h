@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/directory.h"
-#include "engine/error.h"
+#include "engine/core/error.h"
+#include "engine/model/directory.h"
 
 namespace expertflow::workflows {
 
@@ -25,6 +25,8 @@ class BuiltinDirectory final : public engine::Directory {
   std::vector<const engine::Organization*> Organizations(std::string_view kind) const override;
   const engine::Region* FindRegion(std::string_view code) const override;
   const std::vector<engine::Region>& Regions() const override;
+  // The one role of its kind (ActingRole below).
+  bool MayHoldRole(const engine::Organization& org, std::string_view role) const override;
 
   // Admins may add organisations (business associations, most of all). Refuses a duplicate id,
   // an unknown kind, an id whose prefix does not match its kind, or an unknown region.

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "engine/directory.h"
+#include "engine/model/directory.h"
 
 namespace expertflow::workflows {
 

@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/sequencer.h"
+#include "engine/runtime/sequencer.h"
 #include "storage/rocksdb_event_log.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"

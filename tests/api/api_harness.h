@@ -9,8 +9,8 @@
 
 #include "api/router.h"
 #include "api/tokens.h"
-#include "engine/memory_event_log.h"
-#include "engine/sequencer.h"
+#include "engine/log/memory_event_log.h"
+#include "engine/runtime/sequencer.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"
 #include "workflows/routing.h"

@@ -22,15 +22,19 @@ using tcp = asio::ip::tcp;
 
 class LiveServer : public ::testing::Test {
  protected:
-  void SetUp() override {
-    spdlog::set_level(
-        spdlog::level::warn);  // one access line a request would drown the test output
+  virtual api::ServerOptions Options() {
     api::ServerOptions o;
     o.port = 0;
     o.threads = 2;
     o.read_timeout = std::chrono::seconds(2);
     o.idle_timeout = std::chrono::seconds(2);
-    server_ = std::make_unique<api::Server>(w_.router(), w_.metrics(), o);
+    return o;
+  }
+
+  void SetUp() override {
+    spdlog::set_level(
+        spdlog::level::warn);  // one access line a request would drown the test output
+    server_ = std::make_unique<api::Server>(w_.router(), w_.metrics(), Options());
     auto port = server_->Start();
     ASSERT_TRUE(port) << port.error().message;
     port_ = *port;
@@ -192,6 +196,7 @@ TEST_F(LiveServer, AnswersHostileRequestsAndKeepsServing) {
   std::string huge_header =
       Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_NE(huge_header.find("431"), std::string::npos) << huge_header.substr(0, 100);
+  EXPECT_NE(huge_header.find("\"status\":431"), std::string::npos) << "the body says 431 too";
   EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "still serving";
   EXPECT_EQ(w_.Head(), head) << "nothing appended";
 }
@@ -267,6 +272,127 @@ TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
     got.append(buf, n);
   }
   EXPECT_NE(got.find("id: 2\nevent: ProposalDrafted"), std::string::npos);
+}
+
+// RFC 9112 §6.3: a transfer coding whose last is not chunked leaves the length unknown; the bytes
+// after the headers must never be read as a request of their own (smuggling).
+TEST_F(LiveServer, RefusesATransferCodingThatDoesNotEndInChunked) {
+  const std::string irpo = w_.Token("irpo", "irpo_staff");
+  for (const char* coding : {"chunked, identity", "identity", "xchunked"}) {
+    std::string smuggled = "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + irpo +
+                           "\r\n\r\n";
+    std::string got = Raw(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") +
+                          coding + "\r\nContent-Type: text/plain\r\n\r\n" + smuggled);
+    EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << coding << ": " << got.substr(0, 60);
+    EXPECT_EQ(got.find("HTTP/1.1", 1), std::string::npos) << coding << ": a second answer";
+    EXPECT_EQ(got.find("irpo_staff"), std::string::npos) << "the smuggled request ran";
+  }
+  auto chunked = Raw(
+      "POST /api/v1/proposals HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+      "Connection: close\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(chunked.rfind("HTTP/1.1 401", 0), 0u) << "plain chunked is read as ever";
+}
+
+TEST_F(LiveServer, AnswersUnknownMethodsWithoutGrowingMetricsOrLogs) {
+  for (int i = 0; i < 20; ++i) {
+    std::string method = std::string(8000, 'A') + std::to_string(i);
+    std::string got = Raw(method + " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(got.rfind("HTTP/1.1 501", 0), 0u) << got.substr(0, 60);
+    EXPECT_NE(got.find("\"code\":\"not_implemented\""), std::string::npos);
+  }
+  auto metrics = Send(http::verb::get, "/metrics", "");
+  EXPECT_LT(metrics.body().size(), 64u * 1024) << "one series per method name";
+  EXPECT_EQ(metrics.body().find("AAAA"), std::string::npos);
+  EXPECT_NE(metrics.body().find("method=\"other\",route=\"other\",status=\"501\"} 20"),
+            std::string::npos);
+}
+
+TEST_F(LiveServer, RefusesTwoAuthorizationHeaders) {
+  const std::string irpo = w_.Token("irpo", "irpo_staff");
+  const std::string umc = w_.Token("umc-01", "umc_lead");
+  std::string got = Raw("GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + umc +
+                        "\r\nAuthorization: Bearer " + irpo + "\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << got.substr(0, 60);
+  EXPECT_EQ(got.find("\"org\""), std::string::npos);
+}
+
+TEST_F(LiveServer, AnswersHeadWithTheHeadersOfGetAndNoBody) {
+  std::string got = Raw("HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  ASSERT_EQ(got.rfind("HTTP/1.1 200", 0), 0u) << got;
+  const auto end = got.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_EQ(got.size(), end + 4) << "no body: " << got;
+  EXPECT_NE(got.find("Content-Length: 15"), std::string::npos) << got;  // {"status":"ok"}
+}
+
+TEST_F(LiveServer, OpensTheEventStreamOnItsExactPathOnly) {
+  const std::string auditor = w_.Token("audit", "auditor");
+  std::string got = Raw("GET /api/v1/events/streamANYTHING HTTP/1.1\r\nHost: x\r\n"
+                        "Authorization: Bearer " + auditor + "\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got.substr(0, 60);
+  EXPECT_EQ(got.find("text/event-stream"), std::string::npos);
+}
+
+TEST_F(LiveServer, EndsAnEventStreamWhenItsTokenIsRevoked) {
+  const std::string assoc = w_.Token("assoc-01", "association_member");
+  const std::string auditor = w_.Token("audit", "auditor");
+  const std::string create =
+      R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"standard_programme","summary":"s"}})";
+  Send(http::verb::post, "/api/v1/proposals", assoc, create);
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  timeval tv{5, 0};  // a stream left open would hang the test: fail it instead
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  asio::write(socket, asio::buffer("GET /api/v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\n"
+                                   "Authorization: Bearer " + auditor + "\r\n\r\n"));
+  std::string got;
+  char buf[4096];
+  beast::error_code ec;
+  while (got.find("id: 1\n") == std::string::npos && !ec) got.append(buf, socket.read_some(asio::buffer(buf), ec));
+  ASSERT_NE(got.find("id: 1\n"), std::string::npos) << got;
+  auto revoked = w_.Call("DELETE", "/api/v1/tokens/" + auditor.substr(0, 12), w_.admin());
+  ASSERT_EQ(revoked.status, 204);
+  Send(http::verb::post, "/api/v1/proposals", assoc, create);
+  const auto start = std::chrono::steady_clock::now();
+  while (!ec) got.append(buf, socket.read_some(asio::buffer(buf), ec));
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4)) << "closed, not timed out";
+  EXPECT_EQ(got.find("id: 2\n"), std::string::npos) << "an event reached a revoked token";
+}
+
+// On a kept-alive connection the next request may be a long time coming (idle timeout); once its
+// first byte is there, the whole of it must arrive within the read timeout.
+class KeptAliveServer : public LiveServer {
+ protected:
+  api::ServerOptions Options() override {
+    auto o = LiveServer::Options();
+    o.read_timeout = std::chrono::seconds(1);
+    o.idle_timeout = std::chrono::seconds(20);
+    return o;
+  }
+};
+
+TEST_F(KeptAliveServer, HoldsAStartedRequestOnlyForTheReadTimeout) {
+  asio::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  timeval tv{15, 0};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+  std::string got;
+  char buf[4096];
+  beast::error_code ec;
+  while (got.find("{\"status\":\"ok\"}") == std::string::npos && !ec)
+    got.append(buf, socket.read_some(asio::buffer(buf), ec));
+  ASSERT_FALSE(ec) << "kept alive";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // idle: longer than a read
+  asio::write(socket, asio::buffer(std::string("GET /healthz HTTP/1.1\r\n")));  // and stalls
+  const auto start = std::chrono::steady_clock::now();
+  socket.read_some(asio::buffer(buf), ec);
+  EXPECT_TRUE(ec) << "the connection must be closed";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5))
+      << "held for the idle timeout, not the read timeout";
 }
 
 }  // namespace

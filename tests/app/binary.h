@@ -114,4 +114,24 @@ inline std::string BodyOf(const std::string& response) {
   return at == std::string::npos ? "" : response.substr(at + 4);
 }
 
+// A store in `data` holding `proposals` drafts of assoc-05 (titled "t"), made through a server
+// that is stopped again; false when any step failed.
+inline bool MakeStoreWithDrafts(const fs::path& data, const fs::path& log, int proposals) {
+  const std::string assoc =
+      RunCli("token issue --data " + data.string() + " --org assoc-05 --role association_member")
+          .out.substr(0, 77);
+  ServerProcess server = StartServer(data, log);
+  if (server.port == 0) return false;
+  bool ok = true;
+  for (int i = 0; i < proposals && ok; ++i) {
+    ok = StatusOf(Http(
+             server.port, "POST", "/api/v1/proposals", assoc,
+             R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"infrastructure","summary":"s"}})")) ==
+         201;
+  }
+  ::kill(server.pid, SIGTERM);
+  ::waitpid(server.pid, nullptr, 0);
+  return ok;
+}
+
 }  // namespace expertflow::testing

@@ -1,11 +1,15 @@
 // A bounded soak of the real `expertflow serve` on loopback: many keep-alive connections of mixed
 // traffic (reads of instances, lists, histories and the inbox; updates with expected_version;
-// some creates) for a fixed time, then checks that no answer was an error other than a
-// version conflict, and that the server's resident memory did not grow beyond what the data it
-// was given accounts for. Not part of ctest: scripts/test.sh runs it (20 s with CI=true, else
+// some creates; readers of one long history, its pages and its verification; an event-stream
+// client whose token is revoked half-way) for a fixed time, then checks that no answer was an
+// error other than a version conflict (or a busy 503 for a verification past the pool's bound),
+// that the revoked stream was closed at once, and that the server's resident memory did not grow
+// beyond what the data it was given accounts for. Not part of ctest: scripts/test.sh runs it (20 s with CI=true, else
 // 120 s), and it prints the figures docs/reliability.md reports.
 //
 // Usage: soak [--seconds N] [--connections N] [--instances N]
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -129,11 +133,37 @@ int main(int argc, char** argv) {
   const std::string assoc = Token(data, "assoc-05", "association_member");
   const std::string umc = Token(data, "umc-05", "umc_lead");
   const std::string irpo = Token(data, "irpo", "irpo_staff");
+  const std::string watcher = Token(data, "chamber", "auditor");  // revoked half-way
   ServerProcess server = StartServer(data, dir.path() / "server.log");
   if (server.port == 0) {
     std::cerr << "soak: the server did not start\n"
               << expertflow::testing::ReadFile(dir.path() / "server.log");
     return 1;
+  }
+
+  // One long history (a draft updated up to just under its state's limit), read and verified
+  // by many at once: histories page and verification runs on a bounded pool, so neither holds
+  // more than a page per reader.
+  constexpr int kLongUpdates = 990;
+  std::string long_id;
+  {
+    Connection c(server.port);
+    auto [status, body] =
+        c.Call(http::verb::post, "/api/v1/proposals", assoc, Draft("soak long").dump());
+    if (status != 201) {
+      std::cerr << "soak: set-up create answered " << status << ": " << body << "\n";
+      return 1;
+    }
+    long_id = json::parse(body)["id"];
+    for (int i = 0; i < kLongUpdates; ++i) {
+      json cmd = {{"command", "update"}, {"payload", {{"summary", "long " + std::to_string(i)}}}};
+      auto [s2, b2] = c.Call(http::verb::post, "/api/v1/proposals/" + long_id + "/commands",
+                             assoc, cmd.dump());
+      if (s2 != 200) {
+        std::cerr << "soak: set-up update answered " << s2 << ": " << b2 << "\n";
+        return 1;
+      }
+    }
   }
 
   // The steady set of instances the traffic works on; creates during the soak are counted.
@@ -152,7 +182,7 @@ int main(int argc, char** argv) {
   }
 
   std::atomic<bool> stop{false};
-  std::atomic<long> requests{0}, conflicts{0}, creates{0}, updates{0}, reconnects{0};
+  std::atomic<long> requests{0}, conflicts{0}, creates{0}, updates{0}, reconnects{0}, busy{0};
   std::mutex mu;
   std::map<std::string, long> unexpected;  // "<status> <route>: <body>" -> count
   auto worker = [&](int n) {
@@ -178,9 +208,25 @@ int main(int argc, char** argv) {
       } else if (dice < 55) {
         auto [status, body] = c.Call(http::verb::get, "/api/v1/proposals?limit=20", umc);
         expect(status, {200}, "GET list", body);
-      } else if (dice < 60) {
+      } else if (dice < 58) {
         auto [status, body] = c.Call(http::verb::get, path + "/events", irpo);
         expect(status, {200}, "GET events", body);
+      } else if (dice < 60) {
+        // The long history: a page of it, or its verification (503 when the pool is full).
+        const std::string long_path = "/api/v1/proposals/" + long_id;
+        if (rng() % 2 == 0) {
+          auto [status, body] = c.Call(
+              http::verb::get, long_path + "/events?after=" + std::to_string(rng() % 900), irpo);
+          expect(status, {200}, "GET long events", body);
+        } else {
+          auto [status, body] = c.Call(http::verb::get, long_path + "/verify", irpo);
+          expect(status, {200, 503}, "GET long verify", body);
+          if (status == 200 && json::parse(body).value("checked", 0) != kLongUpdates + 1) {
+            std::lock_guard lock(mu);
+            ++unexpected["verify of the long history checked another count: " + body];
+          }
+          if (status == 503) ++busy;
+        }
       } else if (dice < 65) {
         auto [status, body] = c.Call(http::verb::get, "/api/v1/inbox", umc);
         expect(status, {200}, "GET inbox", body);
@@ -222,13 +268,63 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(warmup));
   const long rss_start = RssKib(server.pid);
   const long requests_start = requests, creates_start = creates, updates_start = updates;
+  // An event-stream client, its token revoked half-way through the measured window.
+  const std::string admin = [&] {
+    std::string t = expertflow::testing::ReadFile(data / "admin.token");
+    return t.substr(0, t.find('\n'));
+  }();
+  std::atomic<long> sse_bytes{0};
+  std::atomic<bool> sse_closed{false};
+  std::atomic<long> sse_close_ms{-1};
+  std::atomic<long> revoked_at_ms{-1};
+  const auto t0 = std::chrono::steady_clock::now();
+  auto ms_since = [&] {
+    return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - t0)
+                                 .count());
+  };
+  std::thread sse([&] {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    beast::error_code ec;
+    socket.connect({asio::ip::address_v4::loopback(), server.port}, ec);
+    timeval tv{1, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    asio::write(socket,
+                asio::buffer("GET /api/v1/events/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             watcher + "\r\n\r\n"),
+                ec);
+    char buf[8192];
+    while (!stop && !ec) {
+      beast::error_code rec;
+      const std::size_t n = socket.read_some(asio::buffer(buf), rec);
+      sse_bytes += static_cast<long>(n);
+      if (rec == asio::error::eof || rec == asio::error::connection_reset) {
+        sse_closed = true;
+        sse_close_ms = ms_since();
+        return;
+      }
+    }
+  });
   std::vector<long> samples;
   for (int s = 0; s < seconds; ++s) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     samples.push_back(RssKib(server.pid));
+    if (s == seconds / 2) {
+      Connection c(server.port);
+      revoked_at_ms = ms_since();
+      auto [status, body] =
+          c.Call(http::verb::delete_, "/api/v1/tokens/" + watcher.substr(0, 12), admin);
+      if (status != 204) {
+        std::lock_guard lock(mu);
+        ++unexpected["revoking the stream's token answered " + std::to_string(status) + ": " +
+                     body];
+      }
+    }
   }
   stop = true;
   for (auto& t : threads) t.join();
+  sse.join();
   const long rss_end = RssKib(server.pid);
   const long rss_peak = *std::max_element(samples.begin(), samples.end());
   const long measured_requests = requests - requests_start;
@@ -251,13 +347,20 @@ int main(int argc, char** argv) {
             << "soak: " << measured_requests << " requests ("
             << measured_requests / std::max(1, seconds) << "/s): " << measured_updates
             << " updates, " << measured_creates << " creates, " << conflicts
-            << " version conflicts in all, " << reconnects << " reconnects\n"
+            << " version conflicts in all, " << reconnects << " reconnects, " << busy
+            << " verifications of the long history told to retry\n"
+            << "soak: event stream: " << sse_bytes / 1024 << " KiB received; token revoked at "
+            << revoked_at_ms << " ms, stream closed at " << sse_close_ms << " ms\n"
             << "soak: RSS " << rss_start / 1024 << " MiB at start, " << rss_end / 1024
             << " MiB at end, " << rss_peak / 1024 << " MiB at peak; growth " << growth / 1024
             << " MiB, bound " << bound_kib / 1024 << " MiB\n";
   bool ok = true;
   for (const auto& [what, count] : unexpected) {
     std::cout << "soak: unexpected answer x" << count << ": " << what << "\n";
+    ok = false;
+  }
+  if (!sse_closed || sse_close_ms - revoked_at_ms > 2000 || sse_close_ms < revoked_at_ms) {
+    std::cout << "soak: the event stream of a revoked token was not closed at once\n";
     ok = false;
   }
   if (growth > bound_kib) {

@@ -16,20 +16,7 @@ TEST(Tampering, VerifyNamesTheSeqAndTheServerRefusesToStart) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const fs::path data = dir / "data";
-  const std::string assoc =
-      RunCli("token issue --data " + data.string() + " --org assoc-05 --role association_member")
-          .out.substr(0, 77);
-  ServerProcess server = StartServer(data, dir / "first.log");
-  ASSERT_NE(server.port, 0);
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(
-        StatusOf(Http(
-            server.port, "POST", "/api/v1/proposals", assoc,
-            R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"infrastructure","summary":"s"}})")),
-        201);
-  }
-  ::kill(server.pid, SIGTERM);
-  ::waitpid(server.pid, nullptr, 0);
+  ASSERT_TRUE(MakeStoreWithDrafts(data, dir / "first.log", 5));
 
   {  // Someone edits seq 3's record in the store; its stored hash stays as it was.
     auto log = storage::RocksDbEventLog::Open(data.string(), {});

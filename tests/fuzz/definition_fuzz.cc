@@ -1,12 +1,12 @@
-// libFuzzer target: the workflow-definition loader (engine/workflow.cc), on any text. What loads
-// must hold together the way the engine uses it: every state's commands resolve, and the
+// libFuzzer target: the workflow-definition loader (engine/model/workflow.cc), on any text. What
+// loads must hold together the way the engine uses it: every state's commands resolve, and the
 // definition joins a DefinitionSet.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
 
-#include "engine/workflow.h"
+#include "engine/model/workflow.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace expertflow::engine;

@@ -1,5 +1,5 @@
-// libFuzzer target: the command payload validator (engine/payload.cc) and the protocol deadline
-// parser, on every command of the built-in workflow definitions.
+// libFuzzer target: the command payload validator (engine/model/payload.cc) and the protocol
+// deadline parser, on every command of the built-in workflow definitions.
 //
 // Input: the first byte picks a command (among all commands of all definitions that take a
 // payload) and whether the check is partial (an update); the rest is the payload as JSON text.
@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/payload.h"
+#include "engine/model/payload.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"
 

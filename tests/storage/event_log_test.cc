@@ -8,7 +8,7 @@
 #include <mutex>
 #include <numeric>
 
-#include "engine/memory_event_log.h"
+#include "engine/log/memory_event_log.h"
 #include "storage/rocksdb_event_log.h"
 #include "tests/storage/temp_dir.h"
 

@@ -10,9 +10,9 @@
 #include <optional>
 #include <string>
 
-#include "engine/memory_event_log.h"
-#include "engine/rebuild.h"
-#include "engine/sequencer.h"
+#include "engine/log/memory_event_log.h"
+#include "engine/projections/rebuild.h"
+#include "engine/runtime/sequencer.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"
 #include "workflows/routing.h"

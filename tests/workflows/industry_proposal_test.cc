@@ -285,6 +285,16 @@ TEST_F(IndustryProposal, ShouldStartANewRoundWhenSentToExpertiseAgain) {
   EXPECT_EQ(std::count(types.begin(), types.end(), "ConclusionSubmitted"), 4);
 }
 
+TEST_F(IndustryProposal, ShouldLetAnInvitedExpertKeepSightOfWhatItConcludedOn) {
+  std::string id = InApprobation();
+  auto s = world_.Get("proposals", id);
+  EXPECT_FALSE(s.round) << "the round is closed";
+  for (const auto& expert : {kFumo14, kFumo09, kBusiness})
+    EXPECT_TRUE(engine::CanSee(s, expert)) << expert.org;
+  EXPECT_FALSE(engine::CanSee(s, P("fumo-23.00.00", "fumo_expert"))) << "never invited";
+  EXPECT_EQ(world_.Replay("proposals", id), s) << "the same from the log alone";
+}
+
 TEST_F(IndustryProposal, ShouldMarkExpertiseOverdueAfterThirtyDaysOnce) {
   std::string id = InExpertise();
   EXPECT_EQ(world_.Advance(days(29)), 0u);

@@ -3,8 +3,8 @@
 #include <random>
 #include <set>
 
-#include "engine/rebuild.h"
-#include "engine/stage_stats.h"
+#include "engine/projections/rebuild.h"
+#include "engine/projections/stage_stats.h"
 #include "tests/workflows/harness.h"
 
 namespace expertflow::testing {

@@ -8,6 +8,7 @@ namespace {
 
 using std::chrono::days;
 using std::chrono::hours;
+using std::chrono::seconds;
 
 const Principal kMinistry = P("ministry", "ministry_official");
 const Principal kIrpo = P("irpo", "irpo_staff");
@@ -54,6 +55,24 @@ TEST_F(ProtocolAssignment, ShouldTakeABareDateAsTheEndOfThatDayInMoscow) {
   EXPECT_EQ(s.participants.at("issuer"), "ministry");
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-30T20:59:59Z");
   ASSERT_EQ(s.periods.size(), 1u);
+}
+
+// The due day ends at the end of its last second: a report at 23:59:59 Moscow is in time, and
+// the deadline is missed from 00:00:00 on.
+TEST_F(ProtocolAssignment, ShouldCountTheLastSecondOfTheDueDayAsInTime) {
+  std::string in_time = Issue({{"due", "2026-01-30"}});
+  std::string late = Issue({{"due", "2026-01-30"}});
+  world_.clock().Set(*engine::ParseRfc3339("2026-01-30T20:59:59Z"));
+  EXPECT_EQ(*world_.sequencer().FireDueTimers(), 0u) << "nothing has passed at 20:59:59Z";
+  Report(in_time);
+  Accept(in_time);
+  EXPECT_EQ(world_.Advance(seconds(1)), 1u) << "21:00:00Z: the other one is missed";
+  Report(late);
+  Accept(late);
+  EXPECT_TRUE(Get(in_time).periods[0].on_time);
+  EXPECT_FALSE(Get(in_time).periods[0].missed);
+  EXPECT_FALSE(Get(late).periods[0].on_time);
+  EXPECT_TRUE(Get(late).periods[0].missed);
 }
 
 TEST_F(ProtocolAssignment, ShouldBeIssuedByTheMinistryOrIrpoOnly) {
@@ -140,8 +159,9 @@ TEST_F(ProtocolAssignment, ShouldCountEachMissedWeeklyPeriodOnce) {
   auto s = Get(id);
   // Created exactly at Monday 12:00 Moscow: the first period is the next Monday.
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-19T09:00:00Z");
-  EXPECT_EQ(world_.Advance(days(7)), 1u);   // 01-19 missed
-  EXPECT_EQ(world_.Advance(days(14)), 2u);  // 01-26 and 02-02 missed; 02-09 is past until
+  EXPECT_EQ(world_.Advance(days(7)), 0u) << "12:00:00 itself is still in time";
+  EXPECT_EQ(world_.Advance(seconds(1)), 1u);  // 01-19 missed
+  EXPECT_EQ(world_.Advance(days(14)), 2u);    // 01-26 and 02-02 missed; 02-09 is past until
   auto types = world_.EventTypes("assignments", id);
   EXPECT_EQ(std::count(types.begin(), types.end(), "PeriodMissed"), 3);
   s = Get(id);
@@ -171,7 +191,8 @@ TEST_F(ProtocolAssignment, ShouldOpenTheNextPeriodWhenAReportIsAcceptedEarly) {
   EXPECT_TRUE(s.periods[0].on_time);
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-13T15:00:00Z");
   EXPECT_EQ(world_.Advance(days(1)), 0u);   // 01-13 10:00Z: nothing due yet
-  EXPECT_EQ(world_.Advance(hours(6)), 1u);  // 01-13 16:00Z: period 2 missed
+  EXPECT_EQ(world_.Advance(hours(6)), 0u);  // 01-13 15:00:00Z: the due second itself
+  EXPECT_EQ(world_.Advance(seconds(1)), 1u);  // 15:00:01Z: period 2 missed
   Report(id);
   Accept(id);  // answers period 2 (late)
   EXPECT_EQ(Get(id).state, "assigned");

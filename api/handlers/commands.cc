@@ -1,0 +1,183 @@
+#include <algorithm>
+#include <optional>
+
+#include "api/handlers/handlers.h"
+#include "api/problem.h"
+#include "api/reply.h"
+#include "engine/core/hash.h"
+#include "engine/runtime/protocols.h"
+
+namespace expertflow::api::handlers {
+namespace {
+
+using engine::ErrorCode;
+using engine::Principal;
+using nlohmann::json;
+
+// Reads the Idempotency-Key header into `sub`; the error when the key is not one.
+std::optional<engine::Error> IdempotencyOf(const HttpRequest& req, const Principal& p,
+                                           engine::Submission& sub) {
+  std::string_view key = req.Header("idempotency-key");
+  if (key.empty()) return std::nullopt;
+  if (key.size() > 200 ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+    return engine::Error{ErrorCode::kBadRequest,
+                         "Idempotency-Key must be 1 to 200 visible ASCII characters",
+                         json::object()};
+  }
+  // Scoped to the principal: the same key from someone else is a different request.
+  sub.idempotency_key = p.org + "|" + p.role + "|" + p.token_id + "|" + std::string(key);
+  sub.request_digest =
+      engine::ToHex(engine::Sha256(req.method + " " + req.target + "\n" + req.body));
+  return std::nullopt;
+}
+
+}  // namespace
+
+void CreateInstance(Context& ctx, const Call& call, Respond respond) {
+  const HttpRequest& req = call.request;
+  const std::string& c = call.segments[0];
+  const Principal& p = call.principal;
+  const json& body = call.body;
+  for (const auto& [k, v] : body.items()) {
+    if (k != "workflow" && k != "payload") {
+      return respond(Problem(engine::Error{
+          ErrorCode::kValidationFailed,
+          k + " is not a field",
+          {{"errors", {{{"field", k}, {"message", "is not a field of this request"}}}}}}));
+    }
+  }
+  if ((body.contains("workflow") && !body["workflow"].is_string()) ||
+      (body.contains("payload") && !body["payload"].is_object())) {
+    return respond(Problem(
+        engine::Error{ErrorCode::kValidationFailed,
+                      "workflow is a string and payload an object",
+                      {{"errors", {{{"field", "payload"}, {"message", "must be an object"}}}}}}));
+  }
+  engine::Submission sub;
+  sub.command.kind = engine::Command::Kind::kCreate;
+  sub.command.collection = c;
+  sub.command.workflow = body.value("workflow", "");
+  sub.command.name = "create";
+  sub.command.payload = body.value("payload", json::object());
+  sub.command.actor = p;
+  const engine::Definition* def =
+      sub.command.workflow.empty() ? nullptr : ctx.seq.definitions().Latest(sub.command.workflow);
+  if (def == nullptr && sub.command.workflow.empty()) {
+    auto list = ctx.seq.definitions().InCollection(c);
+    if (list.size() == 1) def = list.front();
+  }
+  if (def != nullptr && def->document.contains("create_via")) {
+    return respond(
+        Problem(ErrorCode::kForbidden, def->id + " instances are created through POST /api/v1/" +
+                                           def->document["create_via"].get<std::string>()));
+  }
+  if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
+  ctx.seq.Submit(std::move(sub),
+                 [&ctx, p, respond = std::move(respond)](engine::Result<engine::CommandResult> r) {
+                   if (!r) return respond(Problem(r.error()));
+                   HttpResponse out = Json(201, View(ctx, r->instance, p));
+                   out.headers.emplace_back(
+                       "Location", "/api/v1/" + r->instance.collection + "/" + r->instance.id);
+                   out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
+                   respond(std::move(out));
+                 });
+}
+
+void Act(Context& ctx, const Call& call, Respond respond) {
+  const HttpRequest& req = call.request;
+  const std::string& c = call.segments[0];
+  const std::string& id = call.segments[1];
+  const Principal& p = call.principal;
+  const json& body = call.body;
+  bool visible = false;
+  ctx.seq.Inspect(c, id, [&](const engine::InstanceState& s) { visible = engine::CanSee(s, p); });
+  if (!visible) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+  std::vector<engine::FieldError> errors;
+  for (const auto& [k, v] : body.items()) {
+    if (k != "command" && k != "expected_version" && k != "payload")
+      errors.push_back({k, "is not a field of this request"});
+  }
+  if (!body.contains("command") || !body["command"].is_string() ||
+      body["command"].get<std::string>().empty()) {
+    errors.push_back({"command", "is required (a command name)"});
+  }
+  if (body.contains("payload") && !body["payload"].is_object())
+    errors.push_back({"payload", "must be an object"});
+  std::optional<std::uint64_t> expected;
+  if (body.contains("expected_version")) {
+    if (!body["expected_version"].is_number_unsigned()) {
+      errors.push_back({"expected_version", "must be a whole number"});
+    } else {
+      expected = body["expected_version"].get<std::uint64_t>();
+    }
+  }
+  if (!errors.empty()) {
+    json list = json::array();
+    for (const auto& e : errors) list.push_back({{"field", e.field}, {"message", e.message}});
+    return respond(Problem(engine::Error{ErrorCode::kValidationFailed,
+                                         errors[0].field + " " + errors[0].message,
+                                         {{"errors", list}}}));
+  }
+  if (std::string_view if_match = req.Header("if-match"); !if_match.empty()) {
+    std::string_view v = if_match;
+    if (v.starts_with("W/")) v.remove_prefix(2);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    auto n = ParseCount(v);
+    if (!n) return respond(Problem(ErrorCode::kBadRequest, "If-Match must be an ETag like \"3\""));
+    if (expected && *expected != *n) {
+      return respond(Problem(ErrorCode::kBadRequest, "If-Match and expected_version disagree"));
+    }
+    expected = *n;
+  }
+  engine::Submission sub;
+  sub.command.kind = engine::Command::Kind::kAct;
+  sub.command.collection = c;
+  sub.command.instance_id = id;
+  sub.command.name = body["command"].get<std::string>();
+  sub.command.payload = body.value("payload", json::object());
+  sub.command.expected_version = expected;
+  sub.command.actor = p;
+  if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
+  ctx.seq.Submit(std::move(sub), [respond =
+                                      std::move(respond)](engine::Result<engine::CommandResult> r) {
+    if (!r) return respond(Problem(r.error()));
+    std::string body =
+        "{\"id\":" + json(r->instance.id).dump() + ",\"version\":" + std::to_string(r->version) +
+        ",\"state\":" + json(r->state).dump() + ",\"events\":" + EventsArray(r->events) + "}";
+    HttpResponse out = JsonText(200, std::move(body));
+    out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
+    respond(std::move(out));
+  });
+}
+
+// POST /api/v1/protocols: the protocol and one assignment per decision and assignee, created
+// together or not at all (API.md, Protocols).
+void CreateProtocol(Context& ctx, const Call& call, Respond respond) {
+  const Principal& p = call.principal;
+  const json& body = call.body;
+  if (p.role != "ministry_official" && p.role != "irpo_staff") {
+    return respond(
+        Problem(ErrorCode::kForbidden, "protocols are registered by the ministry or IRPO"));
+  }
+  auto plan = engine::PlanProtocol(body, p, ctx.seq.directory(), ctx.ids);
+  if (!plan) return respond(Problem(plan.error()));
+  // The key stands for the whole registration: a retry answers the protocol registered first.
+  if (auto e = IdempotencyOf(call.request, p, plan->group.front())) return respond(Problem(*e));
+  ctx.seq.SubmitGroup(std::move(plan->group),
+                      [respond = std::move(respond)](
+                          engine::Result<std::vector<engine::CommandResult>> r) {
+                        if (!r) return respond(Problem(r.error()));
+                        // The protocol comes first in its group and lists its assignments.
+                        const engine::InstanceState& protocol = r->front().instance;
+                        HttpResponse out =
+                            Json(201, {{"id", protocol.id},
+                                       {"number", protocol.fields.value("number", json())},
+                                       {"assignments",
+                                        protocol.fields.value("assignments", json::array())}});
+                        out.headers.emplace_back("Location", "/api/v1/protocols/" + protocol.id);
+                        respond(std::move(out));
+                      });
+}
+
+}  // namespace expertflow::api::handlers

@@ -1,0 +1,211 @@
+#include <algorithm>
+#include <optional>
+
+#include "api/handlers/handlers.h"
+#include "api/problem.h"
+#include "api/reply.h"
+#include "engine/decide/policy.h"
+
+namespace expertflow::api::handlers {
+
+using engine::ErrorCode;
+using engine::Principal;
+using nlohmann::json;
+
+void Offload(Context& ctx, Respond respond, std::function<void(Respond)> work) {
+  auto shared = std::make_shared<Respond>(std::move(respond));
+  if (ctx.options.offload([shared, work = std::move(work)] { work(std::move(*shared)); })) return;
+  HttpResponse busy = Problem(ErrorCode::kUnavailable,
+                              "too many verifications, exports and statistics are under way; "
+                              "retry in a moment");
+  busy.headers.emplace_back("Retry-After", "1");
+  (*shared)(std::move(busy));
+}
+
+// GET /api/v1/{c}/{id}/events[?after=VERSION&limit=N]: the history, oldest first, a page of at
+// most kMaxHistory events at a time, with `next_after` the version to go on after (null at the
+// end). A page is what an I/O thread builds, however long the history grew.
+void InstanceEvents(Context& ctx, const Call& call, Respond respond) {
+  const std::string& c = call.segments[0];
+  const std::string& id = call.segments[1];
+  const Principal& p = call.principal;
+  const Target& t = call.target;
+  auto s = ctx.seq.Find(c, id);
+  if (!s || !engine::CanSee(*s, p))
+    return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+  auto after =
+      t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
+  auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit"))
+                                      : std::optional<std::size_t>(kMaxHistory);
+  if (!after || !limit || *limit == 0 || *limit > kMaxHistory) {
+    return respond(Problem(ErrorCode::kBadRequest, "after must be a version and limit 1 to " +
+                                                       std::to_string(kMaxHistory)));
+  }
+  const std::uint64_t to = std::min<std::uint64_t>(s->version, *after + *limit);
+  std::vector<engine::StoredEvent> events;
+  if (*after < to) {
+    auto page = ctx.log.ReadStream(s->Stream(), *after + 1, to - *after);
+    if (!page) return respond(Problem(page.error()));
+    events = std::move(*page);
+  }
+  const std::string next = to < s->version ? std::to_string(to) : "null";
+  respond(JsonText(200, "{\"events\":" + EventsArray(events) + ",\"next_after\":" + next + "}"));
+}
+
+// GET /api/v1/{c}/{id}/verify: the chain where this instance's events sit. Each of its events
+// is recomputed from its stored record and the stored hash of the event before it in the one
+// log (which belongs to any instance), so a changed, removed or re-linked event of this
+// instance shows here without reading the whole log as /audit/verify does.
+void InstanceVerify(Context& ctx, const Call& call, Respond respond) {
+  const std::string& c = call.segments[0];
+  const std::string& id = call.segments[1];
+  const Principal& p = call.principal;
+  auto s = ctx.seq.Find(c, id);
+  if (!s || !engine::CanSee(*s, p))
+    return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+  Offload(ctx, std::move(respond),
+          [&ctx, stream = s->Stream(), version = s->version](Respond respond) {
+            // A page of the stream at a time: memory does not grow with the history.
+            std::uint64_t checked = 0, last = 0;
+            for (std::uint64_t from = 1; from <= version; from += kMaxHistory) {
+              auto events =
+                  ctx.log.ReadStream(stream, from, std::min<std::uint64_t>(kMaxHistory, version - from + 1));
+              if (!events) return respond(Problem(events.error()));
+              for (const auto& e : *events) {
+                auto v = engine::Verify(ctx.log, e.seq, e.seq);
+                if (!v) return respond(Problem(v.error()));
+                if (!v->ok) {
+                  return respond(Json(200, {{"ok", false},
+                                            {"checked", checked},
+                                            {"first_bad_seq", v->first_bad_seq},
+                                            {"reason", v->reason}}));
+                }
+                ++checked;
+                last = e.seq;
+              }
+            }
+            respond(Json(200, {{"ok", true}, {"checked", checked}, {"last_seq", last}}));
+          });
+}
+
+void GlobalEvents(Context& ctx, const Call& call, Respond respond) {
+  const Target& t = call.target;
+  const Principal& p = call.principal;
+  if (!engine::SeesEverything(p))
+    return respond(
+        Problem(ErrorCode::kForbidden, "the whole log is for irpo, ministry, auditors and admins"));
+  auto after =
+      t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
+  auto limit =
+      t.query.count("limit") ? ParseCount(t.query.at("limit")) : std::optional<std::size_t>(100);
+  if (!after || !limit || *limit == 0 || *limit > kMaxLimit) {
+    return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 500"));
+  }
+  auto events = ctx.log.ReadAll(*after + 1, *limit);
+  if (!events) return respond(Problem(events.error()));
+  respond(JsonText(200, "{\"events\":" + EventsArray(*events) +
+                            ",\"head\":" + std::to_string(ctx.log.GetHead().seq) + "}"));
+}
+
+void EventStream(Context& ctx, const Call& call, Respond respond) {
+  // The server streams this route itself; asked through the router (tests, a proxy that
+  // buffers), it answers what is there now as one finite text/event-stream body.
+  auto after = OpenEventStream(ctx, call.request);
+  if (!after) return respond(Problem(after.error()));
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.body = NextEventMessages(ctx, *after, kMaxLimit).first;
+  respond(std::move(r));
+}
+
+void AuditExport(Context& ctx, const Call& call, Respond respond) {
+  const Target& t = call.target;
+  const Principal& p = call.principal;
+  if (!engine::SeesEverything(p))
+    return respond(
+        Problem(ErrorCode::kForbidden, "the export is for irpo, ministry, auditors and admins"));
+  auto after =
+      t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
+  auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit"))
+                                      : std::optional<std::size_t>(kMaxExport);
+  if (!after || !limit || *limit == 0 || *limit > kMaxExport) {
+    return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 100000"));
+  }
+  Offload(ctx, std::move(respond), [&ctx, after = *after, limit = *limit](Respond respond) {
+    HttpResponse r;
+    r.content_type = "application/x-ndjson";
+    const std::uint64_t head = ctx.log.GetHead().seq;
+    auto ok =
+        ctx.log.ForEach(after + 1, std::min<std::uint64_t>(head, after + limit),
+                        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+                          r.body += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" +
+                                    engine::ToHex(hash) + "\",\"record\":";
+                          engine::AppendJsonString(record, r.body);
+                          r.body += "}\n";
+                          return true;
+                        });
+    if (!ok) return respond(Problem(ok.error()));
+    r.headers.emplace_back("X-Head-Seq", std::to_string(head));
+    respond(std::move(r));
+  });
+}
+
+void AuditVerify(Context& ctx, const Call& call, Respond respond) {
+  const Principal& p = call.principal;
+  if (!engine::SeesEverything(p))
+    return respond(
+        Problem(ErrorCode::kForbidden, "verification is for irpo, ministry, auditors and admins"));
+  Offload(ctx, std::move(respond), [&ctx](Respond respond) {
+    auto v = engine::Verify(ctx.log);
+    if (!v) return respond(Problem(v.error()));
+    if (v->ok) {
+      return respond(Json(200, {{"ok", true},
+                                {"checked", v->checked},
+                                {"head_seq", v->head.seq},
+                                {"head_hash", engine::ToHex(v->head.hash)}}));
+    }
+    respond(Json(200, {{"ok", false},
+                       {"checked", v->checked},
+                       {"first_bad_seq", v->first_bad_seq},
+                       {"reason", v->reason}}));
+  });
+}
+
+engine::Result<std::uint64_t> OpenEventStream(Context& ctx, const HttpRequest& req) {
+  Target t = ParseTarget(req.target);
+  if (!t.ok) return engine::Fail(ErrorCode::kBadRequest, "the request target is not valid");
+  auto p = Authenticate(ctx.tokens, req);
+  if (!p) return std::unexpected(p.error());
+  if (!engine::SeesEverything(*p)) {
+    return engine::Fail(ErrorCode::kForbidden,
+                        "the event stream is for irpo, ministry, auditors and admins");
+  }
+  std::string from = t.query.count("after") ? t.query.at("after") : "0";
+  if (std::string_view last = req.Header("last-event-id"); !last.empty()) from = std::string(last);
+  auto after = ParseCount(from);
+  if (!after) return engine::Fail(ErrorCode::kBadRequest, "after and Last-Event-ID must be a seq");
+  return *after;
+}
+
+std::pair<std::string, std::uint64_t> NextEventMessages(Context& ctx, std::uint64_t after,
+                                                        std::size_t max) {
+  std::string out;
+  std::uint64_t last = after;
+  const std::uint64_t head = ctx.log.GetHead().seq;
+  if (head <= after) return {out, last};
+  (void)ctx.log.ForEach(
+      after + 1, std::min<std::uint64_t>(head, after + max),
+      [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+        auto type = engine::RecordType(record);
+        out += "id: " + std::to_string(seq) + "\nevent: ";
+        out += type;
+        out += "\ndata: ";
+        out += engine::EventJsonText(engine::StoredEvent{seq, hash, std::string(record)});
+        out += "\n\n";
+        last = seq;
+        return true;
+      });
+  return {out, last};
+}
+
+}  // namespace expertflow::api::handlers

@@ -1,0 +1,217 @@
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <optional>
+
+#include "api/handlers/handlers.h"
+#include "api/problem.h"
+#include "api/reply.h"
+#include "engine/decide/policy.h"
+
+namespace expertflow::api::handlers {
+namespace {
+
+using engine::ErrorCode;
+using engine::Principal;
+using nlohmann::json;
+
+const engine::Definition* DefinitionOf(const Context& ctx, const engine::InstanceState& s) {
+  return ctx.seq.definitions().Find(s.workflow, s.workflow_version);
+}
+
+// A protocol shows the state of each of its assignments.
+void AddAssignmentStates(const Context& ctx, const engine::InstanceState& s, json& v) {
+  json list = json::array();
+  const json ids = s.fields.value("assignments", json::array());
+  for (const auto& id : ids) {
+    if (!id.is_string()) continue;
+    auto a = ctx.seq.Find("assignments", id.get<std::string>());
+    if (!a) continue;
+    list.push_back(
+        {{"id", a->id},
+         {"assignee", a->participants.count("assignee") ? a->participants.at("assignee") : ""},
+         {"state", a->state}});
+  }
+  v["assignment_states"] = std::move(list);
+}
+
+// The instance as it stood: its own stream replayed through evolve, up to a version or a time.
+// The cost grows with the stream, not with the log.
+engine::Result<engine::InstanceState> StateAt(const Context& ctx, const std::string& stream,
+                                              std::uint64_t max_version,
+                                              std::optional<engine::Timestamp> max_time) {
+  engine::InstanceState s;
+  auto events = ctx.log.ReadStream(stream, 1, max_version);
+  if (!events) return std::unexpected(events.error());
+  engine::RecordReader reader;
+  for (const auto& e : *events) {
+    auto view = reader.Read(e.record);
+    if (!view) return std::unexpected(view.error());
+    if (max_time && view->occurred_at > *max_time) break;
+    engine::Evolve(s, view->occurred_at, view->data);
+  }
+  return s;
+}
+
+}  // namespace
+
+json View(const Context& ctx, const engine::InstanceState& s, const Principal& p) {
+  const engine::Definition* d = DefinitionOf(ctx, s);
+  if (d == nullptr) return json::object();
+  json v = engine::InstanceView(*d, s, &p);
+  if (s.collection == "protocols") AddAssignmentStates(ctx, s, v);
+  return v;
+}
+
+void GetInstance(Context& ctx, const Call& call, Respond respond) {
+  const std::string& c = call.segments[0];
+  const std::string& id = call.segments[1];
+  const Target& t = call.target;
+  const Principal& p = call.principal;
+  auto s = ctx.seq.Find(c, id);
+  if (!s || !engine::CanSee(*s, p))
+    return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+  auto at_version = t.query.find("at_version");
+  auto as_of = t.query.find("as_of");
+  if (at_version != t.query.end() || as_of != t.query.end()) {
+    if (at_version != t.query.end() && as_of != t.query.end()) {
+      return respond(Problem(ErrorCode::kBadRequest, "give at_version or as_of, not both"));
+    }
+    std::uint64_t max_version = s->version;
+    std::optional<engine::Timestamp> max_time;
+    if (at_version != t.query.end()) {
+      auto v = ParseCount(at_version->second);
+      if (!v || *v == 0)
+        return respond(Problem(ErrorCode::kBadRequest, "at_version must be a version >= 1"));
+      if (*v > s->version)
+        return respond(
+            Problem(ErrorCode::kNotFound, "the instance has no version " + at_version->second));
+      max_version = *v;
+    } else {
+      max_time = engine::ParseRfc3339(as_of->second);
+      if (!max_time)
+        return respond(Problem(ErrorCode::kBadRequest, "as_of must be an RFC 3339 time"));
+    }
+    auto past = StateAt(ctx, s->Stream(), max_version, max_time);
+    if (!past) return respond(Problem(past.error()));
+    if (past->version == 0)
+      return respond(Problem(ErrorCode::kNotFound, "the instance did not exist then"));
+    HttpResponse r = Json(200, View(ctx, *past, p));
+    r.headers.emplace_back("ETag", "\"" + std::to_string(past->version) + "\"");
+    return respond(std::move(r));
+  }
+  HttpResponse r = Json(200, View(ctx, *s, p));
+  r.headers.emplace_back("ETag", "\"" + std::to_string(s->version) + "\"");
+  respond(std::move(r));
+}
+
+void ListInstances(Context& ctx, const Call& call, Respond respond) {
+  const std::string& c = call.segments[0];
+  const Target& t = call.target;
+  const Principal& p = call.principal;
+  std::size_t limit = kDefaultLimit;
+  if (auto it = t.query.find("limit"); it != t.query.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n == 0 || *n > kMaxLimit) {
+      return respond(
+          Problem(ErrorCode::kBadRequest, "limit must be 1 to " + std::to_string(kMaxLimit)));
+    }
+    limit = *n;
+  }
+  auto q = [&](const char* k) -> std::string {
+    auto it = t.query.find(k);
+    return it == t.query.end() ? "" : it->second;
+  };
+  for (const auto& [k, v] : t.query) {
+    if (k != "limit" && k != "cursor" && k != "state" && k != "workflow" && k != "org" &&
+        k != "awaiting") {
+      return respond(Problem(ErrorCode::kBadRequest, "unknown query parameter " + k));
+    }
+  }
+  const std::string state = q("state"), workflow = q("workflow"), org = q("org"),
+                    awaiting = q("awaiting");
+  // The cursor is the position of the last item given: "<created_at seconds>_<id>".
+  std::optional<std::pair<std::int64_t, std::string>> after;
+  if (std::string cursor = q("cursor"); !cursor.empty()) {
+    auto us = cursor.find('_');
+    std::int64_t secs = 0;
+    auto [ptr, ec] =
+        std::from_chars(cursor.data(), cursor.data() + (us == std::string::npos ? 0 : us), secs);
+    if (us == std::string::npos || ec != std::errc() || ptr != cursor.data() + us) {
+      return respond(Problem(ErrorCode::kBadRequest, "cursor is not one this server gave"));
+    }
+    after.emplace(secs, cursor.substr(us + 1));
+  }
+  std::vector<engine::InstanceState> items;
+  ctx.seq.ForEachInstance([&](const engine::InstanceState& s) {
+    if (s.collection != c || !engine::CanSee(s, p)) return true;
+    if (!state.empty() && s.state != state) return true;
+    if (!workflow.empty() && s.workflow != workflow) return true;
+    if (!org.empty() && std::none_of(s.participants.begin(), s.participants.end(),
+                                     [&](const auto& e) { return e.second == org; })) {
+      return true;
+    }
+    if (!awaiting.empty()) {
+      const auto* d = DefinitionOf(ctx, s);
+      if (d == nullptr) return true;
+      bool waits = false;
+      for (const auto& a : engine::Awaiting(*d, s)) waits = waits || a["org"] == awaiting;
+      if (!waits) return true;
+    }
+    items.push_back(s);
+    return true;
+  });
+  auto key = [](const engine::InstanceState& s) {
+    return std::make_pair(static_cast<std::int64_t>(s.created_at.time_since_epoch().count()), s.id);
+  };
+  std::sort(items.begin(), items.end(),
+            [&](const auto& a, const auto& b) { return key(a) > key(b); });
+  json out = json::array();
+  std::optional<std::pair<std::int64_t, std::string>> last;
+  bool more = false;
+  for (const auto& s : items) {
+    if (after && !(key(s) < *after)) continue;
+    if (out.size() == limit) {
+      more = true;
+      break;
+    }
+    out.push_back(View(ctx, s, p));
+    last = key(s);
+  }
+  json next = more ? json(std::to_string(last->first) + "_" + last->second) : json();
+  respond(Json(200, {{"items", out}, {"next_cursor", next}}));
+}
+
+void Inbox(Context& ctx, const Call& call, Respond respond) {
+  const Target& t = call.target;
+  const Principal& p = call.principal;
+  std::vector<engine::InstanceState> items;
+  ctx.seq.ForEachInstance([&](const engine::InstanceState& s) {
+    const auto* d = DefinitionOf(ctx, s);
+    if (d == nullptr) return true;
+    if (!engine::AllowedCommands(*d, s, p).empty()) items.push_back(s);
+    return true;
+  });
+  auto deadline = [](const engine::InstanceState& s) {
+    auto d = engine::NextDeadline(s);
+    return d ? d->time_since_epoch().count() : std::numeric_limits<std::int64_t>::max();
+  };
+  std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
+    return std::make_pair(deadline(a), a.created_at) < std::make_pair(deadline(b), b.created_at);
+  });
+  std::size_t limit = kMaxLimit;
+  if (auto it = t.query.find("limit"); it != t.query.end()) {
+    auto n = ParseCount(it->second);
+    if (!n || *n == 0 || *n > kMaxLimit)
+      return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to 500"));
+    limit = *n;
+  }
+  json out = json::array();
+  for (const auto& s : items) {
+    if (out.size() == limit) break;
+    out.push_back(View(ctx, s, p));
+  }
+  respond(Json(200, {{"items", out}}));
+}
+
+}  // namespace expertflow::api::handlers

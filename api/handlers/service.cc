@@ -1,0 +1,35 @@
+#include <algorithm>
+
+#include "api/handlers/handlers.h"
+#include "api/problem.h"
+#include "api/reply.h"
+
+namespace expertflow::api::handlers {
+
+void Healthz(Context& ctx, const Call& call, Respond respond) {
+  respond(Json(200, {{"status", "ok"}}));
+}
+
+void Readyz(Context& ctx, const Call& call, Respond respond) {
+  if (!ctx.seq.Running())
+    return respond(Problem(engine::ErrorCode::kUnavailable, "not accepting writes"));
+  respond(Json(200, {{"status", "ready"}, {"head_seq", ctx.log.GetHead().seq}}));
+}
+
+void MetricsText(Context& ctx, const Call& call, Respond respond) {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  const std::uint64_t head = ctx.log.GetHead().seq;
+  // Instance views are served from the sequencer's states, never behind; their stored copies
+  // follow from checkpoints (what a start after a crash would replay); stage statistics
+  // follow the log and catch up when asked.
+  const engine::SequencerStats stats = ctx.seq.Stats();
+  r.body = ctx.metrics.Render(
+      stats, head,
+      {{"instance_views", 0},
+       {"instance_views_stored", head - std::min(head, stats.views_checkpoint_seq)},
+       {"stage_statistics", head - std::min(head, ctx.stages.checkpoint())}});
+  respond(std::move(r));
+}
+
+}  // namespace expertflow::api::handlers

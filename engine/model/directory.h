@@ -1,0 +1,69 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/core/error.h"
+
+namespace expertflow::engine {
+
+// A subject of the Russian Federation with its federal district (DOMAIN.md; seed 001 §6.5).
+struct Region {
+  std::string code;  // two-digit code as the tax service uses it: "77", "52", "93"
+  std::string name;  // Russian name
+  std::string name_en;
+  std::string federal_district;  // "central", "northwestern", "southern", "north_caucasian",
+                                 // "volga", "ural", "siberian", "far_eastern", "reunited"
+};
+
+// An organisation that takes part in workflows.
+struct Organization {
+  std::string id;    // "umc-05", "assoc-05", "fumo-09.00.00", "rumo-52", "roiv-52", "ftpo-kaluga"
+  std::string kind;  // "umc", "association", "fumo", "rumo", "roiv", "ftpo", "business",
+                     // "ministry", "irpo"
+  std::string name;  // Russian name
+  std::string name_en;
+  std::string region_code;       // where it sits (a UMC: the region of its lead college)
+  std::string federal_district;  // of that region
+  std::string industry;          // UMC and association: the industry key they share
+  std::string ugps;              // FUMO: the enlarged group code "09.00.00"
+  nlohmann::json extra = nlohmann::json::object();  // the rest of the reference data
+};
+
+// Reference data the engine consults: who exists, of what kind, where. Read-only.
+class Directory {
+ public:
+  virtual ~Directory() = default;
+  virtual const Organization* FindOrganization(std::string_view id) const = 0;
+  // Organisations of one kind ("" for all), in registry order.
+  virtual std::vector<const Organization*> Organizations(std::string_view kind) const = 0;
+  virtual const Region* FindRegion(std::string_view code) const = 0;
+  virtual const std::vector<Region>& Regions() const = 0;
+  // Whether people of `org` may act in `role` (a UMC's people as umc_lead, a region's body as
+  // region_official, ...). Tokens are issued only for such pairs: a principal whose role its
+  // organisation cannot hold would borrow another kind's rights (an IRPO token as a region's).
+  virtual bool MayHoldRole(const Organization& org, std::string_view role) const = 0;
+};
+
+// What a routing function is given: the creator and the creation payload.
+struct RoutingInput {
+  const Directory& directory;
+  std::string_view creator_org;
+  std::string_view creator_role;
+  const nlohmann::json& payload;
+};
+
+// Participant name -> organisation id, e.g. {"association": "assoc-05", "umc": "umc-05",
+// "ftpo": "ftpo-nnovgorod"}.
+using Participants = std::map<std::string, std::string, std::less<>>;
+
+// Routing that needs reference data is a named C++ function the definition refers to
+// (DESIGN.md). It fails with kValidationFailed (field errors in details) or kForbidden.
+using RoutingFunction = std::function<Result<Participants>(const RoutingInput&)>;
+using RoutingTable = std::map<std::string, RoutingFunction, std::less<>>;
+
+}  // namespace expertflow::engine
