@@ -73,21 +73,6 @@ std::optional<engine::Error> CheckPrincipal(const engine::Directory& directory,
 
 }  // namespace
 
-bool IsKnownRole(std::string_view role) {
-  static constexpr std::array<std::string_view, 11> kRoles = {"association_member",
-                                                              "umc_lead",
-                                                              "fumo_expert",
-                                                              "rumo_member",
-                                                              "irpo_staff",
-                                                              "business_expert",
-                                                              "ftpo_coordinator",
-                                                              "ministry_official",
-                                                              "region_official",
-                                                              "auditor",
-                                                              "admin"};
-  return std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end();
-}
-
 engine::Result<IssuedToken> TokenStore::Issue(std::string_view org, std::string_view role,
                                               std::string_view name, engine::Timestamp now) {
   if (!IsKnownRole(role)) {

@@ -11,6 +11,7 @@
 #include "engine/core/time.h"
 #include "engine/decide/policy.h"
 #include "engine/log/event_log.h"
+#include "engine/model/directory.h"
 
 namespace expertflow::api {
 
@@ -29,8 +30,8 @@ struct IssuedToken {
   std::string token;  // "<id>.<64 hex of 32 random bytes>": shown once, stored hashed
 };
 
-// The roles of API.md.
-bool IsKnownRole(std::string_view role);
+// The roles of API.md (one list, in engine/model/directory.h).
+using engine::IsKnownRole;
 
 // Tokens live in Space::kTokens, written through the event log's atomic batches:
 //   "t/<id>" -> {"hash": hex SHA-256 of the whole token, "org", "role", "name", "created_at",

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -10,6 +12,17 @@
 #include "engine/core/error.h"
 
 namespace expertflow::engine {
+
+// The roles of API.md, "Authentication and who may do what": the one list the definition loader
+// checks commands against and the token issuer checks tokens against.
+inline constexpr std::array<std::string_view, 11> kRoles = {
+    "association_member", "umc_lead",          "fumo_expert",      "rumo_member",
+    "irpo_staff",         "business_expert",   "ftpo_coordinator", "ministry_official",
+    "region_official",    "auditor",           "admin"};
+
+inline bool IsKnownRole(std::string_view role) {
+  return std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end();
+}
 
 // A subject of the Russian Federation with its federal district (DOMAIN.md; seed 001 §6.5).
 struct Region {

@@ -1,116 +1,13 @@
 // LoadDefinition: a workflow definition read section by section (header, participants, states,
-// commands, deadlines), then checked across sections and for reachability. The first problem
-// found is the refusal, named by its path in the document.
+// commands, deadlines), then checked across sections (workflow_checks.cc) and for reachability.
+// The first problem found is the refusal, named by its path in the document.
 #include <algorithm>
-#include <deque>
-#include <set>
 
-#include "engine/model/workflow.h"
+#include "engine/model/workflow_loader_impl.h"
 
 namespace expertflow::engine {
+namespace loader {
 namespace {
-
-using Doc = nlohmann::ordered_json;
-
-// The roles of API.md, "Authentication and who may do what".
-const std::set<std::string, std::less<>> kRoles = {"association_member",
-                                                   "umc_lead",
-                                                   "fumo_expert",
-                                                   "rumo_member",
-                                                   "irpo_staff",
-                                                   "business_expert",
-                                                   "ftpo_coordinator",
-                                                   "ministry_official",
-                                                   "region_official",
-                                                   "auditor",
-                                                   "admin"};
-
-const std::set<std::string, std::less<>> kFieldTypes = {"string", "text",     "integer", "boolean",
-                                                        "date",   "datetime", "org",     "ugps",
-                                                        "array",  "object",   "deadline"};
-
-bool Contains(const std::vector<std::string>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-bool IsIdentifier(std::string_view s) {
-  if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
-}
-
-bool IsEventName(std::string_view s) {
-  if (s.empty() || s.size() > 64 || !(s[0] >= 'A' && s[0] <= 'Z')) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-  });
-}
-
-// Collects the first problem with a path, so a refusal names exactly what is
-// wrong.
-class Checker {
- public:
-  bool ok() const { return error_.empty(); }
-  const std::string& error() const { return error_; }
-  void Fail(std::string where, std::string what) {
-    if (error_.empty()) error_ = where + ": " + what;
-  }
-
-  std::string String(const Doc& obj, std::string_view key, std::string_view where, bool required) {
-    auto it = obj.find(key);
-    if (it == obj.end()) {
-      if (required) Fail(std::string(where), "missing \"" + std::string(key) + "\"");
-      return {};
-    }
-    if (!it->is_string()) {
-      Fail(std::string(where), "\"" + std::string(key) + "\" must be a string");
-      return {};
-    }
-    return it->get<std::string>();
-  }
-
-  std::vector<std::string> Strings(const Doc& obj, std::string_view key, std::string_view where) {
-    std::vector<std::string> out;
-    auto it = obj.find(key);
-    if (it == obj.end()) return out;
-    if (!it->is_array()) {
-      Fail(std::string(where), "\"" + std::string(key) + "\" must be a list of strings");
-      return out;
-    }
-    for (const auto& v : *it) {
-      if (!v.is_string()) {
-        Fail(std::string(where), "\"" + std::string(key) + "\" must be a list of strings");
-        return out;
-      }
-      out.push_back(v.get<std::string>());
-    }
-    return out;
-  }
-
-  bool Bool(const Doc& obj, std::string_view key, std::string_view where) {
-    auto it = obj.find(key);
-    if (it == obj.end()) return false;
-    if (!it->is_boolean()) {
-      Fail(std::string(where), "\"" + std::string(key) + "\" must be true or false");
-      return false;
-    }
-    return it->get<bool>();
-  }
-
-  std::size_t Count(const Doc& obj, std::string_view key, std::string_view where) {
-    auto it = obj.find(key);
-    if (it == obj.end()) return 0;
-    if (!it->is_number_unsigned()) {
-      Fail(std::string(where), "\"" + std::string(key) + "\" must be a whole number >= 0");
-      return 0;
-    }
-    return it->get<std::size_t>();
-  }
-
- private:
-  std::string error_;
-};
 
 FieldSpec ParseField(Checker& c, const std::string& name, const Doc& spec,
                      const std::string& where) {
@@ -254,129 +151,6 @@ CommandSpec ParseCommand(Checker& c, const Doc& obj, const std::string& where,
   return cmd;
 }
 
-// True when `pointer` ("/experts/fumo") names a field the payload spec
-// declares.
-bool PointerInPayload(const std::vector<FieldSpec>& payload, std::string_view pointer) {
-  if (!pointer.starts_with('/')) return false;
-  pointer.remove_prefix(1);
-  const std::vector<FieldSpec>* level = &payload;
-  while (true) {
-    auto slash = pointer.find('/');
-    std::string_view part = pointer.substr(0, slash);
-    auto it = std::find_if(level->begin(), level->end(),
-                           [&](const FieldSpec& f) { return f.name == part; });
-    if (it == level->end()) return false;
-    if (slash == std::string_view::npos) return true;
-    level = &it->properties;
-    pointer.remove_prefix(slash + 1);
-  }
-}
-
-void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const std::string& where,
-                  bool is_create) {
-  if (!IsIdentifier(cmd.name)) c.Fail(where, "bad command name \"" + cmd.name + "\"");
-  if (cmd.roles.empty()) c.Fail(where, "command \"" + cmd.name + "\" has no roles");
-  for (const auto& r : cmd.roles) {
-    if (!kRoles.contains(r)) c.Fail(where, "unknown role \"" + r + "\"");
-  }
-  if (cmd.by.empty()) c.Fail(where, "command \"" + cmd.name + "\" says nobody may act (\"by\")");
-  for (const auto& b : cmd.by) {
-    if (b == "round") {
-      if (is_create) c.Fail(where, "create cannot act in a round");
-      continue;
-    }
-    auto slot = d.participants.find(b);
-    if (slot == d.participants.end()) {
-      c.Fail(where, "\"by\" names unknown participant \"" + b + "\"");
-      continue;
-    }
-  }
-  if (!IsEventName(cmd.event)) c.Fail(where, "bad event name \"" + cmd.event + "\"");
-  if (is_create) {
-    if (cmd.to.empty()) c.Fail(where, "create needs the initial state in \"to\"");
-  } else if (cmd.from.empty()) {
-    c.Fail(where, "command \"" + cmd.name + "\" is valid in no state (\"from\")");
-  }
-  for (const auto& s : cmd.from) {
-    const StateSpec* st = d.FindState(s);
-    if (st == nullptr) {
-      c.Fail(where, "command \"" + cmd.name + "\" names unknown state \"" + s + "\"");
-    } else if (st->terminal) {
-      c.Fail(where, "command \"" + cmd.name + "\" acts in terminal state \"" + s + "\"");
-    }
-  }
-  if (!cmd.to.empty() && d.FindState(cmd.to) == nullptr) {
-    c.Fail(where, "command \"" + cmd.name + "\" leads to unknown state \"" + cmd.to + "\"");
-  }
-  if (!cmd.to_field.empty()) {
-    if (!cmd.to.empty()) c.Fail(where, "a command has \"to\" or \"to_by\", not both");
-    auto f = std::find_if(cmd.payload.begin(), cmd.payload.end(),
-                          [&](const FieldSpec& f) { return f.name == cmd.to_field; });
-    if (f == cmd.payload.end() || !f->required || f->enum_values.empty()) {
-      c.Fail(where, "\"to_by\" field \"" + cmd.to_field + "\" must be a required enum field");
-    } else {
-      for (const auto& v : f->enum_values) {
-        if (!cmd.to_cases.contains(v)) c.Fail(where, "\"to_by\" has no case for \"" + v + "\"");
-      }
-    }
-    for (const auto& [v, s] : cmd.to_cases) {
-      if (d.FindState(s) == nullptr)
-        c.Fail(where, "\"to_by\" leads to unknown state \"" + s + "\"");
-    }
-  }
-  if (!cmd.answers_schedule.empty()) {
-    auto dl = std::find_if(d.deadlines.begin(), d.deadlines.end(),
-                           [&](const DeadlineSpec& x) { return x.name == cmd.answers_schedule; });
-    if (dl == d.deadlines.end() || !dl->schedule) {
-      c.Fail(where, "\"answers_schedule\" names no schedule deadline");
-    }
-    if (cmd.to.empty() || d.FindState(cmd.to_while_periods_remain) == nullptr) {
-      c.Fail(where,
-             "\"answers_schedule\" needs \"to\" and a known "
-             "\"while_periods_remain\"");
-    }
-  }
-  if (!cmd.vote_field.empty() &&
-      std::none_of(cmd.payload.begin(), cmd.payload.end(),
-                   [&](const FieldSpec& f) { return f.name == cmd.vote_field; })) {
-    c.Fail(where, "vote field \"" + cmd.vote_field + "\" is not in the payload");
-  }
-  if (!cmd.assigns.empty() && !d.participants.contains(cmd.assigns)) {
-    c.Fail(where, "\"assigns\" names unknown participant \"" + cmd.assigns + "\"");
-  }
-  for (const auto& src : cmd.opens_round) {
-    if (!src.participant.empty() && !d.participants.contains(src.participant)) {
-      c.Fail(where, "round party names unknown participant \"" + src.participant + "\"");
-    }
-    if (!src.payload_pointer.empty() && !PointerInPayload(cmd.payload, src.payload_pointer)) {
-      c.Fail(where, "round party pointer \"" + src.payload_pointer + "\" is not in the payload");
-    }
-    if (!src.role.empty() && !kRoles.contains(src.role)) {
-      c.Fail(where, "unknown role \"" + src.role + "\"");
-    }
-  }
-  const bool is_round_command = Contains(cmd.by, "round");
-  for (const auto& s : cmd.from) {
-    const StateSpec* st = d.FindState(s);
-    if (st == nullptr) continue;
-    if (is_round_command && (!st->round || st->round->command != cmd.name)) {
-      c.Fail(where, "command \"" + cmd.name + "\" acts in a round, but state \"" + s +
-                        "\" has no round for it");
-    }
-  }
-  if (!cmd.to.empty()) {
-    const StateSpec* target = d.FindState(cmd.to);
-    bool enters = target != nullptr && (is_create || !Contains(cmd.from, cmd.to));
-    if (enters && target->round && cmd.opens_round.empty()) {
-      c.Fail(where, "command \"" + cmd.name + "\" enters state \"" + cmd.to +
-                        "\", which has a round, without opening one");
-    }
-    if (!cmd.opens_round.empty() && (target == nullptr || !target->round)) {
-      c.Fail(where, "command \"" + cmd.name + "\" opens a round in a state without one");
-    }
-  }
-}
-
 // The definition's own members: id, version, collection, source, routing, title and limits.
 void ParseHeader(Checker& c, const Doc& doc, const std::string& where, Definition& d) {
   if (auto it = doc.find("version"); it == doc.end() || !it->is_number_unsigned() ||
@@ -420,7 +194,7 @@ void ParseParticipants(Checker& c, const Doc& doc, const std::string& where, Def
         c.Fail(where + ".participants." + slot, "a slot lists the roles acting in it");
       }
       for (const auto& r : list) {
-        if (!kRoles.contains(r))
+        if (!IsKnownRole(r))
           c.Fail(where + ".participants." + slot, "unknown role \"" + r + "\"");
       }
       d.participants[slot] = std::move(list);
@@ -535,119 +309,12 @@ void ParseDeadlines(Checker& c, const Doc& doc, const std::string& where, Defini
   }
 }
 
-// Each command refers to known states, slots and fields, and no name is defined
-// twice in a state.
-void CheckCommands(Checker& c, const Definition& d, const std::string& where) {
-  CheckCommand(c, d, d.create, where + ".create", true);
-  for (std::size_t i = 0; i < d.commands.size(); ++i) {
-    CheckCommand(c, d, d.commands[i], where + ".commands[" + std::to_string(i) + "]", false);
-  }
-  for (std::size_t i = 0; i < d.commands.size(); ++i) {
-    for (std::size_t j = 0; j < i; ++j) {
-      for (const auto& s : d.commands[i].from) {
-        if (d.commands[j].name == d.commands[i].name && Contains(d.commands[j].from, s)) {
-          c.Fail(where,
-                 "command \"" + d.commands[i].name + "\" is defined twice in state \"" + s + "\"");
-        }
-      }
-    }
-  }
-}
-
-// A round's command is a round command of its state; its outcomes lead to known
-// states.
-void CheckRounds(Checker& c, const Definition& d, const std::string& where) {
-  for (const auto& s : d.states) {
-    if (!s.round) continue;
-    const std::string sw = where + ".states." + s.name + ".round";
-    const CommandSpec* cmd = d.FindCommand(s.round->command, s.name);
-    if (cmd == nullptr || !Contains(cmd->by, "round")) {
-      c.Fail(sw, "round command \"" + s.round->command + "\" is not a round command of this state");
-    }
-    for (const auto& o : s.round->outcomes) {
-      if (d.FindState(o.to) == nullptr)
-        c.Fail(sw, "outcome leads to unknown state \"" + o.to + "\"");
-      if (!o.all_equal.empty() && (cmd == nullptr || cmd->vote_field.empty())) {
-        c.Fail(sw, "an outcome by verdicts needs a round command with a vote field");
-      }
-    }
-  }
-}
-
-// Deadlines run in open states, aim at exactly one target and name known
-// commands and events.
-void CheckDeadlines(Checker& c, const Definition& d, const std::string& where) {
-  std::set<std::string> deadline_names;
-  for (const auto& dl : d.deadlines) {
-    const std::string dw = where + ".deadlines." + dl.name;
-    if (!deadline_names.insert(dl.name).second) c.Fail(dw, "deadline defined twice");
-    if (dl.while_in.empty()) c.Fail(dw, "a deadline runs while in at least one state");
-    for (const auto& s : dl.while_in) {
-      const StateSpec* st = d.FindState(s);
-      if (st == nullptr) c.Fail(dw, "unknown state \"" + s + "\"");
-      if (st != nullptr && st->terminal)
-        c.Fail(dw, "a deadline cannot run in terminal \"" + s + "\"");
-    }
-    if (dl.after.has_value() == !dl.field.empty()) {
-      c.Fail(dw, "a deadline needs exactly one target: \"after\" or \"field\"");
-    }
-    if (dl.schedule && dl.field.empty()) c.Fail(dw, "a schedule is read from a \"field\"");
-    if (dl.schedule && dl.period_event.empty()) c.Fail(dw, "a schedule needs \"period_event\"");
-    if (dl.repeat && !dl.after) c.Fail(dw, "only an \"after\" deadline can repeat");
-    if (!IsEventName(dl.event)) c.Fail(dw, "bad event name \"" + dl.event + "\"");
-    if (!dl.period_event.empty() && !IsEventName(dl.period_event)) {
-      c.Fail(dw, "bad event name \"" + dl.period_event + "\"");
-    }
-    if (!dl.to.empty()) {
-      const StateSpec* target = d.FindState(dl.to);
-      if (target == nullptr) c.Fail(dw, "leads to unknown state \"" + dl.to + "\"");
-      if (target != nullptr && target->round) c.Fail(dw, "cannot enter a state with a round");
-    }
-    for (const auto& name : dl.restart_on) {
-      if (std::none_of(d.commands.begin(), d.commands.end(),
-                       [&](const CommandSpec& cmd) { return cmd.name == name; })) {
-        c.Fail(dw, "restart_on names unknown command \"" + name + "\"");
-      }
-    }
-  }
-}
-
-// Every state must be reachable from the initial one, and every open state must
-// offer a way on.
-void CheckReachable(Checker& c, const Definition& d, const std::string& where) {
-  std::set<std::string> seen{d.create.to};
-  std::deque<std::string> todo{d.create.to};
-  while (!todo.empty()) {
-    std::string s = todo.front();
-    todo.pop_front();
-    std::vector<std::string> next;
-    for (const auto& cmd : d.commands) {
-      if (!Contains(cmd.from, s)) continue;
-      if (!cmd.to.empty()) next.push_back(cmd.to);
-      for (const auto& [v, state] : cmd.to_cases) next.push_back(state);
-      if (!cmd.to_while_periods_remain.empty()) next.push_back(cmd.to_while_periods_remain);
-    }
-    if (const StateSpec* st = d.FindState(s); st && st->round) {
-      for (const auto& o : st->round->outcomes) next.push_back(o.to);
-    }
-    for (const auto& dl : d.deadlines) {
-      if (Contains(dl.while_in, s) && !dl.to.empty()) next.push_back(dl.to);
-    }
-    for (auto& n : next) {
-      if (seen.insert(n).second) todo.push_back(n);
-    }
-  }
-  for (const auto& s : d.states) {
-    if (!seen.contains(s.name)) c.Fail(where, "state \"" + s.name + "\" is unreachable");
-    if (!s.terminal && d.CommandsIn(s.name).empty()) {
-      c.Fail(where, "state \"" + s.name + "\" is not terminal but no command acts in it");
-    }
-  }
-}
-
 }  // namespace
+}  // namespace loader
+
 
 Result<Definition> LoadDefinition(std::string_view json_text) {
+  using namespace loader;
   Doc doc = Doc::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) {
     return Fail(ErrorCode::kValidationFailed, "definition is not a JSON object");
