@@ -7,8 +7,8 @@
 
 (() => {
   const TOKEN_KEY = 'expertflow.token';
-  const LANG_KEY = 'expertflow.lang';
   const MOSCOW = 'Europe/Moscow';
+  const LANG_KEY = 'expertflow.lang';
   const PALETTE = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#56b4e9', '#e69f00', '#000000', '#7f4f24'];
   const $ = (sel) => document.querySelector(sel);
 
@@ -35,46 +35,8 @@
 
   // --- words -------------------------------------------------------------------------------
 
-  function t(key, ...args) {
-    const s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.ru[key] || key;
-    return s.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
-  }
-  function named(kind, id) {
-    const n = NAMES[kind] && NAMES[kind][id];
-    return n ? n[state.lang === 'en' ? 1 : 0] : id;
-  }
-  function orgName(id) {
-    const o = state.orgs.get(id);
-    if (!o) return id;
-    return (state.lang === 'en' ? o.name_en : o.name) || o.name || id;
-  }
-  function industryName(code) {
-    for (const o of state.orgs.values()) {
-      if (o.kind === 'umc' && o.industry === code && o.extra) {
-        const n = state.lang === 'en' ? o.extra.industry_name_en : o.extra.industry_name;
-        if (n) return n;
-      }
-    }
-    return code;
-  }
-  // A UMC's name without the part every UMC shares ("Межрегиональный отраслевой УМЦ СПО: ").
-  function shortOrgName(id) {
-    const name = orgName(id);
-    const colon = name.indexOf(': ');
-    return colon > 0 ? name.slice(colon + 2) : name;
-  }
-  function groupName(groupBy, key) {
-    if (key === 'none') return t('group.none');
-    if (groupBy === 'umc') return shortOrgName(key);
-    if (groupBy === 'industry') return industryName(key);
-    return named('district', key);
-  }
-  const numberFormat = () => new Intl.NumberFormat(state.lang === 'en' ? 'en-GB' : 'ru-RU', {maximumFractionDigits: 1, minimumFractionDigits: 0, useGrouping: false});
-  const days = (hours) => Math.round((hours / 24) * 10) / 10;
-  function formatTime(iso) {
-    if (!iso) return t('none');
-    return new Date(iso).toLocaleString(state.lang === 'en' ? 'en-GB' : 'ru-RU', {timeZone: MOSCOW, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
-  }
+  const words = Words.over(state);
+  const {t, named, orgName, industryName, shortOrgName, groupName, numberFormat, days, formatTime} = words;
 
   function applyStaticLabels() {
     document.documentElement.lang = state.lang;
@@ -557,48 +519,13 @@
   async function loadTimeline() {
     const {collection, id} = state.selected;
     const base = `/api/v1/${collection}/${encodeURIComponent(id)}`;
-    const [view, history, chain] = await Promise.all([api(base), api(base + '/events'), api(base + '/verify')]);
+    const [view, history, chain] = await Promise.all([api(base), Timeline.history(api, base), api(base + '/verify')]);
     state.timeline = {view, history, chain};
     drawTimeline();
   }
 
   function drawTimeline() {
-    const {id} = state.selected;
-    const {view, history, chain} = state.timeline;
-    $('#timeline-title').textContent = t('timeline.title', (view.fields && view.fields.title) || id);
-    $('#timeline-meta').textContent = t('timeline.meta', id, named('state', view.state) === view.state ? named('stage', view.state) : named('state', view.state), view.version);
-    // The server recomputes each event's hash from its stored record and the event before it;
-    // here we also check that the history has every version, in order, with no gap.
-    const gap = history.events.findIndex((e, i) => e.version !== i + 1);
-    const chainEl = $('#chain-status');
-    const ok = chain.ok && gap < 0;
-    chainEl.dataset.ok = String(ok);
-    chainEl.className = 'chain ' + (ok ? 'ok' : 'bad');
-    chainEl.textContent = !chain.ok ? '✗ ' + t('chain.bad', chain.first_bad_seq, chain.reason)
-      : gap >= 0 ? '✗ ' + t('chain.gap', gap + 1) : '✓ ' + t('chain.ok', chain.checked);
-    const list = $('#timeline');
-    list.textContent = '';
-    for (const e of history.events) {
-      const li = document.createElement('li');
-      li.dataset.seq = e.seq;
-      const time = document.createElement('time');
-      time.dateTime = e.occurred_at;
-      time.textContent = formatTime(e.occurred_at);
-      const what = document.createElement('strong');
-      what.textContent = named('event', e.type);
-      const actor = document.createElement('span');
-      actor.className = 'actor';
-      actor.textContent = e.actor.org === 'system' ? named('role', 'system') : t('timeline.actor', orgName(e.actor.org), named('role', e.actor.role));
-      const meta = document.createElement('span');
-      meta.className = 'hash';
-      meta.textContent = t('timeline.seq', e.seq) + ' · ' + e.hash.slice(0, 12) + '…';
-      meta.title = e.hash;
-      const head = document.createElement('span');
-      head.className = 'what';
-      head.append(time, ' ', what);
-      li.append(head, actor, meta);
-      list.appendChild(li);
-    }
+    Timeline.draw(state.selected.id, state.timeline, words);
   }
 
   // --- the live feed -----------------------------------------------------------------------
@@ -609,8 +536,7 @@
     el.textContent = text;
   }
 
-  // Reads /api/v1/events/stream as a byte stream and parses its Server-Sent Events. It starts
-  // at the log's head (the panels were just read) and resumes after the last id it saw.
+  // Follows the live feed (live.js) from the log's head: the panels were just read.
   async function startLive() {
     if (state.live.abort) state.live.abort.abort();
     const controller = new AbortController();
@@ -620,47 +546,15 @@
     } catch (_) {
       return;
     }
-    let delay = 1000;
-    while (!controller.signal.aborted && state.token) {
-      try {
-        const r = await fetch('/api/v1/events/stream?after=' + state.live.after, {
-          headers: {Authorization: 'Bearer ' + state.token, Accept: 'text/event-stream'},
-          signal: controller.signal, cache: 'no-store'});
-        if (r.status === 401) return logout(t('login.bad'));
-        if (!r.ok || !r.body) throw new Error(String(r.status));
-        setLive(t('live.on', state.live.count));
-        delay = 1000;
-        await readEvents(r.body.getReader());
-      } catch (e) {
-        if (controller.signal.aborted) return;
-      }
-      setLive(t('live.off'));
-      await new Promise((res) => setTimeout(res, delay));
-      delay = Math.min(delay * 2, 30000);
-    }
-  }
-
-  async function readEvents(reader) {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for (;;) {
-      const {value, done} = await reader.read();
-      if (done) return;
-      buffer += decoder.decode(value, {stream: true});
-      let end;
-      while ((end = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        let id = null, data = '';
-        for (const line of block.split('\n')) {
-          if (line.startsWith('id: ')) id = Number(line.slice(4));
-          else if (line.startsWith('data: ')) data += line.slice(6);
-        }
-        if (id === null || !data) continue;  // a heartbeat
-        state.live.after = id;
-        onEvent(JSON.parse(data));
-      }
-    }
+    await LiveFeed.follow({
+      token: () => state.token,
+      after: () => state.live.after,
+      signal: controller.signal,
+      onOpen: () => setLive(t('live.on', state.live.count)),
+      onEvent: (id, e) => { state.live.after = id; onEvent(e); },
+      onDown: () => setLive(t('live.off')),
+      onUnauthorized: () => logout(t('login.bad')),
+    });
   }
 
   function onEvent(e) {

@@ -1,0 +1,55 @@
+// The dashboard's words: labels in the chosen language (i18n.js), names of organisations,
+// industries and districts from the reference data, numbers and Moscow times. Bound to the
+// dashboard's state, whose language and reference data they read at each call.
+'use strict';
+
+const Words = (() => {
+  const MOSCOW = 'Europe/Moscow';
+
+  function over(state) {
+    function t(key, ...args) {
+      const s = (I18N[state.lang] && I18N[state.lang][key]) || I18N.ru[key] || key;
+      return s.replace(/\{(\d)\}/g, (_, i) => String(args[Number(i)]));
+    }
+    function named(kind, id) {
+      const n = NAMES[kind] && NAMES[kind][id];
+      return n ? n[state.lang === 'en' ? 1 : 0] : id;
+    }
+    function orgName(id) {
+      const o = state.orgs.get(id);
+      if (!o) return id;
+      return (state.lang === 'en' ? o.name_en : o.name) || o.name || id;
+    }
+    function industryName(code) {
+      for (const o of state.orgs.values()) {
+        if (o.kind === 'umc' && o.industry === code && o.extra) {
+          const n = state.lang === 'en' ? o.extra.industry_name_en : o.extra.industry_name;
+          if (n) return n;
+        }
+      }
+      return code;
+    }
+    // A UMC's name without the part every UMC shares ("Межрегиональный отраслевой УМЦ СПО: ").
+    function shortOrgName(id) {
+      const name = orgName(id);
+      const colon = name.indexOf(': ');
+      return colon > 0 ? name.slice(colon + 2) : name;
+    }
+    function groupName(groupBy, key) {
+      if (key === 'none') return t('group.none');
+      if (groupBy === 'umc') return shortOrgName(key);
+      if (groupBy === 'industry') return industryName(key);
+      return named('district', key);
+    }
+    const numberFormat = () => new Intl.NumberFormat(state.lang === 'en' ? 'en-GB' : 'ru-RU', {maximumFractionDigits: 1, minimumFractionDigits: 0, useGrouping: false});
+    const days = (hours) => Math.round((hours / 24) * 10) / 10;
+    function formatTime(iso) {
+      if (!iso) return t('none');
+      return new Date(iso).toLocaleString(state.lang === 'en' ? 'en-GB' : 'ru-RU', {timeZone: MOSCOW, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit'});
+    }
+
+    return {t, named, orgName, industryName, shortOrgName, groupName, numberFormat, days, formatTime};
+  }
+
+  return {over};
+})();
