@@ -238,8 +238,10 @@ Result<std::vector<DecidedEvent>> DecideFire(const Definition& def, const Instan
   return One(dl.event, std::move(data));
 }
 
-Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const InstanceState& s,
-                                            const Command& cmd, const DecideContext& ctx) {
+// The command's spec in the instance's state, if the actor may run it there: its role may, it is
+// the participant the command names, and in a round it has not acted yet.
+Result<const CommandSpec*> MayRun(const Definition& def, const InstanceState& s,
+                                  const Command& cmd) {
   const CommandSpec* spec = def.FindCommand(cmd.name, s.state);
   if (spec == nullptr) {
     bool known = false, role_ever_allowed = false;
@@ -271,6 +273,88 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
     return Fail(ErrorCode::kForbidden,
                 "organisation " + cmd.actor.org + " is not the participant who may " + cmd.name);
   }
+  return spec;
+}
+
+// Seed 003: a report answers the oldest period not yet accepted; it was on time when it was
+// submitted (the instance entered this state) by that period's due time and the period had not
+// been marked missed already. `next` becomes the state to wait in while periods remain.
+void AnswerSchedule(const Definition& def, const InstanceState& s, const CommandSpec* spec,
+                    nlohmann::json& data, std::string& next) {
+  auto oldest = std::find_if(s.periods.begin(), s.periods.end(),
+                             [](const Period& p) { return !p.accepted; });
+  bool more = false;
+  if (oldest != s.periods.end()) {
+    data["periods"]["accepted"] = {
+        {"number", oldest->number},
+        {"on_time", !oldest->missed && s.stage_entered_at <= oldest->due}};
+    more = std::any_of(oldest + 1, s.periods.end(), [](const Period& p) { return !p.accepted; });
+    const bool latest = oldest + 1 == s.periods.end();
+    auto dl =
+        std::find_if(def.deadlines.begin(), def.deadlines.end(),
+                     [&](const DeadlineSpec& d) { return d.name == spec->answers_schedule; });
+    auto schedule = ParseSchedule(s.fields.value(dl->field, nlohmann::json()), nullptr);
+    if (latest && schedule && schedule->recurring) {
+      // Accepted before its due time: the next period opens now and the timer moves to it.
+      if (auto due = NextDue(*schedule, oldest->due)) {
+        data["periods"]["add"] = {{{"number", oldest->number + 1}, {"due", FormatRfc3339(*due)}}};
+        data["timers"]["set"][dl->name] = FormatRfc3339(*due);
+        more = true;
+      }
+    }
+  }
+  if (more) next = spec->to_while_periods_remain;
+}
+
+// A multi-party step closes when its join rule holds (counting `given`, the actor's verdict now);
+// the outcome follows from the verdicts. Nothing while the round stays open.
+std::optional<DecidedEvent> CloseRound(const Definition& def, const InstanceState& s,
+                                       const RoundSpec& round, const Command& cmd,
+                                       const std::string& given, const DecideContext& ctx) {
+  std::vector<std::pair<std::string, std::string>> verdicts;
+  std::size_t acted = 0;
+  for (const auto& p : s.round->parties) {
+    if (p.acted) {
+      ++acted;
+      verdicts.emplace_back(p.org, p.verdict);
+    } else if (p.org == cmd.actor.org && p.role == cmd.actor.role) {
+      ++acted;
+      verdicts.emplace_back(p.org, given);
+    }
+  }
+  const std::size_t n = s.round->parties.size();
+  const bool closes = round.join == "all"   ? acted == n
+                      : round.join == "any" ? acted >= 1
+                                            : acted >= std::min<std::size_t>(round.k, n);
+  if (closes) {
+    std::string to;
+    for (const auto& rule : round.outcomes) {
+      if (rule.all_equal.empty() ||
+          std::all_of(verdicts.begin(), verdicts.end(),
+                      [&](const auto& v) { return v.second == rule.all_equal; })) {
+        to = rule.to;
+        break;
+      }
+    }
+    nlohmann::json closed;
+    closed["closed_round"] = s.round->number;
+    closed["verdicts"] = nlohmann::json::object();
+    for (const auto& [org, verdict] : verdicts) closed["verdicts"][org] = verdict;
+    closed["outcome"] = to;
+    if (to != s.state) {
+      closed["to"] = to;
+      PlanTimers(def, s.state, to, nullptr, ctx.now, nlohmann::json::object(), s.fields, closed);
+    }
+    return DecidedEvent{round.event, std::move(closed)};
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const InstanceState& s,
+                                            const Command& cmd, const DecideContext& ctx) {
+  auto may = MayRun(def, s, cmd);
+  if (!may) return std::unexpected(std::move(may.error()));
+  const CommandSpec* spec = *may;
   auto errors = ValidatePayload(spec->payload, cmd.payload, spec->partial, ctx.directory, ctx.now);
   if (!errors.empty()) return ValidationFailed(errors);
 
@@ -284,34 +368,7 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
   if (!spec->to_field.empty())
     next = spec->to_cases.at(cmd.payload.at(spec->to_field).get<std::string>());
 
-  if (!spec->answers_schedule.empty()) {
-    // Seed 003: a report answers the oldest period not yet accepted; it was on time when it was
-    // submitted (the instance entered this state) by that period's due time and the period had
-    // not been marked missed already.
-    auto oldest = std::find_if(s.periods.begin(), s.periods.end(),
-                               [](const Period& p) { return !p.accepted; });
-    bool more = false;
-    if (oldest != s.periods.end()) {
-      data["periods"]["accepted"] = {
-          {"number", oldest->number},
-          {"on_time", !oldest->missed && s.stage_entered_at <= oldest->due}};
-      more = std::any_of(oldest + 1, s.periods.end(), [](const Period& p) { return !p.accepted; });
-      const bool latest = oldest + 1 == s.periods.end();
-      auto dl =
-          std::find_if(def.deadlines.begin(), def.deadlines.end(),
-                       [&](const DeadlineSpec& d) { return d.name == spec->answers_schedule; });
-      auto schedule = ParseSchedule(s.fields.value(dl->field, nlohmann::json()), nullptr);
-      if (latest && schedule && schedule->recurring) {
-        // Accepted before its due time: the next period opens now and the timer moves to it.
-        if (auto due = NextDue(*schedule, oldest->due)) {
-          data["periods"]["add"] = {{{"number", oldest->number + 1}, {"due", FormatRfc3339(*due)}}};
-          data["timers"]["set"][dl->name] = FormatRfc3339(*due);
-          more = true;
-        }
-      }
-    }
-    if (more) next = spec->to_while_periods_remain;
-  }
+  if (!spec->answers_schedule.empty()) AnswerSchedule(def, s, spec, data, next);
 
   if (!spec->vote_field.empty()) {
     data["vote"] = {{"org", cmd.actor.org},
@@ -342,46 +399,11 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
   }
   out.push_back({spec->event, std::move(data)});
 
-  // A multi-party step closes when its join rule holds; the outcome follows from the verdicts.
   const StateSpec* st = def.FindState(s.state);
   if (s.round && Contains(spec->by, "round") && !moves && st != nullptr && st->round) {
-    const RoundSpec& round = *st->round;
-    std::vector<std::pair<std::string, std::string>> verdicts;
-    std::size_t acted = 0;
-    for (const auto& p : s.round->parties) {
-      if (p.acted) {
-        ++acted;
-        verdicts.emplace_back(p.org, p.verdict);
-      } else if (p.org == cmd.actor.org && p.role == cmd.actor.role) {
-        ++acted;
-        verdicts.emplace_back(p.org, out.front().data["vote"]["verdict"].get<std::string>());
-      }
-    }
-    const std::size_t n = s.round->parties.size();
-    const bool closes = round.join == "all"   ? acted == n
-                        : round.join == "any" ? acted >= 1
-                                              : acted >= std::min<std::size_t>(round.k, n);
-    if (closes) {
-      std::string to;
-      for (const auto& rule : round.outcomes) {
-        if (rule.all_equal.empty() ||
-            std::all_of(verdicts.begin(), verdicts.end(),
-                        [&](const auto& v) { return v.second == rule.all_equal; })) {
-          to = rule.to;
-          break;
-        }
-      }
-      nlohmann::json closed;
-      closed["closed_round"] = s.round->number;
-      closed["verdicts"] = nlohmann::json::object();
-      for (const auto& [org, verdict] : verdicts) closed["verdicts"][org] = verdict;
-      closed["outcome"] = to;
-      if (to != s.state) {
-        closed["to"] = to;
-        PlanTimers(def, s.state, to, nullptr, ctx.now, nlohmann::json::object(), s.fields, closed);
-      }
-      out.push_back({round.event, std::move(closed)});
-    }
+    if (auto closed = CloseRound(def, s, *st->round, cmd,
+                                 out.front().data["vote"]["verdict"].get<std::string>(), ctx))
+      out.push_back(std::move(*closed));
   }
   return out;
 }

@@ -201,11 +201,17 @@ class Sequencer {
     std::shared_ptr<Slot> slot;
   };
 
+  // One batch being decided (sequencer_batch.cc): the states it changed, what it will write and
+  // whom it will answer, with a step for each thing deciding does.
+  class Batch;
+
   bool Enqueue(Request& request);
   void Run();
   // Decides one batch of requests and hands it to the log without waiting for the disk: the next
   // batch is decided while this one syncs (at most kMaxInFlight batches at a time).
   void ProcessBatch(std::vector<Request>& requests, bool fire_timers);
+  // Hands a decided batch to the log (or answers it at once when it writes nothing).
+  void Launch(Batch& b);
   // Answers the oldest batch in flight once its write is done; with `wait`, waits for it.
   bool CompleteOldest(bool wait);
   // Waits for and answers every batch in flight; false when one of them failed.
