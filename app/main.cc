@@ -2,8 +2,41 @@
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <string>
 
 #include "app/commands.h"
+
+namespace {
+
+// CLI11 answers --help where it meets it, before it notices that a word before it names no
+// subcommand: "expertflow audit --help" printed the general help and exited 0, as if `audit`
+// existed. The words before the first option are walked here, down the subcommands they name;
+// one that names none is refused with the commands there are, exit 2 (a usage error).
+int RefuseUnknownSubcommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* at = &app;
+  std::string path = "expertflow";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') return 0;
+    auto subs = at->get_subcommands([](CLI::App*) { return true; });
+    if (subs.empty()) return 0;  // a command's own arguments from here
+    auto it = std::find_if(subs.begin(), subs.end(), [&](CLI::App* s) { return s->check_name(word); });
+    if (it == subs.end()) {
+      std::string names;
+      for (CLI::App* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
+      std::fprintf(stderr, "%s: no command \"%s\" (there are: %s); see %s --help\n", path.c_str(),
+                   word.c_str(), names.c_str(), path.c_str());
+      return 2;
+    }
+    at = *it;
+    path += " " + word;
+  }
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace expertflow::app;
@@ -78,6 +111,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "instance_views", "stage_statistics"}))
       ->capture_default_str();
 
+  if (int refused = RefuseUnknownSubcommand(app, argc, argv)) return refused;
   CLI11_PARSE(app, argc, argv);
 
   if (s->parsed()) return Serve(serve);

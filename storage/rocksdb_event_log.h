@@ -44,6 +44,7 @@ class RocksDbEventLog final : public engine::EventLog {
   engine::Result<engine::AppendResult> Append(const engine::AppendBatch& batch) override;
   void AppendAsync(engine::AppendBatch batch, engine::AppendCallback done) override;
   engine::Head GetHead() const override;
+  std::optional<std::string> WritesRefused() const override;
   engine::Result<std::uint64_t> StreamVersion(std::string_view stream) const override;
   engine::Result<std::vector<engine::StoredEvent>> ReadStream(std::string_view stream,
                                                               std::uint64_t from_version,

@@ -181,8 +181,18 @@ struct RocksDbEventLog::Impl {
   mutable std::mutex head_mu;
   engine::Head head;  // the durable head
   std::atomic<int> fail_appends{0};
-  // A write failed: RocksDB stays read-only until DB::Resume succeeds (writer thread only).
+  // A write failed: RocksDB stays read-only until DB::Resume succeeds (writer thread only). The
+  // writer tries Resume before the next write, and once a second while none comes, so that the
+  // log reports itself writable again when the disk is (a failed sync is never resumed: RocksDB
+  // takes writes again only once reopened).
   bool needs_resume = false;
+  // Why writes are refused while needs_resume holds (WritesRefused; under refusal_mu).
+  mutable std::mutex refusal_mu;
+  std::optional<std::string> refusal;
+  void SetRefusal(std::optional<std::string> why) {
+    std::lock_guard lock(refusal_mu);
+    refusal = std::move(why);
+  }
 
   ~Impl() {
     if (writer.joinable()) {

@@ -4,6 +4,8 @@
 #include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 
+#include <chrono>
+
 #include "storage/rocksdb_impl.h"
 
 namespace expertflow::storage {
@@ -49,6 +51,11 @@ void RocksDbEventLog::AppendAsync(engine::AppendBatch batch, engine::AppendCallb
   d.queue_cv.notify_one();
 }
 
+std::optional<std::string> RocksDbEventLog::WritesRefused() const {
+  std::lock_guard lock(impl_->refusal_mu);
+  return impl_->refusal;
+}
+
 void RocksDbEventLog::Impl::WriteLoop() {
   // RocksDB counts every write in thread-local perf and I/O contexts by default; nothing reads
   // them here, and on the write path the bookkeeping costs more than some of the work.
@@ -57,8 +64,14 @@ void RocksDbEventLog::Impl::WriteLoop() {
     std::vector<Queued> group;
     {
       std::unique_lock lock(queue_mu);
-      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;  // stopping, and everything queued is written
+      const auto ready = [&] { return stopping || !queue.empty(); };
+      if (needs_resume) {
+        // Refusing writes: try to resume once a second even while none comes.
+        queue_cv.wait_for(lock, std::chrono::seconds(1), ready);
+      } else {
+        queue_cv.wait(lock, ready);
+      }
+      if (queue.empty() && stopping) return;  // everything queued is written
       while (!queue.empty()) {
         group.push_back(std::move(queue.front()));
         queue.pop_front();
@@ -69,11 +82,18 @@ void RocksDbEventLog::Impl::WriteLoop() {
       // Resume flushes every memtable to new files, so nothing rests on the log file the failed
       // write may have left a torn record in; it fails while the disk still refuses writes.
       s = db->Resume();
-      if (s.ok()) needs_resume = false;
+      if (s.ok()) {
+        needs_resume = false;
+        SetRefusal(std::nullopt);
+      }
     }
+    if (group.empty()) continue;  // a resume attempt only
     if (s.ok()) {
       s = WriteGroup(group);
-      if (!s.ok()) needs_resume = true;
+      if (!s.ok()) {
+        needs_resume = true;
+        SetRefusal("the last write failed (" + s.ToString() + ")");
+      }
     }
     if (s.ok()) {
       // Durable: the completer moves the head and answers, while this thread writes the next.

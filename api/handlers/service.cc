@@ -13,6 +13,11 @@ void Healthz(Context& ctx, const Call& call, Respond respond) {
 void Readyz(Context& ctx, const Call& call, Respond respond) {
   if (!ctx.seq.Running())
     return respond(Problem(engine::ErrorCode::kUnavailable, "not accepting writes"));
+  // After a failed write the store refuses writes until it takes one again (a full disk that
+  // frees up; within a second, without waiting for a write) or, after a failed sync, until the
+  // server is restarted: a load balancer should send writes elsewhere meanwhile.
+  if (auto why = ctx.log.WritesRefused())
+    return respond(Problem(engine::ErrorCode::kUnavailable, "writes are refused: " + *why));
   respond(Json(200, {{"status", "ready"}, {"head_seq", ctx.log.GetHead().seq}}));
 }
 

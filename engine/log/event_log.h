@@ -111,6 +111,10 @@ class EventLog {
 
   virtual Head GetHead() const = 0;
 
+  // Why writes are refused now, if they are: the last write failed and none has succeeded since
+  // (a full disk, a failed sync). What /readyz reports; nothing by default.
+  virtual std::optional<std::string> WritesRefused() const { return std::nullopt; }
+
   // The current version of a stream (0 when it has no events).
   [[nodiscard]] virtual Result<std::uint64_t> StreamVersion(std::string_view stream) const = 0;
 

@@ -100,8 +100,19 @@ TEST(DiskFullApi, WritesAre503WhileFullReadsGoOnAndNothingRefusedIsKept) {
     EXPECT_EQ(verify.body["ok"], true);
     EXPECT_EQ(verify.body["head_seq"], head);
 
-    // when space returns, the next writes succeed
+    // and readiness says why writes are refused
+    auto not_ready = w.Get("/readyz", "");
+    EXPECT_EQ(not_ready.status, 503) << not_ready.text;
+    EXPECT_THAT(not_ready.body.value("detail", ""), ::testing::HasSubstr("writes are refused"));
+
+    // when space returns, the store is ready again before any write comes (it tries to resume
+    // once a second), and the next writes succeed
     faults->SetFull(false);
+    int ready = 0;
+    for (int i = 0; i < 100 && (ready = w.Get("/readyz", "").status) != 200; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(ready, 200) << "still not ready 5 s after the disk had space again";
+    EXPECT_EQ(w.Head(), head) << "becoming ready wrote nothing";
     auto cmd = w.Post("/api/v1/proposals/" + ids[0] + "/commands", assoc,
                       {{"command", "submit_to_umc"}, {"expected_version", 1}});
     ASSERT_EQ(cmd.status, 200) << cmd.text;
@@ -148,6 +159,11 @@ TEST(DiskFullApi, AFailedSyncIs503UntilRestartThenAllOrNothing) {
     EXPECT_EQ(w.Post("/api/v1/proposals", assoc, Draft("unsynced")).status, 503);
     faults->SetSyncFails(false);
     EXPECT_EQ(w.Post("/api/v1/proposals", assoc, Draft("refused")).status, 503);
+    // A failed sync is never resumed: not ready, and saying why, however long one waits.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    auto not_ready = w.Get("/readyz", "");
+    EXPECT_EQ(not_ready.status, 503) << not_ready.text;
+    EXPECT_THAT(not_ready.body.value("detail", ""), ::testing::HasSubstr("the last write failed"));
     EXPECT_EQ(w.Get("/api/v1/proposals", assoc).body["items"].size(), 1u);
     w.sequencer().Stop();
   }
@@ -157,6 +173,7 @@ TEST(DiskFullApi, AFailedSyncIs503UntilRestartThenAllOrNothing) {
   EXPECT_THAT(all, ::testing::Not(::testing::HasSubstr("refused")));
   const bool kept = all.find("unsynced") != std::string::npos;
   ApiWorld w(true, log.get());
+  EXPECT_EQ(w.Get("/readyz", "").status, 200) << "ready once restarted";
   const std::string assoc = w.Token("assoc-05", "association_member");
   auto list = w.Get("/api/v1/proposals", assoc);
   ASSERT_EQ(list.body["items"].size(), kept ? 2u : 1u);

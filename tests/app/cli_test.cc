@@ -1,0 +1,40 @@
+// The command line's help: each subcommand shows its own options, and a word that names no
+// subcommand is a usage error even with --help after it (issue 19).
+#include <gtest/gtest.h>
+
+#include "tests/app/binary.h"
+
+namespace expertflow::testing {
+namespace {
+
+TEST(CommandLine, HelpListsEverySubcommandWithWhatItDoes) {
+  Output help = RunCli("--help");
+  EXPECT_EQ(help.status, 0) << help.out;
+  for (const char* sub : {"serve", "token", "verify", "export", "import", "backup", "rebuild"})
+    EXPECT_NE(help.out.find(sub), std::string::npos) << sub << " missing from:\n" << help.out;
+  EXPECT_NE(help.out.find("Recompute the hash chain"), std::string::npos) << help.out;
+}
+
+TEST(CommandLine, ASubcommandsHelpShowsItsOwnOptions) {
+  Output imp = RunCli("import --help");
+  EXPECT_EQ(imp.status, 0) << imp.out;
+  EXPECT_NE(imp.out.find("--expect-head"), std::string::npos) << imp.out;
+  EXPECT_EQ(imp.out.find("--listen"), std::string::npos) << "serve's option in import's help";
+  Output issue = RunCli("token issue --help");
+  EXPECT_EQ(issue.status, 0) << issue.out;
+  EXPECT_NE(issue.out.find("--role"), std::string::npos) << issue.out;
+}
+
+TEST(CommandLine, AnUnknownSubcommandIsAUsageErrorEvenWithHelp) {
+  for (const char* args : {"audit --help", "audit", "token mint --help", "token mint"}) {
+    Output o = RunCli(args);
+    EXPECT_EQ(o.status, 2) << args << ":\n" << o.out;
+    EXPECT_NE(o.out.find("no command"), std::string::npos) << args << ":\n" << o.out;
+    EXPECT_EQ(o.out.find("Usage:"), std::string::npos) << args << " printed a help:\n" << o.out;
+  }
+  Output mint = RunCli("token mint --help");
+  EXPECT_NE(mint.out.find("issue, list, revoke"), std::string::npos) << mint.out;
+}
+
+}  // namespace
+}  // namespace expertflow::testing
