@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -232,16 +233,19 @@ class Server::Impl {
       first = false;
       if (hec) {
         if (hec == http::error::body_limit) {
-          co_await Reply(
-              stream, Problem(engine::ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"),
-              11, false);
+          if (co_await Reply(stream,
+                             Problem(engine::ErrorCode::kPayloadTooLarge,
+                                     "the body is larger than 1 MiB"),
+                             11, false))
+            co_await LingeringClose(stream);
         } else if (hec == http::error::header_limit) {
-          co_await Reply(stream,
-                         TransportProblem(431, "headers_too_large",
-                                          "Request header fields too large",
-                                          "the request headers are larger than " +
-                                              std::to_string(options_.header_limit) + " bytes"),
-                         11, false);
+          if (co_await Reply(stream,
+                             TransportProblem(431, "headers_too_large",
+                                              "Request header fields too large",
+                                              "the request headers are larger than " +
+                                                  std::to_string(options_.header_limit) + " bytes"),
+                             11, false))
+            co_await LingeringClose(stream);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != asio::error::operation_aborted && hec != asio::error::eof &&
                    hec != asio::error::connection_reset) {
@@ -343,6 +347,26 @@ class Server::Impl {
       }
       timer.expires_after(options_.sse_poll);
       co_await timer.async_wait(kUseTuple);
+    }
+  }
+
+  // After answering a request whose body (or headers) were not read to the end: many clients
+  // (Python's urllib, most SDKs) send the whole body before they read, and a close with their
+  // bytes unread makes the kernel reset the connection, which destroys the answer before they
+  // read it. So the sending side is shut (the answer is complete) and what still comes is read
+  // and discarded, for at most kLingerTime and kLingerBytes, before the close (RFC 9112 §9.6).
+  static constexpr auto kLingerTime = std::chrono::seconds(2);
+  static constexpr std::size_t kLingerBytes = 64 << 20;
+  asio::awaitable<void> LingeringClose(beast::tcp_stream& stream) {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) co_return;
+    stream.expires_after(kLingerTime);
+    std::array<char, 16384> sink;
+    for (std::size_t discarded = 0; discarded < kLingerBytes;) {
+      auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), kUseTuple);
+      if (rec) break;  // the client's end of stream, an error, or the time is up
+      discarded += n;
     }
   }
 

@@ -201,6 +201,33 @@ TEST_F(LiveServer, AnswersHostileRequestsAndKeepsServing) {
   EXPECT_EQ(w_.Head(), head) << "nothing appended";
 }
 
+// A client that sends its whole body before it reads (Python's urllib, many SDKs) still reads
+// the 413: the server discards the rest for a bounded time instead of resetting the connection.
+TEST_F(LiveServer, AnswersABodyOverTheLimitToAClientThatSendsItAllFirst) {
+  const std::string umc = w_.Token("umc-01", "umc_lead");
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    asio::io_context ioc;
+    tcp::socket socket(ioc);
+    socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    const std::string body(16 << 20, 'x');
+    const std::string head = "POST /api/v1/proposals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                             umc + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n";
+    beast::error_code ec;
+    asio::write(socket, asio::buffer(head), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    asio::write(socket, asio::buffer(body), ec);
+    EXPECT_FALSE(ec) << "attempt " << attempt << ": the body was cut off: " << ec.message();
+    beast::flat_buffer buffer;
+    http::response<http::string_body> res;
+    http::read(socket, buffer, res, ec);
+    ASSERT_FALSE(ec) << "attempt " << attempt << ": the answer was lost: " << ec.message();
+    EXPECT_EQ(res.result_int(), 413);
+    EXPECT_EQ(Parse(res).value("code", ""), "payload_too_large") << res.body();
+  }
+  EXPECT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200) << "still serving";
+}
+
 TEST_F(LiveServer, CutsOffASlowClientAndServesOthersMeanwhile) {
   // Slowloris: a request line, then one header byte at a time. The whole request must arrive
   // within the read timeout (2 s here), or the connection is closed.
