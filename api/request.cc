@@ -149,6 +149,11 @@ std::optional<std::size_t> ParseCount(std::string_view s) {
   return v;
 }
 
+std::optional<std::size_t> CountParam(const Target& t, std::string_view name, std::size_t fallback) {
+  auto it = t.query.find(name);
+  return it == t.query.end() ? std::optional<std::size_t>(fallback) : ParseCount(it->second);
+}
+
 bool IsWrite(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
 }

@@ -49,6 +49,9 @@ inline constexpr std::size_t kMaxCount = (std::size_t{1} << 53) - 1;
 // A whole decimal number from 0 to kMaxCount, and nothing else.
 std::optional<std::size_t> ParseCount(std::string_view s);
 
+// The query parameter `name` as a count, `fallback` when it is absent, nothing when it is not one.
+std::optional<std::size_t> CountParam(const Target& t, std::string_view name, std::size_t fallback);
+
 bool IsWrite(std::string_view method);
 
 // The principal of an "Authorization: Bearer <token>" header.

@@ -33,10 +33,8 @@ void InstanceEvents(Context& ctx, const Call& call, Respond respond) {
   auto s = ctx.seq.Find(c, id);
   if (!s || !engine::CanSee(*s, p))
     return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
-  auto after =
-      t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
-  auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit"))
-                                      : std::optional<std::size_t>(kMaxHistory);
+  auto after = CountParam(t, "after", 0);
+  auto limit = CountParam(t, "limit", kMaxHistory);
   if (!after || !limit || *limit == 0 || *limit > kMaxHistory) {
     return respond(Problem(ErrorCode::kBadRequest, "after must be a version and limit 1 to " +
                                                        std::to_string(kMaxHistory)));
@@ -94,10 +92,8 @@ void GlobalEvents(Context& ctx, const Call& call, Respond respond) {
   if (!engine::SeesEverything(p))
     return respond(
         Problem(ErrorCode::kForbidden, "the whole log is for irpo, ministry, auditors and admins"));
-  auto after =
-      t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
-  auto limit =
-      t.query.count("limit") ? ParseCount(t.query.at("limit")) : std::optional<std::size_t>(100);
+  auto after = CountParam(t, "after", 0);
+  auto limit = CountParam(t, "limit", 100);
   if (!after || !limit || *limit == 0 || *limit > kMaxLimit) {
     return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 500"));
   }
@@ -124,10 +120,8 @@ void AuditExport(Context& ctx, const Call& call, Respond respond) {
   if (!engine::SeesEverything(p))
     return respond(
         Problem(ErrorCode::kForbidden, "the export is for irpo, ministry, auditors and admins"));
-  auto after =
-      t.query.count("after") ? ParseCount(t.query.at("after")) : std::optional<std::size_t>(0);
-  auto limit = t.query.count("limit") ? ParseCount(t.query.at("limit"))
-                                      : std::optional<std::size_t>(kMaxExport);
+  auto after = CountParam(t, "after", 0);
+  auto limit = CountParam(t, "limit", kMaxExport);
   if (!after || !limit || *limit == 0 || *limit > kMaxExport) {
     return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 100000"));
   }

@@ -109,15 +109,12 @@ void ListInstances(Context& ctx, const Call& call, Respond respond) {
   const std::string& c = call.segments[0];
   const Target& t = call.target;
   const Principal& p = call.principal;
-  std::size_t limit = kDefaultLimit;
-  if (auto it = t.query.find("limit"); it != t.query.end()) {
-    auto n = ParseCount(it->second);
-    if (!n || *n == 0 || *n > kMaxLimit) {
-      return respond(
-          Problem(ErrorCode::kBadRequest, "limit must be 1 to " + std::to_string(kMaxLimit)));
-    }
-    limit = *n;
+  const auto n = CountParam(t, "limit", kDefaultLimit);
+  if (!n || *n == 0 || *n > kMaxLimit) {
+    return respond(
+        Problem(ErrorCode::kBadRequest, "limit must be 1 to " + std::to_string(kMaxLimit)));
   }
+  const std::size_t limit = *n;
   auto q = [&](const char* k) -> std::string {
     auto it = t.query.find(k);
     return it == t.query.end() ? "" : it->second;
@@ -199,13 +196,10 @@ void Inbox(Context& ctx, const Call& call, Respond respond) {
   std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
     return std::make_pair(deadline(a), a.created_at) < std::make_pair(deadline(b), b.created_at);
   });
-  std::size_t limit = kMaxLimit;
-  if (auto it = t.query.find("limit"); it != t.query.end()) {
-    auto n = ParseCount(it->second);
-    if (!n || *n == 0 || *n > kMaxLimit)
-      return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to 500"));
-    limit = *n;
-  }
+  const auto n = CountParam(t, "limit", kMaxLimit);
+  if (!n || *n == 0 || *n > kMaxLimit)
+    return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to 500"));
+  const std::size_t limit = *n;
   json out = json::array();
   for (const auto& s : items) {
     if (out.size() == limit) break;
