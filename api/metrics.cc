@@ -66,6 +66,8 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
   metric("expertflow_append_failures_total", "counter", "Durable writes that failed.",
          stats.append_failures);
   metric("expertflow_timers_fired_total", "counter", "Deadlines fired.", stats.timers_fired);
+  metric("expertflow_idempotency_purged_total", "counter",
+         "Idempotency records deleted after their retention.", stats.idempotency_purged);
   metric("expertflow_log_head_seq", "gauge", "The last sequence number of the log.", head_seq);
   metric("expertflow_connections_open", "gauge", "Open HTTP connections.",
          connections_open_.load());

@@ -113,6 +113,14 @@ int Serve(const ServeOptions& o) {
     std::cerr << "expertflow: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n";
     return 2;
   }
+  engine::SequencerOptions sequencer_options;
+  const auto retention = engine::ParseIsoDuration(o.idempotency_retention);
+  if (!retention || *retention < std::chrono::minutes(1)) {
+    std::cerr << "expertflow: --idempotency-retention must be an ISO 8601 duration of at least a "
+                 "minute, e.g. PT24H or P7D\n";
+    return 2;
+  }
+  sequencer_options.idempotency_retention = *retention;
   std::error_code ec;
   fs::create_directories(o.data, ec);
   // A store created before the umask of main() may be open to others: closing its folder closes
@@ -193,7 +201,8 @@ int Serve(const ServeOptions& o) {
 
   engine::Clock& clock = o.clock == "manual" ? static_cast<engine::Clock&>(*manual_clock)
                                              : static_cast<engine::Clock&>(system_clock);
-  engine::Sequencer sequencer(*log, *definitions, directory, routing, clock, ids);
+  engine::Sequencer sequencer(*log, *definitions, directory, routing, clock, ids,
+                              sequencer_options);
   if (auto r = sequencer.Start(); !r) {
     spdlog::error("cannot start: {}", r.error().ToString());
     return 1;

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string clock_start;  // manual clock: where time starts (RFC 3339); default: now
   bool demo = false;
   bool allow_broken_chain = false;
+  std::string idempotency_retention = "PT24H";  // ISO 8601, fixed units
   std::string log_level = "info";  // trace, debug, info, warn, error
 };
 int Serve(const ServeOptions& options);

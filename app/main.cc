@@ -62,6 +62,10 @@ int main(int argc, char** argv) {
                 "trace, debug, info (one access line a request), warn, error")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
+  s->add_option("--idempotency-retention", serve.idempotency_retention,
+                "How long an Idempotency-Key answers a repeat before its record is purged "
+                "(ISO 8601: PT24H, P7D)")
+      ->capture_default_str();
   s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
               "Serve even when the hash chain does not verify (reads only are safe then)");
 

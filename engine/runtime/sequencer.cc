@@ -311,6 +311,7 @@ bool Sequencer::CompleteOldest(bool wait) {
       stats_.commands += f.accepted.size();
       stats_.events += appended->events.size();
       stats_.timers_fired += f.fired;
+      stats_.idempotency_purged += f.purged;
       stats_.last_batch_commands = f.accepted.size();
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
       if (f.checkpoint) stats_.views_checkpoint_seq = *f.checkpoint;

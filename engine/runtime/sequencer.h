@@ -64,8 +64,14 @@ class RandomIdGenerator final : public IdGenerator {
 
 struct SequencerOptions {
   std::size_t max_batch = 1024;  // commands decided into one durable write at most
-  // How long an idempotency record is kept (API.md asks for at least 7 days).
-  Duration idempotency_ttl = std::chrono::days(8);
+  // How long an idempotency record answers a repeat (`serve --idempotency-retention`). Within it
+  // a repeat answers the first result; after it the key is new again, and the record is purged:
+  // a pass over the records begins every `idempotency_purge_every` of business time, with the
+  // first batch decided after that, and reads `idempotency_purge_page` records with each batch
+  // until it has read them all, so that no batch waits long for it.
+  Duration idempotency_retention = std::chrono::hours(24);
+  Duration idempotency_purge_every = std::chrono::hours(1);
+  std::size_t idempotency_purge_page = 512;
   // The stored instance views follow the log from a checkpoint (docs/decisions.md, "Instance
   // views are checkpointed"): once `view_checkpoint_events` events have been made durable since
   // the last one, the views of the instances they changed are written, `view_checkpoint_chunk`
@@ -86,6 +92,7 @@ struct SequencerStats {
   std::uint64_t last_batch_commands = 0;
   std::uint64_t sync_micros_total = 0;
   std::uint64_t views_checkpoint_seq = 0;  // the seq the stored instance views cover
+  std::uint64_t idempotency_purged = 0;     // records past their retention deleted
 };
 
 // The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
@@ -197,6 +204,7 @@ class Sequencer {
     std::vector<std::string> views;                  // streams whose views the batch writes
     std::optional<std::uint64_t> checkpoint;         // the seq the views cover, with the last
     std::uint64_t fired = 0;
+    std::uint64_t purged = 0;  // idempotency records the batch deletes
     std::chrono::steady_clock::time_point started;
     std::shared_ptr<Slot> slot;
   };
@@ -226,6 +234,10 @@ class Sequencer {
   // Answers the seq the checkpoint covers when this chunk completes it.
   std::optional<std::uint64_t> AddCheckpointChunk(AppendBatch& batch,
                                                   std::vector<std::string>& streams);
+  // Deletes of idempotency records past their retention, into the batch being decided: the next
+  // page of the purge pass under way (or of one that is due). A key that this batch or one in
+  // flight writes again is left alone: its delete would land after the new record.
+  void AddIdempotencyPurge(Batch& b, Timestamp now);
   // The stored view of `stream`'s durable state, into `batch`.
   void AddView(AppendBatch& batch, const std::string& stream) const;
   // Writes the views of every instance changed since the last checkpoint, and the durable seq
@@ -269,6 +281,10 @@ class Sequencer {
   std::vector<std::string> checkpoint_pending_;
   std::optional<std::uint64_t> checkpoint_seq_;
   std::uint64_t events_since_checkpoint_ = 0;
+  // Writer thread only, the idempotency purge: the key the pass under way reads from next (none:
+  // no pass under way), and when the next pass begins.
+  std::optional<std::string> purge_from_;
+  Timestamp next_purge_{};
 
   mutable std::mutex stats_mu_;
   SequencerStats stats_;

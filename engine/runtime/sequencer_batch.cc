@@ -38,6 +38,7 @@ class Sequencer::Batch {
   AppendBatch batch;
   std::size_t event_total = 0;
   std::uint64_t fired = 0;
+  std::uint64_t purged = 0;  // idempotency records deleted
 
  private:
   const InstanceState* Current(const std::string& stream) const;
@@ -90,7 +91,7 @@ Result<std::optional<CommandResult>> Sequencer::Batch::RepeatOf(const Submission
   if (!*stored) return std::nullopt;
   auto rec = nlohmann::json::parse(**stored, nullptr, false);
   auto at = rec.is_object() ? ParseRfc3339(rec.value("at", "")) : std::nullopt;
-  if (!at || *at + s_.options_.idempotency_ttl < now_) return std::nullopt;
+  if (!at || *at + s_.options_.idempotency_retention < now_) return std::nullopt;
   if (rec.value("digest", "") != sub.request_digest) {
     return std::unexpected(Error{ErrorCode::kIdempotencyKeyReused,
                                  "this Idempotency-Key was used for a different request",
@@ -360,7 +361,42 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
     else
       b.DecideOne(r);
   }
+  AddIdempotencyPurge(b, now);
   Launch(b);
+}
+
+void Sequencer::AddIdempotencyPurge(Batch& b, Timestamp now) {
+  if (!purge_from_) {
+    if (now < next_purge_) return;
+    purge_from_.emplace();  // a pass begins, from the first key
+    next_purge_ = now + options_.idempotency_purge_every;
+  }
+  const std::size_t page = std::max<std::size_t>(1, options_.idempotency_purge_page);
+  auto records = log_.Scan(Space::kIdempotency, *purge_from_, "", page);
+  if (!records) {
+    purge_from_.reset();  // read again at the next pass; nothing is lost by waiting
+    return;
+  }
+  auto written_again = [&](const std::string& key) {
+    if (b.idempotency_in_batch.contains(key)) return true;
+    return std::any_of(inflight_.begin(), inflight_.end(),
+                       [&](const InFlight& f) { return f.idempotency.contains(key); });
+  };
+  for (auto& [key, value] : *records) {
+    auto rec = nlohmann::json::parse(value, nullptr, false);
+    auto at = rec.is_object() ? ParseRfc3339(rec.value("at", "")) : std::nullopt;
+    // The same test as RepeatOf's: a record purged is one that no longer answers anything. A
+    // record without a readable time answers nothing either.
+    if (at && !(*at + options_.idempotency_retention < now)) continue;
+    if (written_again(key)) continue;
+    b.batch.writes.push_back({Space::kIdempotency, key, std::nullopt});
+    ++b.purged;
+  }
+  if (records->size() < page) {
+    purge_from_.reset();  // the pass has read every record
+  } else {
+    purge_from_ = records->back().first + std::string(1, '\0');  // the key just after the last
+  }
 }
 
 void Sequencer::Launch(Batch& b) {
@@ -379,6 +415,7 @@ void Sequencer::Launch(Batch& b) {
   f.views = std::move(views);
   f.checkpoint = checkpoint;
   f.fired = b.fired;
+  f.purged = b.purged;
   f.started = std::chrono::steady_clock::now();
   f.slot = std::make_shared<Slot>();
   if (f.accepted.empty() && f.groups.empty() && f.answered.empty() && f.groups_refused.empty() &&

@@ -36,5 +36,16 @@ TEST(CommandLine, AnUnknownSubcommandIsAUsageErrorEvenWithHelp) {
   EXPECT_NE(mint.out.find("issue, list, revoke"), std::string::npos) << mint.out;
 }
 
+TEST(CommandLine, ServeRefusesAnIdempotencyRetentionItCannotKeep) {
+  for (const char* bad : {"PT0S", "PT30S", "24h", "P1M"}) {
+    Output o = RunCli(std::string("serve --data never-created --idempotency-retention ") +
+                      bad);
+    EXPECT_EQ(o.status, 2) << bad << ":\n" << o.out;
+    EXPECT_NE(o.out.find("--idempotency-retention"), std::string::npos) << bad << ":\n" << o.out;
+  }
+  Output help = RunCli("serve --help");
+  EXPECT_NE(help.out.find("--idempotency-retention"), std::string::npos) << help.out;
+}
+
 }  // namespace
 }  // namespace expertflow::testing

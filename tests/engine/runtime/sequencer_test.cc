@@ -448,6 +448,97 @@ TEST(Sequencer, ShouldAnswerARepeatedIdempotencyKeyWithTheFirstResult) {
   EXPECT_EQ(world.log().GetHead(), head);
 }
 
+// A keyed draft by the association, as the API scopes keys ("org|role|token|key").
+engine::Submission KeyedDraft(std::string key, std::string digest) {
+  engine::Submission s = DraftBy(kAssoc);
+  s.idempotency_key = "assoc-05|association_member|tok|" + key;
+  s.request_digest = std::move(digest);
+  return s;
+}
+
+const engine::Timestamp kT0 = *engine::ParseRfc3339("2026-01-12T09:00:00Z");
+
+engine::SequencerOptions Retention(engine::Duration retention, std::size_t page = 512) {
+  engine::SequencerOptions o;
+  o.idempotency_retention = retention;
+  o.idempotency_purge_page = page;
+  return o;
+}
+
+TEST(Sequencer, ShouldAnswerARepeatUntilTheRetentionEndsAndTreatTheKeyAsNewAfter) {
+  World world(nullptr, nullptr, kT0, Retention(std::chrono::hours(24)));
+  auto first = world.sequencer().Submit(KeyedDraft("k", "a")).get();
+  ASSERT_ACCEPTED(first);
+  // at the retention's last second the first answer still stands, and another body is refused
+  world.Advance(std::chrono::hours(24));
+  auto repeat = world.sequencer().Submit(KeyedDraft("k", "a")).get();
+  ASSERT_ACCEPTED(repeat);
+  EXPECT_TRUE(repeat->replayed);
+  EXPECT_EQ(repeat->instance.id, first->instance.id);
+  EXPECT_REJECTED(world.sequencer().Submit(KeyedDraft("k", "b")).get(), kIdempotencyKeyReused);
+  // a second later the key is new: the request is decided again
+  world.Advance(std::chrono::seconds(1));
+  auto fresh = world.sequencer().Submit(KeyedDraft("k", "b")).get();
+  ASSERT_ACCEPTED(fresh);
+  EXPECT_FALSE(fresh->replayed);
+  EXPECT_NE(fresh->instance.id, first->instance.id);
+}
+
+TEST(Sequencer, ShouldPurgeIdempotencyRecordsPastTheirRetentionAndNoOthers) {
+  World world(nullptr, nullptr, kT0, Retention(std::chrono::hours(24)));
+  ASSERT_ACCEPTED(world.sequencer().Submit(KeyedDraft("old", "a")).get());
+  world.Advance(std::chrono::hours(2));
+  ASSERT_ACCEPTED(world.sequencer().Submit(KeyedDraft("young", "a")).get());
+  const std::string old_key = KeyedDraft("old", "a").idempotency_key;
+  const std::string young_key = KeyedDraft("young", "a").idempotency_key;
+  // when the manual clock passes the first record's retention and a purge pass runs
+  world.Advance(std::chrono::hours(23));  // T0+25h: "old" expired at T0+24h, "young" at T0+26h
+  // then the old record is gone and the young one kept, and it still answers its repeat
+  EXPECT_EQ(world.log().Get(engine::Space::kIdempotency, old_key).value(), std::nullopt);
+  EXPECT_NE(world.log().Get(engine::Space::kIdempotency, young_key).value(), std::nullopt);
+  EXPECT_EQ(world.sequencer().Stats().idempotency_purged, 1u);
+  auto repeat = world.sequencer().Submit(KeyedDraft("young", "a")).get();
+  ASSERT_ACCEPTED(repeat);
+  EXPECT_TRUE(repeat->replayed);
+}
+
+TEST(Sequencer, ShouldPurgeAPageABatchUntilThePassHasReadEveryRecord) {
+  World world(nullptr, nullptr, kT0, Retention(std::chrono::hours(24), /*page=*/2));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_ACCEPTED(world.sequencer().Submit(KeyedDraft("k" + std::to_string(i), "a")).get());
+  }
+  auto stored = [&] {
+    return world.log().Scan(engine::Space::kIdempotency, "", "", 100).value().size();
+  };
+  ASSERT_EQ(stored(), 5u);
+  // each batch after the retention reads two records and deletes what has expired
+  world.Advance(std::chrono::hours(25));
+  EXPECT_EQ(stored(), 3u);
+  world.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(stored(), 1u);
+  world.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(stored(), 0u);
+  EXPECT_EQ(world.sequencer().Stats().idempotency_purged, 5u);
+}
+
+TEST(Sequencer, ShouldNotPurgeARecordThatTheSameBatchWritesAgain) {
+  World world(nullptr, nullptr, kT0, Retention(std::chrono::hours(24)));
+  ASSERT_ACCEPTED(world.sequencer().Submit(KeyedDraft("k", "a")).get());
+  // the clock passes the retention with no batch in between: the next batch both begins a purge
+  // pass that finds the expired record and writes the key again for a new request
+  world.clock().Advance(std::chrono::hours(25));
+  auto fresh = world.sequencer().Submit(KeyedDraft("k", "b")).get();
+  ASSERT_ACCEPTED(fresh);
+  EXPECT_FALSE(fresh->replayed);
+  // the new record stands (a delete after it in the same write would have erased it)
+  auto stored = world.log().Get(engine::Space::kIdempotency, KeyedDraft("k", "b").idempotency_key);
+  ASSERT_TRUE(stored.has_value() && stored->has_value());
+  auto repeat = world.sequencer().Submit(KeyedDraft("k", "b")).get();
+  ASSERT_ACCEPTED(repeat);
+  EXPECT_TRUE(repeat->replayed);
+  EXPECT_EQ(repeat->instance.id, fresh->instance.id);
+}
+
 TEST(Sequencer, ShouldRefuseWritesAfterStop) {
   World world;
   world.sequencer().Stop();
