@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/core/error.h"
+
 namespace expertflow::api {
 
 // The HTTP exchange as the router sees it: plain values, no sockets, so routing and handlers are
@@ -24,11 +26,19 @@ struct HttpRequest {
   }
 };
 
+// A body made a piece at a time, for answers too long to hold (the whole audit export): the
+// server asks for the next piece only once the client has taken the last, so a slow reader holds
+// one piece and no more. An empty piece ends the body. An error cuts the answer short: the
+// connection closes without the body's end (no last chunk), which a client can tell from a
+// complete answer; the status line has gone already and cannot say it.
+using BodyPieces = std::function<engine::Result<std::string>()>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  BodyPieces pieces;  // when set, the body (sent chunked); `body` is not used
 };
 
 // The router answers through this, at once or later (a write answers when it is durable).

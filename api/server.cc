@@ -372,6 +372,8 @@ class Server::Impl {
 
   asio::awaitable<bool> Reply(beast::tcp_stream& stream, HttpResponse response, unsigned version,
                               bool keep_alive, bool head_only = false) {
+    if (response.pieces)
+      co_return co_await ReplyInPieces(stream, std::move(response), version, keep_alive, head_only);
     auto res = ToBeast(std::move(response), version, keep_alive);
     stream.expires_after(options_.read_timeout);
     if (head_only) {
@@ -382,6 +384,48 @@ class Server::Impl {
     }
     auto [ec, n] = co_await http::async_write(stream, res, kUseTuple);
     co_return !ec;
+  }
+
+  // An answer whose body is made a piece at a time (HttpResponse::pieces): each piece goes out
+  // as a chunk (RFC 9112 §7.1), or for an HTTP/1.0 client as plain bytes up to the close, and
+  // the next is made only when the client has taken it, so a slow reader holds one piece. A
+  // client that takes nothing for sse_write_timeout is cut off; so is the answer when the server
+  // stops or a piece fails, without the last chunk, so the client can tell it was cut short.
+  asio::awaitable<bool> ReplyInPieces(beast::tcp_stream& stream, HttpResponse response,
+                                      unsigned version, bool keep_alive, bool head_only) {
+    http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
+    res.set(http::field::server, "expertflow");
+    if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
+    for (auto& [k, v] : response.headers) res.set(k, v);
+    const bool chunked = version >= 11;
+    if (chunked) res.chunked(true);
+    keep_alive = keep_alive && chunked;  // HTTP/1.0: the close ends the body
+    res.keep_alive(keep_alive);
+    http::response_serializer<http::empty_body> serializer{res};
+    stream.expires_after(options_.sse_write_timeout);
+    auto [hec, hn] = co_await http::async_write_header(stream, serializer, kUseTuple);
+    if (hec) co_return false;
+    if (head_only) co_return keep_alive;
+    while (true) {
+      if (stopping_) co_return false;
+      auto piece = response.pieces();
+      if (!piece) {
+        spdlog::warn("an answer was cut short: {}", piece.error().ToString());
+        co_return false;
+      }
+      if (piece->empty()) break;
+      stream.expires_after(options_.sse_write_timeout);
+      auto [ec, n] = chunked ? co_await asio::async_write(
+                                   stream, http::make_chunk(asio::buffer(*piece)), kUseTuple)
+                             : co_await asio::async_write(stream, asio::buffer(*piece), kUseTuple);
+      if (ec) co_return false;
+    }
+    if (chunked) {
+      stream.expires_after(options_.sse_write_timeout);
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), kUseTuple);
+      if (ec) co_return false;
+    }
+    co_return keep_alive;
   }
 
   Router& router_;

@@ -114,6 +114,27 @@ void EventStream(Context& ctx, const Call& call, Respond respond) {
   respond(std::move(r));
 }
 
+namespace {
+
+// One line of the export: {"seq","hash","record"}, the record as the chain hashed it.
+void AppendExportLine(std::uint64_t seq, const engine::Hash& hash, std::string_view record,
+                      std::string& out) {
+  out += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" + engine::ToHex(hash) +
+         "\",\"record\":";
+  engine::AppendJsonString(record, out);
+  out += "}\n";
+}
+
+// Events in a piece of the streamed export: a few hundred KiB held per reader, however slow.
+constexpr std::uint64_t kExportPiece = 512;
+
+}  // namespace
+
+// GET /api/v1/audit/export[?after=SEQ&limit=N]. With a limit, one page (at most kMaxExport
+// events), built away from the I/O threads. Without one, the whole log after `after` up to the
+// head as it stood when the request came (X-Head-Seq), streamed chunked a piece at a time: the
+// events are immutable, so the pieces read later are the same export as a snapshot. The token is
+// checked again before each piece, as the event stream does: a revoked token's export is cut off.
 void AuditExport(Context& ctx, const Call& call, Respond respond) {
   const Target& t = call.target;
   const Principal& p = call.principal;
@@ -121,23 +142,47 @@ void AuditExport(Context& ctx, const Call& call, Respond respond) {
     return respond(
         Problem(ErrorCode::kForbidden, "the export is for irpo, ministry, auditors and admins"));
   auto after = CountParam(t, "after", 0);
+  const bool paged = t.query.contains("limit");
   auto limit = CountParam(t, "limit", kMaxExport);
   if (!after || !limit || *limit == 0 || *limit > kMaxExport) {
     return respond(Problem(ErrorCode::kBadRequest, "after must be a seq and limit 1 to 100000"));
   }
-  Offload(ctx, std::move(respond), [&ctx, after = *after, limit = *limit](Respond respond) {
+  const std::uint64_t head = ctx.log.GetHead().seq;
+  if (!paged) {
     HttpResponse r;
     r.content_type = "application/x-ndjson";
-    const std::uint64_t head = ctx.log.GetHead().seq;
-    auto ok =
-        ctx.log.ForEach(after + 1, std::min<std::uint64_t>(head, after + limit),
-                        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
-                          r.body += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" +
-                                    engine::ToHex(hash) + "\",\"record\":";
-                          engine::AppendJsonString(record, r.body);
-                          r.body += "}\n";
-                          return true;
-                        });
+    r.headers.emplace_back("X-Head-Seq", std::to_string(head));
+    HttpRequest credentials;
+    if (auto a = call.request.Header("authorization"); !a.empty())
+      credentials.headers.emplace("authorization", std::string(a));
+    r.pieces = [&ctx, credentials = std::move(credentials), next = *after + 1,
+                head]() mutable -> engine::Result<std::string> {
+      std::string piece;
+      if (next > head) return piece;  // the end
+      if (auto still = Authenticate(ctx.tokens, credentials); !still)
+        return std::unexpected(still.error());
+      const std::uint64_t last = std::min(head, next + kExportPiece - 1);
+      auto ok = ctx.log.ForEach(next, last,
+                                [&](std::uint64_t seq, const engine::Hash& hash,
+                                    std::string_view record) {
+                                  AppendExportLine(seq, hash, record, piece);
+                                  return true;
+                                });
+      if (!ok) return std::unexpected(ok.error());
+      next = last + 1;
+      return piece;
+    };
+    return respond(std::move(r));
+  }
+  Offload(ctx, std::move(respond), [&ctx, after = *after, limit = *limit, head](Respond respond) {
+    HttpResponse r;
+    r.content_type = "application/x-ndjson";
+    auto ok = ctx.log.ForEach(
+        after + 1, std::min<std::uint64_t>(head, after + limit),
+        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+          AppendExportLine(seq, hash, record, r.body);
+          return true;
+        });
     if (!ok) return respond(Problem(ok.error()));
     r.headers.emplace_back("X-Head-Seq", std::to_string(head));
     respond(std::move(r));

@@ -25,6 +25,10 @@ struct Reply {
   std::map<std::string, std::string> headers;
   std::string text;
   json body;
+  // A body made a piece at a time (HttpResponse::pieces) is read whole into `text`, as a client
+  // would: how many pieces it came in, and the error that cut it short, if one did.
+  std::size_t pieces = 0;
+  std::optional<engine::Error> cut_short;
 };
 
 // A stand-in for the dashboard's embedded files (web/).
@@ -75,6 +79,16 @@ class ApiWorld {
     out.content_type = r.content_type;
     for (auto& [k, v] : r.headers) out.headers[k] = v;
     out.text = r.body;
+    while (r.pieces) {
+      auto piece = r.pieces();
+      if (!piece) {
+        out.cut_short = piece.error();
+        break;
+      }
+      if (piece->empty()) break;
+      out.text += *piece;
+      ++out.pieces;
+    }
     if (r.content_type.find("json") != std::string::npos && !r.body.empty()) {
       out.body = json::parse(r.body, nullptr, false);
     }

@@ -341,6 +341,84 @@ TEST_F(Api, AuditVerifyExportAndGlobalEvents) {
   EXPECT_EQ(broken.body["first_bad_seq"], 1);
 }
 
+// Without a limit the export is the whole log up to the head the request found, made a piece at
+// a time as the client takes them; with one it is the page it always was.
+TEST_F(Api, ExportsTheWholeLogInPiecesWithoutALimitAndOnePageWithOne) {
+  for (int i = 0; i < 1100; ++i) Create(assoc_);
+  const std::uint64_t head = w_.Head();
+  ASSERT_EQ(head, 1100u);
+  api::HttpRequest req;
+  req.method = "GET";
+  req.target = "/api/v1/audit/export?after=7";
+  req.headers["authorization"] = "Bearer " + auditor_;
+  api::HttpResponse got;
+  w_.router().Handle(req, [&](api::HttpResponse r) { got = std::move(r); });
+  ASSERT_EQ(got.status, 200) << got.body;
+  ASSERT_TRUE(got.pieces) << "streamed, not held whole";
+  // events appended after the request are not in it: it is the log as of X-Head-Seq
+  Create(assoc_);
+  std::string text;
+  std::size_t pieces = 0;
+  while (true) {
+    auto piece = got.pieces();
+    ASSERT_TRUE(piece) << piece.error().ToString();
+    if (piece->empty()) break;
+    EXPECT_LE(std::count(piece->begin(), piece->end(), '\n'), 512) << "a piece holds 512 events";
+    text += *piece;
+    ++pieces;
+  }
+  EXPECT_EQ(pieces, 3u);  // 1093 events: 512 + 512 + 69
+  std::uint64_t expect = 8;
+  engine::Hash prev{};
+  for (std::size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+    auto line = json::parse(text.substr(at, nl - at));
+    ASSERT_EQ(line["seq"], expect) << "every seq once, in order";
+    auto record = line["record"].get<std::string>();
+    if (expect > 8) {
+      EXPECT_EQ(engine::ToHex(engine::ChainHash(prev, record)), line["hash"]);
+    }
+    prev = *engine::HashFromHex(line["hash"].get<std::string>());
+    ++expect;
+  }
+  EXPECT_EQ(expect, head + 1);
+  EXPECT_NE(std::find(got.headers.begin(), got.headers.end(),
+                      std::pair<std::string, std::string>{"X-Head-Seq", "1100"}),
+            got.headers.end());
+  // with a limit: one page, whole
+  auto page = w_.Get("/api/v1/audit/export?after=7&limit=10", auditor_);
+  ASSERT_EQ(page.status, 200);
+  EXPECT_EQ(page.pieces, 0u);
+  EXPECT_EQ(std::count(page.text.begin(), page.text.end(), '\n'), 10);
+  EXPECT_EQ(page.headers["X-Head-Seq"], "1101");
+  // the same rules for what the query may hold
+  ExpectProblem(w_.Get("/api/v1/audit/export?limit=0", auditor_), 400, "bad_request");
+  ExpectProblem(w_.Get("/api/v1/audit/export?after=x", auditor_), 400, "bad_request");
+  ExpectProblem(w_.Get("/api/v1/audit/export", umc_), 403, "forbidden");
+}
+
+// A token revoked while its export streams ends the export at the next piece, as it ends the
+// event stream: what it held is not read on by a principal who lost it.
+TEST_F(Api, CutsAStreamedExportShortWhenItsTokenIsRevoked) {
+  for (int i = 0; i < 600; ++i) Create(assoc_);
+  auto me = w_.Get("/api/v1/me", auditor_);
+  api::HttpRequest req;
+  req.method = "GET";
+  req.target = "/api/v1/audit/export";
+  req.headers["authorization"] = "Bearer " + auditor_;
+  api::HttpResponse got;
+  w_.router().Handle(req, [&](api::HttpResponse r) { got = std::move(r); });
+  ASSERT_TRUE(got.pieces);
+  auto first = got.pieces();
+  ASSERT_TRUE(first && !first->empty());
+  ASSERT_EQ(w_.Call("DELETE", "/api/v1/tokens/" + me.body["token_id"].get<std::string>(),
+                    w_.admin())
+                .status,
+            204);
+  auto second = got.pieces();
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code, engine::ErrorCode::kUnauthenticated);
+}
+
 TEST_F(Api, ReferenceDataAndWorkflows) {
   auto orgs = w_.Get("/api/v1/organizations?type=umc", umc_);
   ASSERT_EQ(orgs.status, 200);

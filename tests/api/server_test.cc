@@ -301,6 +301,51 @@ TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
   EXPECT_NE(got.find("id: 2\nevent: ProposalDrafted"), std::string::npos);
 }
 
+// The export without a limit goes out chunked (its length is not known when it starts), and the
+// connection serves the next request after its last chunk; an HTTP/1.0 client, which knows no
+// chunks, gets the bytes up to the close.
+TEST_F(LiveServer, StreamsTheWholeExportChunked) {
+  const std::string assoc = w_.Token("assoc-01", "association_member");
+  const std::string auditor = w_.Token("audit", "auditor");
+  for (int i = 0; i < 1200; ++i) {
+    ASSERT_EQ(w_.Post("/api/v1/proposals", assoc,
+                      {{"workflow", "industry_proposal"},
+                       {"payload", {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}}}})
+                  .status,
+              201);
+  }
+  asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+  beast::flat_buffer buffer;
+  for (int round = 0; round < 2; ++round) {  // two answers on one kept-alive connection
+    http::request<http::empty_body> req{http::verb::get, "/api/v1/audit/export", 11};
+    req.set(http::field::host, "127.0.0.1");
+    req.set(http::field::authorization, "Bearer " + auditor);
+    http::write(stream, req);
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(stream, buffer, parser);
+    auto res = parser.release();
+    EXPECT_EQ(res.result_int(), 200);
+    EXPECT_TRUE(res.chunked());
+    EXPECT_TRUE(res.keep_alive());
+    EXPECT_EQ(res[http::field::content_type], "application/x-ndjson");
+    const std::string& body = res.body();
+    EXPECT_EQ(std::count(body.begin(), body.end(), '\n'), 1200);
+    EXPECT_EQ(json::parse(body.substr(body.rfind('\n', body.size() - 2) + 1))["seq"], 1200);
+  }
+  // HTTP/1.0: no chunks, the close ends the body
+  std::string old = Raw("GET /api/v1/audit/export HTTP/1.0\r\nAuthorization: Bearer " + auditor +
+                        "\r\n\r\n");
+  ASSERT_NE(old.find("\r\n\r\n"), std::string::npos) << old.substr(0, 200);
+  const std::string head = old.substr(0, old.find("\r\n\r\n"));
+  EXPECT_EQ(head.find("chunked"), std::string::npos) << head;
+  const std::string body = old.substr(old.find("\r\n\r\n") + 4);
+  EXPECT_EQ(std::count(body.begin(), body.end(), '\n'), 1200);
+  EXPECT_EQ(body.substr(0, 9), "{\"seq\":1,");
+}
+
 // RFC 9112 §6.3: a transfer coding whose last is not chunked leaves the length unknown; the bytes
 // after the headers must never be read as a request of their own (smuggling).
 TEST_F(LiveServer, RefusesATransferCodingThatDoesNotEndInChunked) {
