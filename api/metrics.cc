@@ -63,6 +63,20 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
          stats.last_batch_commands);
   metric("expertflow_sync_seconds_average", "gauge", "Time of one durable write, on average.",
          sync_avg);
+  out << "# HELP expertflow_batch_write_seconds Time of one durable write, from the hand-over "
+         "to the log to its answer.\n"
+      << "# TYPE expertflow_batch_write_seconds histogram\n";
+  std::uint64_t written = 0;
+  for (std::size_t i = 0; i < engine::kWriteBucketsMicros.size(); ++i) {
+    written += stats.write_buckets[i];
+    out << "expertflow_batch_write_seconds_bucket{le=\""
+        << static_cast<double>(engine::kWriteBucketsMicros[i]) / 1e6 << "\"} " << written << "\n";
+  }
+  written += stats.write_buckets.back();
+  out << "expertflow_batch_write_seconds_bucket{le=\"+Inf\"} " << written << "\n"
+      << "expertflow_batch_write_seconds_sum "
+      << static_cast<double>(stats.sync_micros_total) / 1e6 << "\n"
+      << "expertflow_batch_write_seconds_count " << stats.batches << "\n";
   metric("expertflow_append_failures_total", "counter", "Durable writes that failed.",
          stats.append_failures);
   metric("expertflow_timers_fired_total", "counter", "Deadlines fired.", stats.timers_fired);

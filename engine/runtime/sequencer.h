@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -82,6 +83,10 @@ struct SequencerOptions {
   std::size_t view_checkpoint_chunk = 256;
 };
 
+// Upper bounds, in microseconds, of the buckets of SequencerStats::write_buckets.
+inline constexpr std::array<std::uint64_t, 10> kWriteBucketsMicros = {
+    500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 250000, 1000000};
+
 struct SequencerStats {
   std::uint64_t batches = 0;
   std::uint64_t commands = 0;  // accepted
@@ -91,6 +96,11 @@ struct SequencerStats {
   std::uint64_t append_failures = 0;
   std::uint64_t last_batch_commands = 0;
   std::uint64_t sync_micros_total = 0;
+  // How long each durable batch took from its hand-over to the log to its answer, counted in
+  // the buckets of kWriteBucketsMicros (the last counts the rest): the disk's sync time and
+  // the wait behind the batch before it. Where a command's latency tail comes from
+  // (benchmarks/README.md, issue 19).
+  std::array<std::uint64_t, kWriteBucketsMicros.size() + 1> write_buckets{};
   std::uint64_t views_checkpoint_seq = 0;  // the seq the stored instance views cover
   std::uint64_t idempotency_purged = 0;     // records past their retention deleted
 };

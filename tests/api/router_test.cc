@@ -30,6 +30,25 @@ TEST_F(Api, MetricsTellHowFarTheStoredViewsAreBehind) {
       HasSubstr("expertflow_projection_lag_events{projection=\"instance_views_stored\"} 1\n"));
 }
 
+// Every durable write is counted in the write-time histogram, so an operator sees the disk's
+// share of a command's latency (issue 19): cumulative buckets whose +Inf is the count.
+TEST_F(Api, MetricsCountEveryDurableWriteInTheWriteTimeHistogram) {
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(w_.Post("/api/v1/proposals", assoc_, Draft()).status, 201);
+  const std::string text = w_.Get("/metrics", "").text;
+  std::vector<std::uint64_t> cumulative;
+  const std::string prefix = "expertflow_batch_write_seconds_bucket{le=\"";
+  for (std::size_t at = text.find(prefix); at != std::string::npos;
+       at = text.find(prefix, at + 1)) {
+    const std::size_t value = text.find("} ", at) + 2;
+    cumulative.push_back(std::stoull(text.substr(value, text.find('\n', value) - value)));
+  }
+  ASSERT_EQ(cumulative.size(), engine::kWriteBucketsMicros.size() + 1);
+  EXPECT_TRUE(std::is_sorted(cumulative.begin(), cumulative.end()));
+  EXPECT_EQ(cumulative.back(), 3u);
+  EXPECT_THAT(text, HasSubstr("expertflow_batch_write_seconds_count 3\n"));
+  EXPECT_THAT(text, HasSubstr("expertflow_batch_write_seconds_bucket{le=\"0.0005\"}"));
+}
+
 TEST_F(Api, ShouldCreateWithLocationETagAndView) {
   auto r = w_.Post("/api/v1/proposals", assoc_, Draft());
   ASSERT_EQ(r.status, 201) << r.text;
