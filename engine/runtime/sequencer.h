@@ -72,7 +72,7 @@ struct SequencerOptions {
   // until it has read them all, so that no batch waits long for it.
   Duration idempotency_retention = std::chrono::hours(24);
   Duration idempotency_purge_every = std::chrono::hours(1);
-  std::size_t idempotency_purge_page = 512;
+  std::size_t idempotency_purge_page = 256;
   // The stored instance views follow the log from a checkpoint (docs/decisions.md, "Instance
   // views are checkpointed"): once `view_checkpoint_events` events have been made durable since
   // the last one, the views of the instances they changed are written, `view_checkpoint_chunk`

@@ -365,6 +365,24 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
   Launch(b);
 }
 
+namespace {
+
+// The time an idempotency record was written. A record is written as nlohmann dumps it, keys in
+// order, so "at" leads and its RFC 3339 text is read without parsing the whole record (a purge
+// pass reads every record); anything else is parsed whole.
+std::optional<Timestamp> RecordedAt(std::string_view record) {
+  constexpr std::string_view kLead = "{\"at\":\"";
+  if (record.starts_with(kLead)) {
+    const std::size_t end = record.find('"', kLead.size());
+    if (end != std::string_view::npos)
+      return ParseRfc3339(record.substr(kLead.size(), end - kLead.size()));
+  }
+  auto rec = nlohmann::json::parse(record, nullptr, false);
+  return rec.is_object() ? ParseRfc3339(rec.value("at", "")) : std::nullopt;
+}
+
+}  // namespace
+
 void Sequencer::AddIdempotencyPurge(Batch& b, Timestamp now) {
   if (!purge_from_) {
     if (now < next_purge_) return;
@@ -383,8 +401,7 @@ void Sequencer::AddIdempotencyPurge(Batch& b, Timestamp now) {
                        [&](const InFlight& f) { return f.idempotency.contains(key); });
   };
   for (auto& [key, value] : *records) {
-    auto rec = nlohmann::json::parse(value, nullptr, false);
-    auto at = rec.is_object() ? ParseRfc3339(rec.value("at", "")) : std::nullopt;
+    auto at = RecordedAt(value);
     // The same test as RepeatOf's: a record purged is one that no longer answers anything. A
     // record without a readable time answers nothing either.
     if (at && !(*at + options_.idempotency_retention < now)) continue;
