@@ -231,6 +231,11 @@ struct RocksDbEventLog::Impl {
   void FlushLoop();
   rocksdb::Status WriteIndexFile();
   engine::Result<void> IndexFromLog(std::uint64_t from_seq);
+  // The events from_seq..to_seq in order (ForEach and ForEachUncached), with or without filling
+  // the block cache, and the readahead of the iterator.
+  engine::Result<void> ReadEvents(std::uint64_t from_seq, std::uint64_t to_seq,
+                                  const engine::EventVisitor& visit, bool fill_cache,
+                                  std::size_t readahead) const;
 
   // Under index_mu (unique): one durable event into the tail; true when the tail should now be
   // flushed.

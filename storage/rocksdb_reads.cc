@@ -79,16 +79,32 @@ engine::Result<std::vector<engine::StoredEvent>> RocksDbEventLog::ReadStream(
 
 engine::Result<void> RocksDbEventLog::ForEach(std::uint64_t from_seq, std::uint64_t to_seq,
                                               const engine::EventVisitor& visit) const {
-  const Impl& d = *impl_;
+  // Long scans (verify, rebuild, export) should not push the working set out of the cache.
+  const bool short_read = to_seq >= from_seq && to_seq - from_seq < 1024;
+  return impl_->ReadEvents(from_seq, to_seq, visit, /*fill_cache=*/short_read,
+                           /*readahead=*/2 << 20);
+}
+
+engine::Result<void> RocksDbEventLog::ForEachUncached(std::uint64_t from_seq, std::uint64_t to_seq,
+                                                      const engine::EventVisitor& visit) const {
+  // A short range of a long walk: past the cache, with a readahead of about the range.
+  return impl_->ReadEvents(from_seq, to_seq, visit, /*fill_cache=*/false, /*readahead=*/256 << 10);
+}
+
+engine::Result<void> RocksDbEventLog::Impl::ReadEvents(std::uint64_t from_seq,
+                                                       std::uint64_t to_seq,
+                                                       const engine::EventVisitor& visit,
+                                                       bool fill_cache,
+                                                       std::size_t readahead) const {
+  const Impl& d = *this;
   if (from_seq == 0) from_seq = 1;
   if (to_seq < from_seq) return {};
   rocksdb::ReadOptions ro;
   const std::string upper = SeqKey(to_seq + 1);
   rocksdb::Slice upper_slice(upper);
   ro.iterate_upper_bound = &upper_slice;
-  // Long scans (verify, rebuild, export) should not push the working set out of the cache.
-  ro.fill_cache = to_seq - from_seq < 1024;
-  ro.readahead_size = 2 << 20;
+  ro.fill_cache = fill_cache;
+  ro.readahead_size = readahead;
   std::unique_ptr<rocksdb::Iterator> it(d.db->NewIterator(ro, d.families[kEvents]));
   engine::Hash hash;
   for (it->Seek(SeqKey(from_seq)); it->Valid(); it->Next()) {

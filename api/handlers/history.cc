@@ -162,12 +162,11 @@ void AuditExport(Context& ctx, const Call& call, Respond respond) {
       if (auto still = Authenticate(ctx.tokens, credentials); !still)
         return std::unexpected(still.error());
       const std::uint64_t last = std::min(head, next + kExportPiece - 1);
-      auto ok = ctx.log.ForEach(next, last,
-                                [&](std::uint64_t seq, const engine::Hash& hash,
-                                    std::string_view record) {
-                                  AppendExportLine(seq, hash, record, piece);
-                                  return true;
-                                });
+      auto ok = ctx.log.ForEachUncached(
+          next, last, [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+            AppendExportLine(seq, hash, record, piece);
+            return true;
+          });
       if (!ok) return std::unexpected(ok.error());
       next = last + 1;
       return piece;

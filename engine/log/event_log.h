@@ -127,6 +127,14 @@ class EventLog {
   [[nodiscard]] virtual Result<void> ForEach(std::uint64_t from_seq, std::uint64_t to_seq,
                                              const EventVisitor& visit) const = 0;
 
+  // ForEach for a long read taken a short range at a time (the streamed export): the same
+  // events, read past any cache of the store's, so that one reader walking the whole log does
+  // not fill it with blocks nobody reads again. ForEach by default.
+  [[nodiscard]] virtual Result<void> ForEachUncached(std::uint64_t from_seq, std::uint64_t to_seq,
+                                                     const EventVisitor& visit) const {
+    return ForEach(from_seq, to_seq, visit);
+  }
+
   [[nodiscard]] virtual Result<std::optional<std::string>> Get(Space space,
                                                                std::string_view key) const = 0;
 
