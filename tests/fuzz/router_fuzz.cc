@@ -184,6 +184,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!body.is_object() || !body.contains("code") || body.value("status", 0) != r.status)
       Die("a problem without code or status: " + r.body);
   }
+  // A body made a piece at a time (the streamed export) is read to its end: every piece is
+  // whole lines of JSON, and none fails while the token stands.
+  for (int pieces = 0; r.pieces && pieces < 64; ++pieces) {
+    auto piece = r.pieces();
+    if (!piece) Die("a piece failed: " + piece.error().ToString());
+    if (piece->empty()) break;
+    if (piece->back() != '\n') Die("a piece that does not end a line");
+  }
   // Whatever was asked, the log still verifies.
   auto verified = engine::Verify(world.log);
   if (!verified || !verified->ok) Die("the chain no longer verifies");
