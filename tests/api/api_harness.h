@@ -62,6 +62,13 @@ class ApiWorld {
 
   Reply Call(const std::string& method, const std::string& target, const std::string& token,
              const std::string& body = "", std::map<std::string, std::string> headers = {}) {
+    return ToReply(Answer(method, target, token, body, std::move(headers)));
+  }
+
+  // The router's answer as it is, a streamed body not yet read.
+  api::HttpResponse Answer(const std::string& method, const std::string& target,
+                           const std::string& token, const std::string& body = "",
+                           std::map<std::string, std::string> headers = {}) {
     api::HttpRequest req;
     req.method = method;
     req.target = target;
@@ -73,7 +80,10 @@ class ApiWorld {
     auto future = promise.get_future();
     router_->Handle(std::move(req),
                     [&promise](api::HttpResponse r) { promise.set_value(std::move(r)); });
-    api::HttpResponse r = future.get();
+    return future.get();
+  }
+
+  static Reply ToReply(api::HttpResponse r) {
     Reply out;
     out.status = r.status;
     out.content_type = r.content_type;
@@ -89,8 +99,8 @@ class ApiWorld {
       out.text += *piece;
       ++out.pieces;
     }
-    if (r.content_type.find("json") != std::string::npos && !r.body.empty()) {
-      out.body = json::parse(r.body, nullptr, false);
+    if (r.content_type.find("json") != std::string::npos && !out.text.empty()) {
+      out.body = json::parse(out.text, nullptr, false);
     }
     return out;
   }

@@ -366,12 +366,7 @@ TEST_F(Api, ExportsTheWholeLogInPiecesWithoutALimitAndOnePageWithOne) {
   for (int i = 0; i < 1100; ++i) Create(assoc_);
   const std::uint64_t head = w_.Head();
   ASSERT_EQ(head, 1100u);
-  api::HttpRequest req;
-  req.method = "GET";
-  req.target = "/api/v1/audit/export?after=7";
-  req.headers["authorization"] = "Bearer " + auditor_;
-  api::HttpResponse got;
-  w_.router().Handle(req, [&](api::HttpResponse r) { got = std::move(r); });
+  api::HttpResponse got = w_.Answer("GET", "/api/v1/audit/export?after=7", auditor_);
   ASSERT_EQ(got.status, 200) << got.body;
   ASSERT_TRUE(got.pieces) << "streamed, not held whole";
   // events appended after the request are not in it: it is the log as of X-Head-Seq
@@ -420,12 +415,7 @@ TEST_F(Api, ExportsTheWholeLogInPiecesWithoutALimitAndOnePageWithOne) {
 TEST_F(Api, CutsAStreamedExportShortWhenItsTokenIsRevoked) {
   for (int i = 0; i < 600; ++i) Create(assoc_);
   auto me = w_.Get("/api/v1/me", auditor_);
-  api::HttpRequest req;
-  req.method = "GET";
-  req.target = "/api/v1/audit/export";
-  req.headers["authorization"] = "Bearer " + auditor_;
-  api::HttpResponse got;
-  w_.router().Handle(req, [&](api::HttpResponse r) { got = std::move(r); });
+  api::HttpResponse got = w_.Answer("GET", "/api/v1/audit/export", auditor_);
   ASSERT_TRUE(got.pieces);
   auto first = got.pieces();
   ASSERT_TRUE(first && !first->empty());
