@@ -1,8 +1,29 @@
 #include "api/metrics.h"
 
+#include <span>
 #include <sstream>
 
 namespace expertflow::api {
+namespace {
+
+// One Prometheus histogram: cumulative buckets at `bounds` (seconds), then +Inf, sum and count.
+// `counts` holds one count a bound and the rest last.
+void RenderHistogram(std::ostream& out, std::string_view name, std::string_view help,
+                     std::span<const double> bounds, std::span<const std::uint64_t> counts,
+                     double sum) {
+  out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    cumulative += counts[i];
+    out << name << "_bucket{le=\"" << bounds[i] << "\"} " << cumulative << "\n";
+  }
+  cumulative += counts.back();
+  out << name << "_bucket{le=\"+Inf\"} " << cumulative << "\n"
+      << name << "_sum " << sum << "\n"
+      << name << "_count " << cumulative << "\n";
+}
+
+}  // namespace
 
 void Metrics::ObserveRequest(const std::string& method, const std::string& route, int status,
                              std::uint64_t micros) {
@@ -28,18 +49,8 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
       out << "expertflow_http_requests_total{method=\"" << method << "\",route=\"" << route
           << "\",status=\"" << status << "\"} " << n << "\n";
     }
-    out << "# HELP expertflow_http_request_duration_seconds Request latency.\n"
-        << "# TYPE expertflow_http_request_duration_seconds histogram\n";
-    std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < kBucketsSeconds.size(); ++i) {
-      cumulative += latency_buckets_[i];
-      out << "expertflow_http_request_duration_seconds_bucket{le=\"" << kBucketsSeconds[i] << "\"} "
-          << cumulative << "\n";
-    }
-    cumulative += latency_buckets_.back();
-    out << "expertflow_http_request_duration_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n"
-        << "expertflow_http_request_duration_seconds_sum " << latency_sum_ << "\n"
-        << "expertflow_http_request_duration_seconds_count " << latency_count_ << "\n";
+    RenderHistogram(out, "expertflow_http_request_duration_seconds", "Request latency.",
+                    kBucketsSeconds, latency_buckets_, latency_sum_);
   }
   const double batch_avg =
       stats.batches ? static_cast<double>(stats.commands) / static_cast<double>(stats.batches) : 0;
@@ -63,20 +74,13 @@ std::string Metrics::Render(const engine::SequencerStats& stats, std::uint64_t h
          stats.last_batch_commands);
   metric("expertflow_sync_seconds_average", "gauge", "Time of one durable write, on average.",
          sync_avg);
-  out << "# HELP expertflow_batch_write_seconds Time of one durable write, from the hand-over "
-         "to the log to its answer.\n"
-      << "# TYPE expertflow_batch_write_seconds histogram\n";
-  std::uint64_t written = 0;
-  for (std::size_t i = 0; i < engine::kWriteBucketsMicros.size(); ++i) {
-    written += stats.write_buckets[i];
-    out << "expertflow_batch_write_seconds_bucket{le=\""
-        << static_cast<double>(engine::kWriteBucketsMicros[i]) / 1e6 << "\"} " << written << "\n";
-  }
-  written += stats.write_buckets.back();
-  out << "expertflow_batch_write_seconds_bucket{le=\"+Inf\"} " << written << "\n"
-      << "expertflow_batch_write_seconds_sum "
-      << static_cast<double>(stats.sync_micros_total) / 1e6 << "\n"
-      << "expertflow_batch_write_seconds_count " << stats.batches << "\n";
+  std::array<double, engine::kWriteBucketsMicros.size()> write_bounds;
+  for (std::size_t i = 0; i < write_bounds.size(); ++i)
+    write_bounds[i] = static_cast<double>(engine::kWriteBucketsMicros[i]) / 1e6;
+  RenderHistogram(out, "expertflow_batch_write_seconds",
+                  "Time of one durable write, from the hand-over to the log to its answer.",
+                  write_bounds, stats.write_buckets,
+                  static_cast<double>(stats.sync_micros_total) / 1e6);
   metric("expertflow_append_failures_total", "counter", "Durable writes that failed.",
          stats.append_failures);
   metric("expertflow_timers_fired_total", "counter", "Deadlines fired.", stats.timers_fired);

@@ -85,11 +85,18 @@ bool HasRepeatedSingletonHeader(const http::request<http::string_body>& req) {
   return false;
 }
 
-http::response<http::string_body> ToBeast(HttpResponse r, unsigned version, bool keep_alive) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+// The status line and the header fields every answer of ours carries.
+template <class Body>
+http::response<Body> HeaderOf(const HttpResponse& r, unsigned version) {
+  http::response<Body> res{static_cast<http::status>(r.status), version};
   res.set(http::field::server, "expertflow");
   if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
   for (auto& [k, v] : r.headers) res.set(k, v);
+  return res;
+}
+
+http::response<http::string_body> ToBeast(HttpResponse r, unsigned version, bool keep_alive) {
+  auto res = HeaderOf<http::string_body>(r, version);
   res.keep_alive(keep_alive);
   res.body() = std::move(r.body);
   res.prepare_payload();
@@ -393,10 +400,7 @@ class Server::Impl {
   // stops or a piece fails, without the last chunk, so the client can tell it was cut short.
   asio::awaitable<bool> ReplyInPieces(beast::tcp_stream& stream, HttpResponse response,
                                       unsigned version, bool keep_alive, bool head_only) {
-    http::response<http::empty_body> res{static_cast<http::status>(response.status), version};
-    res.set(http::field::server, "expertflow");
-    if (!response.content_type.empty()) res.set(http::field::content_type, response.content_type);
-    for (auto& [k, v] : response.headers) res.set(k, v);
+    auto res = HeaderOf<http::empty_body>(response, version);
     const bool chunked = version >= 11;
     if (chunked) res.chunked(true);
     keep_alive = keep_alive && chunked;  // HTTP/1.0: the close ends the body

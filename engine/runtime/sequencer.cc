@@ -314,11 +314,11 @@ bool Sequencer::CompleteOldest(bool wait) {
       stats_.idempotency_purged += f.purged;
       stats_.last_batch_commands = f.accepted.size();
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
-      std::size_t bucket = 0;
-      while (bucket < kWriteBucketsMicros.size() &&
-             static_cast<std::uint64_t>(micros) > kWriteBucketsMicros[bucket])
-        ++bucket;
-      ++stats_.write_buckets[bucket];
+      // The first bucket whose bound is not below the time (the last: none is).
+      ++stats_.write_buckets[std::lower_bound(kWriteBucketsMicros.begin(),
+                                              kWriteBucketsMicros.end(),
+                                              static_cast<std::uint64_t>(micros)) -
+                             kWriteBucketsMicros.begin()];
       if (f.checkpoint) stats_.views_checkpoint_seq = *f.checkpoint;
     }
     for (auto& a : f.accepted) {
