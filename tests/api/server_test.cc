@@ -40,9 +40,15 @@ class LiveServer : public ::testing::Test {
     port_ = *port;
     thread_ = std::thread([this] { server_->Run(false); });
   }
+  // As `expertflow serve` stops: the server, then the sequencer, and only then is the server
+  // destroyed. The sequencer keeps each answer's callback, which holds an executor of the
+  // server's, until it drops the batch; destroyed after the server, it freed a strand of an
+  // io_context already gone (ASan, heap-use-after-free, once in a CI run).
   void TearDown() override {
     server_->Stop();
     thread_.join();
+    w_.sequencer().Stop();
+    server_.reset();
   }
 
   // One request on a fresh connection.
