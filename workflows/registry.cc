@@ -11,9 +11,21 @@ namespace {
 using nlohmann::json;
 
 const std::map<std::string, std::string, std::less<>> kPrefixOfKind = {
-    {"umc", "umc-"},           {"association", "assoc-"}, {"fumo", "fumo-"},
-    {"rumo", "rumo-"},         {"roiv", "roiv-"},         {"ftpo", "ftpo-"},
-    {"business", "business-"}, {"ministry", "ministry"},  {"irpo", "irpo"}};
+    {"umc", "umc-"},
+    {"association", "assoc-"},
+    {"fumo", "fumo-"},
+    {"rumo", "rumo-"},
+    {"roiv", "roiv-"},
+    {"ftpo", "ftpo-"},
+    {"business", "business-"},
+    {"ministry", "ministry"},
+    {"irpo", "irpo"},
+    {"irpo_centre", "irpo-"},
+    {"project_office", "project-office"},
+    {"university", "university-"},
+    {"college", "college-"},
+    {"cluster", "cluster-"},
+    {"employer", "employer"}};
 
 json File(std::string_view name) {
   for (const auto& f : EmbeddedFiles()) {
@@ -34,6 +46,7 @@ BuiltinDirectory::BuiltinDirectory() {
     const json organizations = File("registry/organizations.json");
     const json umcs = File("registry/umcs.json");
     const json fumos = File("registry/fumo.json");
+    const json groups = File("registry/groups.json");
     for (const auto& r : regions.at("regions")) {
       region_index_[r.at("code").get<std::string>()] = regions_.size();
       regions_.push_back(
@@ -108,6 +121,29 @@ BuiltinDirectory::BuiltinDirectory() {
       Insert(std::move(rumo));
       Insert(std::move(roiv));
     }
+    for (const auto& g : groups.at("groups")) {
+      engine::Group group;
+      group.id = g.at("id");
+      group.name = g.at("name");
+      group.name_en = g.value("name_en", "");
+      group.provisional = g.value("provisional", false);
+      const json& members = g.at("members");
+      if (members.is_object()) {
+        for (const auto& o : orgs_) {
+          if (o.kind == members.at("kind").get<std::string>()) group.members.push_back(o.id);
+        }
+      } else {
+        for (const auto& m : members) {
+          if (!by_id_.contains(m.get<std::string>())) {
+            std::fprintf(stderr, "expertflow: group %s names unknown %s\n", group.id.c_str(),
+                         m.get<std::string>().c_str());
+            std::abort();
+          }
+          group.members.push_back(m);
+        }
+      }
+      groups_.push_back(std::move(group));
+    }
   } catch (const json::exception& e) {
     std::fprintf(stderr, "expertflow: the reference data is malformed: %s\n", e.what());
     std::abort();
@@ -141,6 +177,19 @@ const engine::Region* BuiltinDirectory::FindRegion(std::string_view code) const 
 }
 
 const std::vector<engine::Region>& BuiltinDirectory::Regions() const { return regions_; }
+
+const engine::Group* BuiltinDirectory::FindGroup(std::string_view id) const {
+  for (const auto& g : groups_) {
+    if (g.id == id) return &g;
+  }
+  return nullptr;
+}
+
+std::vector<const engine::Group*> BuiltinDirectory::Groups() const {
+  std::vector<const engine::Group*> out;
+  for (const auto& g : groups_) out.push_back(&g);
+  return out;
+}
 
 bool BuiltinDirectory::MayHoldRole(const engine::Organization& org, std::string_view role) const {
   return !role.empty() && ActingRole(org) == role;
@@ -197,7 +246,13 @@ std::string_view ActingRole(const engine::Organization& org) {
       {"ftpo", "ftpo_coordinator"},
       {"business", "business_expert"},
       {"ministry", "ministry_official"},
-      {"irpo", "irpo_staff"}};
+      {"irpo", "irpo_staff"},
+      {"irpo_centre", "irpo_staff"},
+      {"project_office", "project_office_staff"},
+      {"university", "university_staff"},
+      {"college", "college_staff"},
+      {"cluster", "cluster_staff"},
+      {"employer", "employer_representative"}};
   auto it = kRoles.find(org.kind);
   return it == kRoles.end() ? std::string_view() : std::string_view(it->second);
 }

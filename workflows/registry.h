@@ -27,6 +27,9 @@ class BuiltinDirectory final : public engine::Directory {
   const std::vector<engine::Region>& Regions() const override;
   // The one role of its kind (ActingRole below).
   bool MayHoldRole(const engine::Organization& org, std::string_view role) const override;
+  // registry/groups.json; members given as {"kind": K} are every organisation of that kind.
+  const engine::Group* FindGroup(std::string_view id) const override;
+  std::vector<const engine::Group*> Groups() const override;
 
   // Admins may add organisations (business associations, most of all). Refuses a duplicate id,
   // an unknown kind, an id whose prefix does not match its kind, or an unknown region.
@@ -40,6 +43,7 @@ class BuiltinDirectory final : public engine::Directory {
   std::map<std::string, std::size_t, std::less<>> region_index_;
   std::deque<engine::Organization> orgs_;  // stable addresses
   std::map<std::string, const engine::Organization*, std::less<>> by_id_;
+  std::vector<engine::Group> groups_;
 };
 
 // The process-wide directory.
@@ -50,7 +54,10 @@ std::string_view FtpoForDistrict(std::string_view federal_district);
 
 // The role an organisation's people act in, by its kind: umc -> umc_lead, association ->
 // association_member, fumo -> fumo_expert, rumo -> rumo_member, roiv -> region_official, ftpo ->
-// ftpo_coordinator, business -> business_expert, ministry -> ministry_official, irpo -> irpo_staff.
+// ftpo_coordinator, business -> business_expert, ministry -> ministry_official, irpo and
+// irpo_centre -> irpo_staff, college -> college_staff, cluster -> cluster_staff, employer ->
+// employer_representative, project_office -> project_office_staff, university ->
+// university_staff.
 std::string_view ActingRole(const engine::Organization& org);
 
 }  // namespace expertflow::workflows

@@ -1,5 +1,8 @@
 #include "workflows/routing.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "workflows/registry.h"
 
 namespace expertflow::workflows {
@@ -71,7 +74,26 @@ Result<Participants> ProtocolAssignment(const RoutingInput& in) {
     return Invalid("assignee", "is not a known organisation");
   if (issuer != "ministry" && issuer != "irpo")
     return Invalid("issuer", "must be ministry or irpo");
-  return Participants{{"assignee", assignee}, {"issuer", issuer}, {"ministry", "ministry"}};
+  // Who receives and accepts the report (seed 003: IRPO's centres, the Project Office, the State
+  // University of Education; otherwise the issuer). The issuer and the ministry always may too.
+  std::string addressee = PayloadString(in, "report_to");
+  if (addressee.empty()) {
+    addressee = issuer;
+  } else {
+    const engine::Organization* to = in.directory.FindOrganization(addressee);
+    static constexpr std::string_view kReceivers[] = {"ministry", "irpo", "irpo_centre",
+                                                      "project_office", "university"};
+    if (to == nullptr ||
+        std::find(std::begin(kReceivers), std::end(kReceivers), to->kind) == std::end(kReceivers)) {
+      return Invalid("report_to",
+                     "must be the ministry, IRPO or one of its centres, the Project Office or "
+                     "the university");
+    }
+  }
+  return Participants{{"assignee", assignee},
+                      {"issuer", issuer},
+                      {"ministry", "ministry"},
+                      {"addressee", addressee}};
 }
 
 Result<Participants> Protocol(const RoutingInput& in) {

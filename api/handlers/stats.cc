@@ -5,6 +5,7 @@
 #include "api/problem.h"
 #include "api/reply.h"
 #include "engine/decide/policy.h"
+#include "engine/projections/discipline.h"
 
 namespace expertflow::api::handlers {
 namespace {
@@ -65,16 +66,95 @@ void StatsStages(Context& ctx, const Call& call, Respond respond) {
   });
 }
 
+// The discipline table as CSV (RFC 4180, UTF-8 with a byte order mark so that a spreadsheet
+// opens the Cyrillic right), with the Russian headers of IRPO's reports (seed 003 §II).
+std::string DisciplineCsv(const json& table) {
+  auto cell = [](const json& v) {
+    std::string text = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
+    if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) {
+      if (c == '"') quoted += '"';
+      quoted += c;
+    }
+    return quoted + "\"";
+  };
+  static const std::pair<const char*, const char*> kKeys[] = {
+      {"assignee", "Исполнитель (код)"},
+      {"assignee_name", "Исполнитель"},
+      {"protocol_number", "Протокол"},
+      {"protocol_date", "Дата протокола"},
+      {"decision_number", "Пункт"},
+      {"decision", "Поручение"},
+      {"assigned", "Поручений"},
+      {"done_on_time", "Исполнено в срок"},
+      {"done_late", "Исполнено с нарушением срока"},
+      {"open", "На исполнении"},
+      {"overdue", "Просрочено"},
+      {"awaiting_review", "На рассмотрении"},
+      {"cancelled", "Отменено"},
+      {"periods_due", "Отчётных периодов наступило"},
+      {"periods_missed", "Отчётных периодов пропущено"}};
+  const json& items = table["items"];
+  std::vector<std::pair<const char*, const char*>> columns;
+  for (const auto& k : kKeys) {
+    if (!items.empty() && items[0].contains(k.first)) columns.push_back(k);
+  }
+  if (items.empty()) columns.assign(std::begin(kKeys) + 6, std::end(kKeys));
+  std::string out = "\xEF\xBB\xBF";
+  for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + cell(columns[i].second);
+  out += "\r\n";
+  for (const auto& row : items) {
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+      out += (i ? "," : "") + cell(row.value(columns[i].first, json()));
+    }
+    out += "\r\n";
+  }
+  return out;
+}
+
 void StatsDiscipline(Context& ctx, const Call& call, Respond respond) {
   const Target& t = call.target;
   const engine::Principal& p = call.principal;
   if (!engine::SeesEverything(p))
     return respond(
         Problem(ErrorCode::kForbidden, "monitoring is for irpo, ministry, auditors and admins"));
-  std::optional<engine::Timestamp> from, to;
-  if (!Window(t, from, to, respond)) return;
-  const std::string protocol = t.query.count("protocol") ? t.query.at("protocol") : "";
-  respond(Json(200, engine::Discipline(Instances(ctx, "assignments"), protocol, from, to)));
+  engine::DisciplineQuery q;
+  if (!Window(t, q.from, q.to, respond)) return;
+  auto param = [&](const char* key) {
+    auto it = t.query.find(key);
+    return it == t.query.end() ? std::string() : it->second;
+  };
+  q.protocol = param("protocol");
+  q.assignee = param("assignee");
+  q.decision = param("decision");
+  if (std::string g = param("group_by"); !g.empty()) {
+    if (g != "assignee" && g != "protocol" && g != "decision") {
+      return respond(Problem(ErrorCode::kBadRequest, "group_by is assignee, protocol or decision"));
+    }
+    q.group_by = g;
+  }
+  if (std::string a = param("assignments"); !a.empty()) {
+    if (a != "true" && a != "false") {
+      return respond(Problem(ErrorCode::kBadRequest, "assignments is true or false"));
+    }
+    q.assignments = a == "true";
+  }
+  const std::string format = param("format");
+  if (!format.empty() && format != "json" && format != "csv") {
+    return respond(Problem(ErrorCode::kBadRequest, "format is json or csv"));
+  }
+  json table = engine::Discipline(Instances(ctx, "assignments"), q, ctx.seq.directory(),
+                                  ctx.seq.clock().Now());
+  if (format == "csv") {
+    HttpResponse r;
+    r.status = 200;
+    r.content_type = "text/csv; charset=utf-8";
+    r.headers.push_back({"Content-Disposition", "attachment; filename=\"discipline.csv\""});
+    r.body = DisciplineCsv(table);
+    return respond(std::move(r));
+  }
+  respond(Json(200, std::move(table)));
 }
 
 }  // namespace expertflow::api::handlers

@@ -192,4 +192,21 @@ Timestamp NextMoscowWeekly(Timestamp after, std::chrono::weekday day, Duration t
   return candidate;
 }
 
+Timestamp NextMoscowMonthly(Timestamp after, unsigned day_of_month, Duration time_of_day) {
+  using namespace std::chrono;
+  const year_month_day today = MoscowDate(after);
+  year_month month = today.year() / today.month();
+  for (;;) {
+    const unsigned last_day = static_cast<unsigned>((month / std::chrono::last).day());
+    const year_month_day day = month / std::chrono::day(std::min(day_of_month, last_day));
+    Timestamp candidate(sys_days(day) + time_of_day - kMoscowOffset);
+    if (candidate > after) return candidate;
+    month += months(1);
+  }
+}
+
+Timestamp StartOfMoscowDay(std::chrono::year_month_day day) {
+  return Timestamp(sys_days(day) - kMoscowOffset);
+}
+
 }  // namespace expertflow::engine

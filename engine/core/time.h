@@ -53,5 +53,12 @@ std::optional<std::chrono::weekday> ParseWeekday(std::string_view text);
 Timestamp NextMoscowWeekly(Timestamp after, std::chrono::weekday day, Duration time_of_day);
 // The first instant strictly after `after` at `time_of_day`, Moscow time.
 Timestamp NextMoscowDaily(Timestamp after, Duration time_of_day);
+// The first instant strictly after `after` on day `day_of_month` (1..31; a month shorter than that
+// uses its last day) at `time_of_day`, Moscow time.
+Timestamp NextMoscowMonthly(Timestamp after, unsigned day_of_month, Duration time_of_day);
+// The first instant of a Moscow day (00:00+03:00).
+Timestamp StartOfMoscowDay(std::chrono::year_month_day day);
+// A time of day that means "by the end of the day": 23:59:59, as a bare date's deadline.
+inline constexpr Duration kEndOfDay = std::chrono::hours(24) - std::chrono::seconds(1);
 
 }  // namespace expertflow::engine

@@ -38,7 +38,12 @@ std::optional<Timestamp> DueOf(const DeadlineSpec& dl, Timestamp now, const nloh
   if (value == nullptr) return std::nullopt;
   if (dl.schedule) {
     auto schedule = ParseSchedule(*value, nullptr);
-    return schedule ? NextDue(*schedule, now) : std::nullopt;
+    if (!schedule) return std::nullopt;
+    if ((dl.applies_to == "once" && schedule->recurring) ||
+        (dl.applies_to == "recurring" && !schedule->recurring)) {
+      return std::nullopt;
+    }
+    return NextDue(*schedule, now);
   }
   return value->is_string() ? ParseDeadline(value->get<std::string>()) : std::nullopt;
 }
@@ -59,8 +64,11 @@ void PlanTimers(const Definition& def, std::string_view from, std::string_view t
     if (is_in && (!was_in || restart)) {
       auto due = DueOf(dl, now, payload, fields);
       if (!due) continue;
+      // Derived periods: a due instant already past at creation is not armed (a protocol entered
+      // after its date); on a later entry (a report returned) a past one is, and fires at once.
+      if (dl.derived_periods && from.empty() && !(now < *due)) continue;
       set[dl.name] = FormatRfc3339(*due);
-      if (dl.schedule) {
+      if (dl.schedule && !dl.derived_periods) {
         data["periods"]["add"] =
             nlohmann::json::array({{{"number", 1}, {"due", FormatRfc3339(*due)}}});
       }
@@ -108,6 +116,21 @@ std::vector<DecidedEvent> One(std::string type, nlohmann::json data) {
   std::vector<DecidedEvent> out;
   out.push_back(DecidedEvent{std::move(type), std::move(data)});
   return out;
+}
+
+// Reports not returned whose judged instant falls in the period (begun, due]; a first period
+// (no `begun`) takes every report up to its due instant.
+std::uint32_t ReportsWithin(const nlohmann::json& fields, std::optional<Timestamp> begun,
+                            Timestamp due) {
+  std::uint32_t n = 0;
+  auto it = fields.find("reports");
+  if (it == fields.end() || !it->is_array()) return 0;
+  for (const auto& r : *it) {
+    if (r.value("status", "") == "returned") continue;
+    const Timestamp at = ReportJudgedAt(r);
+    if ((!begun || *begun < at) && !(due < at)) ++n;
+  }
+  return n;
 }
 
 std::string StreamOf(const Command& c) { return c.collection + "/" + c.instance_id; }
@@ -179,8 +202,9 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
         {{"errors", {{{"field", "deadline"}, {"message", "has no due instant before its end"}}}}});
   }
   for (const DeadlineSpec& dl : def->deadlines) {
-    // A schedule whose first instant is already past `until` never runs: refuse it up front.
-    if (dl.schedule && Contains(dl.while_in, spec.to) &&
+    // A schedule whose first instant is already past `until` never runs: refuse it up front
+    // (version 1; derived periods are counted from the reports, whenever they were entered).
+    if (dl.schedule && !dl.derived_periods && Contains(dl.while_in, spec.to) &&
         !(data.contains("timers") && data["timers"]["set"].contains(dl.name))) {
       return Fail(
           ErrorCode::kValidationFailed, "the deadline has no due instant",
@@ -202,6 +226,33 @@ Result<std::vector<DecidedEvent>> DecideFire(const Definition& def, const Instan
   const DeadlineSpec& dl = *spec;
   const std::string due = FormatRfc3339(cmd.timer_due);
   nlohmann::json data = {{"deadline", dl.name}, {"due", due}};
+
+  if (dl.schedule && dl.derived_periods) {
+    auto schedule = ParseSchedule(s.fields.value(dl.field, nlohmann::json()), nullptr);
+    if (!schedule || !schedule->recurring) {
+      data["timers"]["fired"] = {dl.name};
+      data["overdue"] = dl.name;
+      return One(dl.event, std::move(data));
+    }
+    // The period that ends now began after the due instant before it (or at the series' start).
+    std::optional<Timestamp> begun = schedule->start;
+    for (auto t = NextDue(*schedule, cmd.timer_due - std::chrono::days(32));
+         t && *t < cmd.timer_due; t = NextDue(*schedule, *t)) {
+      begun = *t;
+    }
+    const std::uint32_t reports = ReportsWithin(s.fields, begun, cmd.timer_due);
+    const bool met = reports >= schedule->min_count;
+    if (begun) data["period_start"] = FormatRfc3339(*begun);
+    data["reports"] = reports;
+    data["min_count"] = schedule->min_count;
+    if (auto next = NextDue(*schedule, cmd.timer_due)) {
+      data["timers"]["set"][dl.name] = FormatRfc3339(*next);
+    } else {
+      data["timers"]["fired"] = {dl.name};
+    }
+    if (!met) data["overdue"] = dl.name;
+    return One(met ? dl.period_met_event : dl.period_event, std::move(data));
+  }
 
   if (dl.schedule) {
     auto period = std::find_if(s.periods.begin(), s.periods.end(),
@@ -281,8 +332,8 @@ Result<const CommandSpec*> MayRun(const Definition& def, const InstanceState& s,
 // been marked missed already. `next` becomes the state to wait in while periods remain.
 void AnswerSchedule(const Definition& def, const InstanceState& s, const CommandSpec* spec,
                     nlohmann::json& data, std::string& next) {
-  auto oldest = std::find_if(s.periods.begin(), s.periods.end(),
-                             [](const Period& p) { return !p.accepted; });
+  auto oldest =
+      std::find_if(s.periods.begin(), s.periods.end(), [](const Period& p) { return !p.accepted; });
   bool more = false;
   if (oldest != s.periods.end()) {
     data["periods"]["accepted"] = {
@@ -290,9 +341,8 @@ void AnswerSchedule(const Definition& def, const InstanceState& s, const Command
         {"on_time", !oldest->missed && s.stage_entered_at <= oldest->due}};
     more = std::any_of(oldest + 1, s.periods.end(), [](const Period& p) { return !p.accepted; });
     const bool latest = oldest + 1 == s.periods.end();
-    auto dl =
-        std::find_if(def.deadlines.begin(), def.deadlines.end(),
-                     [&](const DeadlineSpec& d) { return d.name == spec->answers_schedule; });
+    auto dl = std::find_if(def.deadlines.begin(), def.deadlines.end(),
+                           [&](const DeadlineSpec& d) { return d.name == spec->answers_schedule; });
     auto schedule = ParseSchedule(s.fields.value(dl->field, nlohmann::json()), nullptr);
     if (latest && schedule && schedule->recurring) {
       // Accepted before its due time: the next period opens now and the timer moves to it.
@@ -304,6 +354,62 @@ void AnswerSchedule(const Definition& def, const InstanceState& s, const Command
     }
   }
   if (more) next = spec->to_while_periods_remain;
+}
+
+// Protocol reports (protocol_assignment v2, seed 003 "исполнительская дисциплина"). A submitted
+// report is recorded in `fields.reports` as {"n", "at" (recorded), "letter_date", "letter_number",
+// "attachments" (how many), "status": "pending"}; accepting or returning it settles the pending
+// one. The letter's date is what on-time is judged by (ReportJudgedAt): it may not be in the
+// future nor before the protocol's date. Accepting a report against a one-time deadline records
+// whether it was on time: judged by its due instant, however late the review came.
+Result<void> RecordReport(const Definition& def, const InstanceState& s, const CommandSpec& spec,
+                          const Command& cmd, const DecideContext& ctx, nlohmann::json& data) {
+  const nlohmann::json reports = s.fields.value("reports", nlohmann::json::array());
+  if (spec.report == "submitted") {
+    nlohmann::json entry = {{"n", reports.size() + 1}, {"at", FormatRfc3339(ctx.now)}};
+    if (auto letter = cmd.payload.find("letter"); letter != cmd.payload.end()) {
+      const std::string date = letter->value("date", "");
+      auto day = ParseDate(date);
+      auto protocol_day = ParseDate(s.fields.value("protocol_date", ""));
+      std::string problem;
+      if (!day) {
+        problem = "must be a date like 2024-11-29";
+      } else if (*day > MoscowDate(ctx.now)) {
+        problem = "is in the future";
+      } else if (protocol_day && *day < *protocol_day) {
+        problem = "is before the protocol's date";
+      }
+      if (!problem.empty()) {
+        return Fail(ErrorCode::kValidationFailed, "letter.date " + problem,
+                    {{"errors", {{{"field", "letter.date"}, {"message", problem}}}}});
+      }
+      entry["letter_date"] = date;
+      if (letter->contains("number")) entry["letter_number"] = (*letter)["number"];
+    }
+    if (auto files = cmd.payload.find("attachments"); files != cmd.payload.end()) {
+      entry["attachments"] = files->size();
+    }
+    data["report"] = {{"submitted", std::move(entry)}};
+    return {};
+  }
+  nlohmann::json settle = {{"settled", spec.report}};
+  if (spec.report == "accepted") {
+    const nlohmann::json* pending = nullptr;
+    for (const auto& r : reports) {
+      if (r.value("status", "") == "pending") pending = &r;
+    }
+    for (const DeadlineSpec& dl : def.deadlines) {
+      if (!dl.schedule || !dl.derived_periods || pending == nullptr) continue;
+      auto schedule = ParseSchedule(s.fields.value(dl.field, nlohmann::json()), nullptr);
+      if (schedule && !schedule->recurring) {
+        settle["on_time"] = !HasPassed(schedule->due, ReportJudgedAt(*pending));
+        break;
+      }
+    }
+    if (!settle.contains("on_time") && !s.fields.contains("deadline")) settle["on_time"] = true;
+  }
+  data["report"] = std::move(settle);
+  return {};
 }
 
 // A multi-party step closes when its join rule holds (counting `given`, the actor's verdict now);
@@ -355,6 +461,10 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
   auto may = MayRun(def, s, cmd);
   if (!may) return std::unexpected(std::move(may.error()));
   const CommandSpec* spec = *may;
+  if (!ScheduleAllows(def, s, *spec)) {
+    return InvalidTransition(def, s, cmd.actor,
+                             cmd.name + " does not apply to this assignment's deadline");
+  }
   auto errors = ValidatePayload(spec->payload, cmd.payload, spec->partial, ctx.directory, ctx.now);
   if (!errors.empty()) return ValidationFailed(errors);
 
@@ -369,6 +479,14 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
     next = spec->to_cases.at(cmd.payload.at(spec->to_field).get<std::string>());
 
   if (!spec->answers_schedule.empty()) AnswerSchedule(def, s, spec, data, next);
+  if (!spec->while_armed_deadline.empty() && s.timers.contains(spec->while_armed_deadline)) {
+    next = spec->to_while_armed;
+  }
+  if (!spec->report.empty()) {
+    if (auto recorded = RecordReport(def, s, *spec, cmd, ctx, data); !recorded) {
+      return std::unexpected(std::move(recorded.error()));
+    }
+  }
 
   if (!spec->vote_field.empty()) {
     data["vote"] = {{"org", cmd.actor.org},

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/model/payload.h"
+
 namespace expertflow::engine {
 namespace {
 
@@ -51,12 +53,22 @@ bool MayAct(const Definition& def, const InstanceState& instance, const CommandS
   return false;
 }
 
+bool ScheduleAllows(const Definition& def, const InstanceState& instance,
+                    const CommandSpec& command) {
+  if (command.only_if_schedule.empty()) return true;
+  auto dl = std::find_if(def.deadlines.begin(), def.deadlines.end(),
+                         [&](const DeadlineSpec& d) { return d.name == command.only_if_schedule; });
+  if (dl == def.deadlines.end()) return false;
+  auto schedule = ParseSchedule(instance.fields.value(dl->field, nlohmann::json()), nullptr);
+  return schedule && schedule->recurring == (dl->applies_to == "recurring");
+}
+
 std::vector<std::string> AllowedCommands(const Definition& def, const InstanceState& instance,
                                          const Principal& p) {
   std::vector<std::string> out;
   for (const auto& cmd : def.commands) {
     if (Contains(cmd.from, instance.state) && !Contains(out, cmd.name) &&
-        MayAct(def, instance, cmd, p)) {
+        ScheduleAllows(def, instance, cmd) && MayAct(def, instance, cmd, p)) {
       out.push_back(cmd.name);
     }
   }

@@ -33,6 +33,11 @@ bool CanSee(const InstanceState& instance, const Principal& p);
 bool MayAct(const Definition& def, const InstanceState& instance, const CommandSpec& command,
             const Principal& p);
 
+// Whether a command limited to one kind of schedule ("only_if_schedule") applies to the
+// instance's deadline as it stands.
+bool ScheduleAllows(const Definition& def, const InstanceState& instance,
+                    const CommandSpec& command);
+
 // The command names `p` may send now, in definition order.
 std::vector<std::string> AllowedCommands(const Definition& def, const InstanceState& instance,
                                          const Principal& p);

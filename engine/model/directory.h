@@ -15,10 +15,24 @@ namespace expertflow::engine {
 
 // The roles of API.md, "Authentication and who may do what": the one list the definition loader
 // checks commands against and the token issuer checks tokens against.
-inline constexpr std::array<std::string_view, 11> kRoles = {
-    "association_member", "umc_lead",          "fumo_expert",      "rumo_member",
-    "irpo_staff",         "business_expert",   "ftpo_coordinator", "ministry_official",
-    "region_official",    "auditor",           "admin"};
+// The last five report on protocol assignments for the kinds of organisation seeds 002 and 003
+// assign work to (issue 15): colleges, clusters, employers, the Project Office, the university.
+inline constexpr std::array<std::string_view, 16> kRoles = {"association_member",
+                                                            "umc_lead",
+                                                            "fumo_expert",
+                                                            "rumo_member",
+                                                            "irpo_staff",
+                                                            "business_expert",
+                                                            "ftpo_coordinator",
+                                                            "ministry_official",
+                                                            "region_official",
+                                                            "auditor",
+                                                            "admin",
+                                                            "college_staff",
+                                                            "cluster_staff",
+                                                            "employer_representative",
+                                                            "project_office_staff",
+                                                            "university_staff"};
 
 inline bool IsKnownRole(std::string_view role) {
   return std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end();
@@ -37,7 +51,8 @@ struct Region {
 struct Organization {
   std::string id;    // "umc-05", "assoc-05", "fumo-09.00.00", "rumo-52", "roiv-52", "ftpo-kaluga"
   std::string kind;  // "umc", "association", "fumo", "rumo", "roiv", "ftpo", "business",
-                     // "ministry", "irpo"
+                     // "ministry", "irpo", "irpo_centre", "project_office", "university",
+                     // "college", "cluster", "employer"
   std::string name;  // Russian name
   std::string name_en;
   std::string region_code;       // where it sits (a UMC: the region of its lead college)
@@ -45,6 +60,17 @@ struct Organization {
   std::string industry;          // UMC and association: the industry key they share
   std::string ugps;              // FUMO: the enlarged group code "09.00.00"
   nlohmann::json extra = nlohmann::json::object();  // the rest of the reference data
+};
+
+// A named group of organisations a protocol may address as one ("all regional bodies", "regions
+// with a ЦОПП", "participants of Professionalitet in 2023"). A protocol records the members the
+// group had when it was registered.
+struct Group {
+  std::string id;  // "copp-regions"; a protocol names it "group:copp-regions"
+  std::string name;
+  std::string name_en;
+  std::vector<std::string> members;  // organisation ids, in registry order
+  bool provisional = false;          // the seeds do not list the members: the registry's guess
 };
 
 // Reference data the engine consults: who exists, of what kind, where. Read-only.
@@ -60,6 +86,8 @@ class Directory {
   // region_official, ...). Tokens are issued only for such pairs: a principal whose role its
   // organisation cannot hold would borrow another kind's rights (an IRPO token as a region's).
   virtual bool MayHoldRole(const Organization& org, std::string_view role) const = 0;
+  virtual const Group* FindGroup(std::string_view /*id*/) const { return nullptr; }
+  virtual std::vector<const Group*> Groups() const { return {}; }
 };
 
 // What a routing function is given: the creator and the creation payload.

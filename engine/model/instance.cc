@@ -1,8 +1,8 @@
 #include "engine/model/instance.h"
 
-#include <algorithm>
-
 #include <simdjson.h>
+
+#include <algorithm>
 
 #include "engine/log/event.h"
 
@@ -85,7 +85,8 @@ Period* FindPeriod(InstanceState& s, std::uint32_t number) {
 
 // The members of event data that evolve reads, found in one pass over the object.
 struct Effects {
-  std::optional<element> created, payload, assign, vote, to, round, timers, overdue, periods;
+  std::optional<element> created, payload, assign, vote, to, round, timers, overdue, periods,
+      report;
   bool update_fields = false;
 };
 
@@ -113,6 +114,8 @@ Effects EffectsOf(simdjson::dom::object data) {
       f.overdue = field.value;
     else if (k == "periods")
       f.periods = field.value;
+    else if (k == "report")
+      f.report = field.value;
   }
   return f;
 }
@@ -199,6 +202,28 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
   }
   if (std::string_view name; f.overdue && f.overdue->get(name) == simdjson::SUCCESS) {
     s.overdue.emplace(std::string(name), at);
+  }
+  if (f.report && f.report->is_object()) {
+    // Protocol reports (decide.cc, RecordReport): a submitted one is appended pending; a settled
+    // one marks the latest pending entry.
+    nlohmann::json& reports = s.fields["reports"];
+    if (!reports.is_array()) reports = nlohmann::json::array();
+    if (element added; (*f.report)["submitted"].get(added) == simdjson::SUCCESS) {
+      nlohmann::json entry = ToJson(added);
+      entry["status"] = "pending";
+      reports.push_back(std::move(entry));
+    }
+    if (std::string_view settled; (*f.report)["settled"].get(settled) == simdjson::SUCCESS) {
+      for (auto it = reports.rbegin(); it != reports.rend(); ++it) {
+        if (it->is_object() && it->value("status", "") == "pending") {
+          (*it)["status"] = settled;
+          if (bool on_time; (*f.report)["on_time"].get(on_time) == simdjson::SUCCESS) {
+            (*it)["on_time"] = on_time;
+          }
+          break;
+        }
+      }
+    }
   }
   if (f.periods && f.periods->is_object()) {
     const element p = *f.periods;

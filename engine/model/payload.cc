@@ -167,57 +167,148 @@ std::optional<ScheduleSpec> ParseSchedule(const nlohmann::json& value, std::stri
     if (error) *error = std::move(message);
     return std::nullopt;
   };
-  if (!value.is_object() || value.size() != 1 ||
-      !(value.contains("due") || value.contains("recurring"))) {
+  if (!value.is_object() || !(value.contains("due") || value.contains("recurring")) ||
+      (value.contains("due") && value.contains("recurring"))) {
     return fail("must be {\"due\": DATE} or {\"recurring\": {...}}");
   }
+  for (const auto& [k, v] : value.items()) {
+    if (k != "due" && k != "recurring" && k != "time") {
+      return fail("has an unknown member \"" + k + "\"");
+    }
+  }
+  auto date_of = [](const nlohmann::json& v) {
+    return v.is_string() ? ParseDate(v.get<std::string>()) : std::nullopt;
+  };
   ScheduleSpec s;
   if (auto it = value.find("due"); it != value.end()) {
+    if (value.contains("time")) {
+      auto day = date_of(*it);
+      auto time = value["time"].is_string() ? ParseTimeOfDay(value["time"].get<std::string>())
+                                            : std::nullopt;
+      if (!day) return fail("due must be a date like 2023-07-07 when a time is given");
+      if (!time) return fail("time must be HH:MM (Moscow time)");
+      s.due = StartOfMoscowDay(*day) + *time;
+      return s;
+    }
     auto due = it->is_string() ? ParseDeadline(it->get<std::string>()) : std::nullopt;
     if (!due) return fail("due must be a date like 2024-12-28 or an RFC 3339 time");
     s.due = *due;
     return s;
   }
+  if (value.contains("time")) return fail("time goes inside recurring, or with due");
   const auto& r = value.at("recurring");
   if (!r.is_object()) return fail("recurring must be an object");
   for (const auto& [k, v] : r.items()) {
-    if (k != "every" && k != "weekday" && k != "time" && k != "until") {
+    if (k != "every" && k != "weekday" && k != "day" && k != "time" && k != "start" &&
+        k != "until" && k != "min_count") {
       return fail("recurring has an unknown member \"" + k + "\"");
     }
   }
   s.recurring = true;
-  std::string every = r.value("every", "");
-  if (every != "week" && every != "day") return fail("recurring.every must be \"week\" or \"day\"");
-  s.weekly = every == "week";
-  auto time = r.contains("time") && r["time"].is_string()
-                  ? ParseTimeOfDay(r["time"].get<std::string>())
-                  : std::nullopt;
-  if (!time) return fail("recurring.time must be HH:MM (Moscow time)");
-  s.time_of_day = *time;
-  if (s.weekly) {
-    auto day = r.contains("weekday") && r["weekday"].is_string()
-                   ? ParseWeekday(r["weekday"].get<std::string>())
-                   : std::nullopt;
+  const std::string every = r.value("every", "");
+  if (every == "week") {
+    s.every = ScheduleSpec::Every::kWeek;
+  } else if (every == "day") {
+    s.every = ScheduleSpec::Every::kDay;
+  } else if (every == "month") {
+    s.every = ScheduleSpec::Every::kMonth;
+  } else {
+    return fail("recurring.every must be \"week\", \"day\" or \"month\"");
+  }
+  s.weekly = s.every == ScheduleSpec::Every::kWeek;
+  if (r.contains("time")) {
+    auto time = r["time"].is_string() ? ParseTimeOfDay(r["time"].get<std::string>()) : std::nullopt;
+    if (!time) return fail("recurring.time must be HH:MM (Moscow time)");
+    s.time_of_day = *time;
+  }
+  if (r.contains("weekday")) {
+    if (!s.weekly) return fail("recurring.weekday applies to every: week only");
+    auto day =
+        r["weekday"].is_string() ? ParseWeekday(r["weekday"].get<std::string>()) : std::nullopt;
     if (!day) return fail("recurring.weekday must be monday ... sunday");
     s.weekday = *day;
-  } else if (r.contains("weekday")) {
-    return fail("recurring.weekday applies to every: week only");
+  }
+  if (r.contains("day")) {
+    if (s.every != ScheduleSpec::Every::kMonth) {
+      return fail("recurring.day applies to every: month only");
+    }
+    if (!r["day"].is_number_integer() || r["day"].get<std::int64_t>() < 1 ||
+        r["day"].get<std::int64_t>() > 31) {
+      return fail("recurring.day must be a day of the month, 1 to 31");
+    }
+    s.day_of_month = r["day"].get<unsigned>();
+  } else if (s.every == ScheduleSpec::Every::kMonth) {
+    return fail("recurring.day is required with every: month");
+  }
+  if (r.contains("start")) {
+    auto day = date_of(r["start"]);
+    if (!day) return fail("recurring.start must be a date like 2023-06-20");
+    s.start = StartOfMoscowDay(*day);
   }
   if (r.contains("until")) {
     auto until =
         r["until"].is_string() ? ParseDeadline(r["until"].get<std::string>()) : std::nullopt;
     if (!until) return fail("recurring.until must be a date like 2024-12-28");
     s.until = *until;
+    if (s.start && *s.until < *s.start) return fail("recurring.until is before its start");
+  }
+  if (r.contains("min_count")) {
+    if (!r["min_count"].is_number_integer() || r["min_count"].get<std::int64_t>() < 1 ||
+        r["min_count"].get<std::int64_t>() > 1000) {
+      return fail("recurring.min_count must be an integer from 1 to 1000");
+    }
+    s.min_count = r["min_count"].get<unsigned>();
   }
   return s;
 }
 
 std::optional<Timestamp> NextDue(const ScheduleSpec& s, Timestamp after) {
-  Timestamp next = !s.recurring ? s.due
-                   : s.weekly   ? NextMoscowWeekly(after, s.weekday, s.time_of_day)
-                                : NextMoscowDaily(after, s.time_of_day);
-  if (s.recurring && s.until && next > *s.until) return std::nullopt;
+  if (!s.recurring) return s.due;
+  // The first period's due instant is the first one at or after the start of its start day.
+  if (s.start && after < *s.start) after = *s.start - std::chrono::seconds(1);
+  Timestamp next;
+  switch (s.every) {
+    case ScheduleSpec::Every::kDay:
+      next = NextMoscowDaily(after, s.time_of_day);
+      break;
+    case ScheduleSpec::Every::kWeek:
+      next = NextMoscowWeekly(after, s.weekday, s.time_of_day);
+      break;
+    case ScheduleSpec::Every::kMonth:
+      next = NextMoscowMonthly(after, s.day_of_month, s.time_of_day);
+      break;
+  }
+  if (s.until && next > *s.until) return std::nullopt;
   return next;
+}
+
+Timestamp ReportJudgedAt(const nlohmann::json& report) {
+  Timestamp judged = Timestamp::max();
+  if (auto at = report.find("at"); at != report.end() && at->is_string()) {
+    if (auto t = ParseRfc3339(at->get<std::string>())) judged = *t;
+  }
+  if (auto d = report.find("letter_date"); d != report.end() && d->is_string()) {
+    if (auto day = ParseDate(d->get<std::string>()))
+      judged = std::min(judged, EndOfMoscowDay(*day));
+  }
+  return judged == Timestamp::max() ? Timestamp{} : judged;
+}
+
+std::vector<Timestamp> DueInstants(const ScheduleSpec& s, Timestamp through, std::size_t cap) {
+  std::vector<Timestamp> out;
+  if (!s.recurring) {
+    if (s.due <= through && cap > 0) out.push_back(s.due);
+    return out;
+  }
+  if (!s.start) return out;  // a series with no start has no first period to count from
+  Timestamp after = *s.start - std::chrono::seconds(1);
+  while (out.size() < cap) {
+    auto next = NextDue(s, after);
+    if (!next || *next > through) break;
+    out.push_back(*next);
+    after = *next;
+  }
+  return out;
 }
 
 }  // namespace expertflow::engine

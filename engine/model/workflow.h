@@ -62,6 +62,18 @@ struct CommandSpec {
   // name, and the state to go to while periods remain (`to` is the state once all are answered).
   std::string answers_schedule;
   std::string to_while_periods_remain;
+  // "while_armed": {"deadline": D, "to": S}: while deadline D is armed (a recurring schedule still
+  // runs) the command goes to S instead of `to` (protocol_assignment v2: an accepted report of a
+  // weekly deadline waits for the next period; of a one-time deadline it is done).
+  std::string while_armed_deadline;
+  std::string to_while_armed;
+  // "report": "submitted" | "accepted" | "returned": the command records a report on the
+  // instance's list `fields.reports` (protocol_assignment v2), or settles the pending one. See
+  // decide.cc, RecordReport, for what an entry holds.
+  std::string report;
+  // "only_if_schedule": D: the command is valid only when the field of schedule deadline D holds
+  // a schedule of the kind D applies to (end_schedule: a recurring one).
+  std::string only_if_schedule;
   std::string event;  // the event it appends, past tense
   std::vector<FieldSpec> payload;
   bool update_fields = false;  // merges the payload into the instance's fields
@@ -108,6 +120,15 @@ struct DeadlineSpec {
   std::string to;            // optional: the state it moves the instance to
   bool repeat = false;       // re-armed `after` later each time it passes
   std::vector<std::string> restart_on;  // commands that re-arm it from their own time
+  // Schedules: "once" or "recurring" arms it only for a schedule of that kind ("" for both).
+  std::string applies_to;
+  // Schedules, "periods": "derived" (protocol_assignment v2): no period list in the events; a
+  // period is met or missed by the reports recorded in `fields.reports` (discipline.h), and the
+  // timer only tells it live. A due instant already past when the instance is created is not
+  // armed (a protocol registered after its date appends no flood of misses), and the series is
+  // not refused when it has no instant left.
+  bool derived_periods = false;
+  std::string period_met_event;  // derived recurring: appended for a period that was met
 };
 
 struct Definition {

@@ -92,6 +92,23 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const
              "\"while_periods_remain\"");
     }
   }
+  if (!cmd.while_armed_deadline.empty()) {
+    auto dl = std::find_if(d.deadlines.begin(), d.deadlines.end(), [&](const DeadlineSpec& x) {
+      return x.name == cmd.while_armed_deadline;
+    });
+    if (dl == d.deadlines.end()) c.Fail(where, "\"while_armed\" names no deadline");
+    if (cmd.to.empty() || d.FindState(cmd.to_while_armed) == nullptr) {
+      c.Fail(where, "\"while_armed\" needs \"to\" and a known state to go to");
+    }
+  }
+  if (!cmd.only_if_schedule.empty()) {
+    auto dl = std::find_if(d.deadlines.begin(), d.deadlines.end(), [&](const DeadlineSpec& x) {
+      return x.name == cmd.only_if_schedule;
+    });
+    if (dl == d.deadlines.end() || !dl->schedule || dl->applies_to.empty()) {
+      c.Fail(where, "\"only_if_schedule\" names no schedule deadline with \"applies_to\"");
+    }
+  }
   if (!cmd.vote_field.empty() &&
       std::none_of(cmd.payload.begin(), cmd.payload.end(),
                    [&](const FieldSpec& f) { return f.name == cmd.vote_field; })) {
@@ -197,6 +214,15 @@ void CheckDeadlines(Checker& c, const Definition& d, const std::string& where) {
     if (!IsEventName(dl.event)) c.Fail(dw, "bad event name \"" + dl.event + "\"");
     if (!dl.period_event.empty() && !IsEventName(dl.period_event)) {
       c.Fail(dw, "bad event name \"" + dl.period_event + "\"");
+    }
+    if (!dl.period_met_event.empty() && !IsEventName(dl.period_met_event)) {
+      c.Fail(dw, "bad event name \"" + dl.period_met_event + "\"");
+    }
+    if ((dl.derived_periods || !dl.applies_to.empty()) && !dl.schedule) {
+      c.Fail(dw, "\"periods\" and \"applies_to\" belong to a schedule");
+    }
+    if (dl.derived_periods && dl.applies_to != "once" && dl.period_met_event.empty()) {
+      c.Fail(dw, "a derived recurring schedule needs \"period_met_event\"");
     }
     if (!dl.to.empty()) {
       const StateSpec* target = d.FindState(dl.to);

@@ -123,6 +123,17 @@ CommandSpec ParseCommand(Checker& c, const Doc& obj, const std::string& where,
         it->is_object() ? c.String(*it, "while_periods_remain", where, true) : "";
     if (!it->is_object()) c.Fail(where, "\"answers_schedule\" must be an object");
   }
+  if (auto it = obj.find("while_armed"); it != obj.end()) {
+    cmd.while_armed_deadline = it->is_object() ? c.String(*it, "deadline", where, true) : "";
+    cmd.to_while_armed = it->is_object() ? c.String(*it, "to", where, true) : "";
+    if (!it->is_object()) c.Fail(where, "\"while_armed\" must be an object");
+  }
+  cmd.report = c.String(obj, "report", where, false);
+  cmd.only_if_schedule = c.String(obj, "only_if_schedule", where, false);
+  if (!cmd.report.empty() && cmd.report != "submitted" && cmd.report != "accepted" &&
+      cmd.report != "returned") {
+    c.Fail(where, "\"report\" must be \"submitted\", \"accepted\" or \"returned\"");
+  }
   cmd.update_fields = c.Bool(obj, "update_fields", where);
   cmd.partial = c.Bool(obj, "partial", where);
   cmd.vote_field = c.String(obj, "vote_field", where, false);
@@ -291,6 +302,14 @@ DeadlineSpec ParseDeadline(Checker& c, const Doc& spec, const std::string& dw) {
   dl.to = c.String(spec, "to", dw, false);
   dl.repeat = c.Bool(spec, "repeat", dw);
   dl.restart_on = c.Strings(spec, "restart_on", dw);
+  dl.applies_to = c.String(spec, "applies_to", dw, false);
+  if (!dl.applies_to.empty() && dl.applies_to != "once" && dl.applies_to != "recurring") {
+    c.Fail(dw, "\"applies_to\" must be \"once\" or \"recurring\"");
+  }
+  const std::string periods = c.String(spec, "periods", dw, false);
+  if (!periods.empty() && periods != "derived") c.Fail(dw, "\"periods\" can only be \"derived\"");
+  dl.derived_periods = periods == "derived";
+  dl.period_met_event = c.String(spec, "period_met_event", dw, false);
   return dl;
 }
 

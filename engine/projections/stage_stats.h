@@ -104,10 +104,4 @@ class StageStatistics {
 // Raise when the stored form of the stage statistics changes: the next start replays the log.
 inline constexpr int kStageStatisticsVersion = 1;
 
-// The executive discipline of protocol assignments (seed 003, «исполнительская дисциплина»): per
-// assignee, from the live instances.
-nlohmann::json Discipline(const std::vector<InstanceState>& assignments,
-                          const std::string& protocol, std::optional<Timestamp> from,
-                          std::optional<Timestamp> to);
-
 }  // namespace expertflow::engine

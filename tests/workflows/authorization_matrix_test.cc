@@ -14,27 +14,33 @@ using std::chrono::days;
 
 // Every principal tried: for each role, the organisations that hold it in the instances below
 // and some that do not.
-const std::vector<Principal> kPrincipals = {P("assoc-01", "association_member"),
-                                            P("assoc-12", "association_member"),
-                                            P("umc-01", "umc_lead"),
-                                            P("umc-12", "umc_lead"),
-                                            P("fumo-14.00.00", "fumo_expert"),
-                                            P("fumo-09.00.00", "fumo_expert"),
-                                            P("fumo-15.00.00", "fumo_expert"),
-                                            P("rumo-52", "rumo_member"),
-                                            P("rumo-74", "rumo_member"),
-                                            P("rumo-77", "rumo_member"),
-                                            P("irpo", "irpo_staff"),
-                                            P("business-rspp", "business_expert"),
-                                            P("business-opora", "business_expert"),
-                                            P("ftpo-nnovgorod", "ftpo_coordinator"),
-                                            P("ftpo-kaluga", "ftpo_coordinator"),
-                                            P("ministry", "ministry_official"),
-                                            P("umc-01", "ministry_official"),
-                                            P("roiv-52", "region_official"),
-                                            P("roiv-31", "region_official"),
-                                            P("audit", "auditor"),
-                                            P("admin", "admin")};
+const std::vector<Principal> kPrincipals = {
+    P("assoc-01", "association_member"),
+    P("assoc-12", "association_member"),
+    P("umc-01", "umc_lead"),
+    P("umc-12", "umc_lead"),
+    P("fumo-14.00.00", "fumo_expert"),
+    P("fumo-09.00.00", "fumo_expert"),
+    P("fumo-15.00.00", "fumo_expert"),
+    P("rumo-52", "rumo_member"),
+    P("rumo-74", "rumo_member"),
+    P("rumo-77", "rumo_member"),
+    P("irpo", "irpo_staff"),
+    P("business-rspp", "business_expert"),
+    P("business-opora", "business_expert"),
+    P("ftpo-nnovgorod", "ftpo_coordinator"),
+    P("ftpo-kaluga", "ftpo_coordinator"),
+    P("ministry", "ministry_official"),
+    P("umc-01", "ministry_official"),
+    P("roiv-52", "region_official"),
+    P("roiv-31", "region_official"),
+    P("irpo-crst", "irpo_staff"),
+    P("irpo-cur", "irpo_staff"),
+    P("project-office", "project_office_staff"),
+    P("gup", "university_staff"),
+    P("employers-professionalitet-2023", "employer_representative"),
+    P("audit", "auditor"),
+    P("admin", "admin")};
 
 std::string Key(const Principal& p) { return p.role + "@" + p.org; }
 
@@ -48,7 +54,8 @@ const std::set<std::string> kAgreementParties = {"fumo_expert@fumo-09.00.00",
 
 // WORKFLOWS.md, with the participants the drivers below create:
 // industry — assoc-01/umc-01 (Ural: ftpo-nnovgorod), experts fumo-14.00.00 and business-rspp;
-// fgos — rumo-52, fumo-09.00.00, expert rumo-74; assignment — issuer ministry, assignee roiv-52;
+// fgos — rumo-52, fumo-09.00.00, expert rumo-74; assignment (version 2, a weekly deadline) —
+// issuer ministry, assignee roiv-52, its report addressed to IRPO's centre irpo-crst;
 // agreement — fumo-09.00.00 and rumo-52, amendment and notice by fumo-09.00.00.
 const std::vector<Row> kMatrix = {
     {"industry_proposal", "drafting", "update", {"association_member@assoc-01", "umc_lead@umc-01"}},
@@ -84,8 +91,16 @@ const std::vector<Row> kMatrix = {
     {"fgos_proposal", "ministry_review", "reject", {"ministry_official@ministry"}},
     {"protocol_assignment", "assigned", "submit_report", {"region_official@roiv-52"}},
     {"protocol_assignment", "assigned", "cancel", {"ministry_official@ministry"}},
-    {"protocol_assignment", "reported", "accept_report", {"ministry_official@ministry"}},
-    {"protocol_assignment", "reported", "return_report", {"ministry_official@ministry"}},
+    {"protocol_assignment",
+     "reported",
+     "accept_report",
+     {"ministry_official@ministry", "irpo_staff@irpo-crst"}},
+    {"protocol_assignment",
+     "reported",
+     "return_report",
+     {"ministry_official@ministry", "irpo_staff@irpo-crst"}},
+    {"protocol_assignment", "assigned", "end_schedule", {"ministry_official@ministry"}},
+    {"protocol_assignment", "reported", "end_schedule", {"ministry_official@ministry"}},
     {"protocol_assignment", "reported", "cancel", {"ministry_official@ministry"}},
     {"agreement", "draft", "sign", kAgreementParties},
     {"agreement", "draft", "abandon", kAgreementParties},
@@ -117,6 +132,7 @@ json ValidPayload(const std::string& command, World& w) {
       {"submit_report", {{"text", "t"}}},
       {"return_report", {{"comment", "c"}}},
       {"cancel", {{"comment", "c"}}},
+      {"end_schedule", {{"comment", "c"}}},
       {"submit_annual_report", {{"year", 2026}}},
       {"propose_amendment", {{"text", "t"}}}};
   if (command == "record_meeting") return {{"date", today}, {"minutes", "m"}};
@@ -175,7 +191,8 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
                        {"decision", "d"},
                        {"assignee", "roiv-52"},
                        {"issuer", "ministry"},
-                       {"deadline", {{"due", "2026-12-31"}}}});
+                       {"report_to", "irpo-crst"},
+                       {"deadline", {{"recurring", {{"every", "week"}}}}}});
     const std::string id = r->instance.id;
     if (state == "reported")
       act("assignments", id, "submit_report", P("roiv-52", "region_official"));

@@ -6,12 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/log/memory_event_log.h"
 #include "engine/projections/rebuild.h"
+#include "engine/runtime/protocols.h"
 #include "engine/runtime/sequencer.h"
 #include "workflows/definitions.h"
 #include "workflows/registry.h"
@@ -70,12 +72,14 @@ class World {
     return World(&log, nullptr, *engine::ParseRfc3339("2026-01-12T09:00:00Z"), options);
   }
 
+  // `version` pins the definition version (0: the newest).
   Result<CommandResult> Create(const std::string& collection, const std::string& workflow,
-                               const Principal& actor, json payload) {
+                               const Principal& actor, json payload, std::uint32_t version = 0) {
     engine::Submission s;
     s.command.kind = engine::Command::Kind::kCreate;
     s.command.collection = collection;
     s.command.workflow = workflow;
+    s.command.workflow_version = version;
     s.command.name = "create";
     s.command.actor = actor;
     s.command.payload = std::move(payload);
@@ -95,6 +99,22 @@ class World {
     s.command.payload = std::move(payload);
     s.command.expected_version = expected_version;
     return sequencer_->Submit(std::move(s)).get();
+  }
+
+  // POST /api/v1/protocols without HTTP: plans the body and submits it as one group. Answers the
+  // plan (the protocol's and the assignments' ids) once it is durable.
+  Result<engine::ProtocolPlan> RegisterProtocol(const json& body, const Principal& by) {
+    auto plan = engine::PlanProtocol(body, by, workflows::Builtin(), ids_);
+    if (!plan) return std::unexpected(plan.error());
+    std::promise<Result<std::vector<CommandResult>>> done;
+    auto answer = done.get_future();
+    sequencer_->SubmitGroup(plan->group, [&done](Result<std::vector<CommandResult>> r) {
+      done.set_value(std::move(r));
+    });
+    auto r = answer.get();
+    if (!r) return std::unexpected(r.error());
+    plan->group.clear();
+    return std::move(*plan);
   }
 
   // Moves the manual clock and fires every timer that fell due; answers how many fired.

@@ -1,4 +1,6 @@
-// Given/when/then tests of protocol assignments (seeds 002 and 003, WORKFLOWS.md).
+// Given/when/then tests of protocol assignments as version 1 decides them (seeds 002 and 003 as
+// WORKFLOWS.md summarised them). Instances created on version 1 keep running on it; version 2,
+// the protocols as written, is tested in protocols_v2_test.cc.
 #include <gmock/gmock.h>
 
 #include "tests/workflows/harness.h"
@@ -30,8 +32,8 @@ class ProtocolAssignment : public ::testing::Test {
   // The world starts on Monday 2026-01-12 09:00Z (12:00 Moscow).
   std::string Issue(json deadline, const Principal& by = kMinistry,
                     std::string issuer = "ministry") {
-    auto r =
-        world_.Create("assignments", "", by, Assignment(std::move(deadline), std::move(issuer)));
+    auto r = world_.Create("assignments", "protocol_assignment", by,
+                           Assignment(std::move(deadline), std::move(issuer)), 1);
     EXPECT_TRUE(r) << r.error().ToString() << r.error().details.dump();
     return r ? r->instance.id : "";
   }
@@ -76,10 +78,12 @@ TEST_F(ProtocolAssignment, ShouldCountTheLastSecondOfTheDueDayAsInTime) {
 }
 
 TEST_F(ProtocolAssignment, ShouldBeIssuedByTheMinistryOrIrpoOnly) {
-  EXPECT_REJECTED(world_.Create("assignments", "", kRegion, Assignment({{"due", "2026-01-30"}})),
+  EXPECT_REJECTED(world_.Create("assignments", "protocol_assignment", kRegion,
+                                Assignment({{"due", "2026-01-30"}}), 1),
                   kForbidden);
   // An IRPO official may not issue in the ministry's name.
-  EXPECT_REJECTED(world_.Create("assignments", "", kIrpo, Assignment({{"due", "2026-01-30"}})),
+  EXPECT_REJECTED(world_.Create("assignments", "protocol_assignment", kIrpo,
+                                Assignment({{"due", "2026-01-30"}}), 1),
                   kForbidden);
   std::string id = Issue({{"due", "2026-01-30"}}, kIrpo, "irpo");
   EXPECT_EQ(Get(id).participants.at("issuer"), "irpo");
@@ -88,18 +92,20 @@ TEST_F(ProtocolAssignment, ShouldBeIssuedByTheMinistryOrIrpoOnly) {
 TEST_F(ProtocolAssignment, ShouldRefuseAMalformedDeadline) {
   for (json bad :
        {json{{"due", "28.12.2024"}}, json{{"recurring", {{"every", "month"}}}},
-        json{{"recurring", {{"every", "week"}, {"time", "12:00"}}}},
+        json{{"recurring", {{"every", "week"}, {"weekday", "someday"}}}},
         json{{"recurring", {{"every", "day"}, {"time", "25:00"}}}},
         json{{"due", "2026-01-30"}, {"recurring", {{"every", "day"}, {"time", "18:00"}}}}}) {
     SCOPED_TRACE(bad.dump());
-    EXPECT_REJECTED(world_.Create("assignments", "", kMinistry, Assignment(bad)),
-                    kValidationFailed);
+    EXPECT_REJECTED(
+        world_.Create("assignments", "protocol_assignment", kMinistry, Assignment(bad), 1),
+        kValidationFailed);
   }
   // A series whose end is before its first instant never runs.
   EXPECT_REJECTED(
-      world_.Create("assignments", "", kMinistry,
+      world_.Create("assignments", "protocol_assignment", kMinistry,
                     Assignment({{"recurring",
-                                 {{"every", "day"}, {"time", "18:00"}, {"until", "2026-01-01"}}}})),
+                                 {{"every", "day"}, {"time", "18:00"}, {"until", "2026-01-01"}}}}),
+                    1),
       kValidationFailed);
 }
 
@@ -190,8 +196,8 @@ TEST_F(ProtocolAssignment, ShouldOpenTheNextPeriodWhenAReportIsAcceptedEarly) {
   EXPECT_EQ(s.state, "assigned") << "more periods follow";
   EXPECT_TRUE(s.periods[0].on_time);
   EXPECT_EQ(engine::FormatRfc3339(s.timers.at("due")), "2026-01-13T15:00:00Z");
-  EXPECT_EQ(world_.Advance(days(1)), 0u);   // 01-13 10:00Z: nothing due yet
-  EXPECT_EQ(world_.Advance(hours(6)), 0u);  // 01-13 15:00:00Z: the due second itself
+  EXPECT_EQ(world_.Advance(days(1)), 0u);     // 01-13 10:00Z: nothing due yet
+  EXPECT_EQ(world_.Advance(hours(6)), 0u);    // 01-13 15:00:00Z: the due second itself
   EXPECT_EQ(world_.Advance(seconds(1)), 1u);  // 15:00:01Z: period 2 missed
   Report(id);
   Accept(id);  // answers period 2 (late)
