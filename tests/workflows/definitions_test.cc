@@ -12,14 +12,16 @@ TEST(BuiltinDefinitions, LoadsTheFourWorkflowsOfRecord) {
     const char* id;
     const char* collection;
     const char* initial;
+    std::uint32_t version;  // protocol_assignment v2: the protocols as written (issue 15)
   };
-  for (const Expect& e : {Expect{"industry_proposal", "proposals", "drafting"},
-                          Expect{"fgos_proposal", "proposals", "drafting"},
-                          Expect{"protocol_assignment", "assignments", "assigned"},
-                          Expect{"agreement", "agreements", "draft"}}) {
+  for (const Expect& e : {Expect{"industry_proposal", "proposals", "drafting", 1},
+                          Expect{"fgos_proposal", "proposals", "drafting", 1},
+                          Expect{"protocol_assignment", "assignments", "assigned", 2},
+                          Expect{"agreement", "agreements", "draft", 1}}) {
     const engine::Definition* def = set->Latest(e.id);
     ASSERT_NE(def, nullptr) << e.id;
-    EXPECT_EQ(def->version, 1u);
+    EXPECT_EQ(def->version, e.version);
+    EXPECT_NE(set->Find(e.id, 1), nullptr) << "version 1 stays loaded for its instances";
     EXPECT_EQ(def->collection, e.collection);
     EXPECT_EQ(def->create.to, e.initial);
   }
