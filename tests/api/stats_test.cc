@@ -1,6 +1,7 @@
 // The statistics routes: stage flow and time in stage, executive discipline per assignee.
 #include <gmock/gmock.h>
 
+#include <algorithm>
 #include <map>
 
 #include "tests/api/api_harness.h"
@@ -101,6 +102,27 @@ TEST(ApiStats, DisciplineCountsPerAssignee) {
   EXPECT_EQ(r.body["items"][0]["periods_missed"], 1);
   EXPECT_EQ(r.body["items"][1]["assignee"], "roiv-52");
   EXPECT_EQ(r.body["items"][1]["done_on_time"], 1);
+
+  auto by_decision =
+      w.Get("/api/v1/stats/discipline?group_by=decision&assignments=true", ministry);
+  ASSERT_EQ(by_decision.status, 200) << by_decision.text;
+  ASSERT_EQ(by_decision.body["items"].size(), 1u);
+  EXPECT_EQ(by_decision.body["items"][0]["assigned"], 2);
+  EXPECT_EQ(by_decision.body["items"][0]["decision_number"], "1.1");
+  EXPECT_EQ(by_decision.body["assignments"].size(), 2u);
+  EXPECT_EQ(by_decision.body["totals"]["overdue"], 1);
+
+  auto csv = w.Get("/api/v1/stats/discipline?format=csv", ministry);
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_THAT(csv.text, ::testing::StartsWith("\xEF\xBB\xBF"));
+  EXPECT_THAT(csv.text, ::testing::HasSubstr("Исполнено в срок"));
+  EXPECT_THAT(csv.text, ::testing::HasSubstr("roiv-31,"));
+  EXPECT_EQ(std::count(csv.text.begin(), csv.text.end(), '\n'), 3) << "a header and two rows";
+
+  EXPECT_EQ(w.Get("/api/v1/stats/discipline?group_by=colour", ministry).status, 400);
+  EXPECT_EQ(w.Get("/api/v1/stats/discipline?format=pdf", ministry).status, 400);
+  EXPECT_EQ(w.Get("/api/v1/stats/discipline?assignments=yes", ministry).status, 400);
+  EXPECT_EQ(w.Get("/api/v1/stats/discipline", region).status, 403);
 }
 
 }  // namespace
