@@ -17,6 +17,13 @@ struct Inherited {
   json jointly, deadline, deadline_text, report_to, report_via;
 };
 
+// A member as a string when it is one (its type was checked and reported already), else `or_`:
+// json::value would throw on a number where a string belongs.
+std::string StringOr(const json& obj, const char* key, std::string or_) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::move(or_);
+}
+
 struct Planned {
   json payload;  // the assignment's creation payload, without assignee and group
   std::string assignee;
@@ -54,7 +61,7 @@ class Planner {
       }
       Str(item, "title", ip + ".title", true);
       if (item.contains("number")) Str(item, "number", ip + ".number", true);
-      const std::string number = item.value("number", std::to_string(i + 1));
+      const std::string number = StringOr(item, "number", std::to_string(i + 1));
       const json decisions = item.value("decisions", json::array());
       if (!decisions.is_array()) {
         errors.push_back({ip + ".decisions", "must be a list"});
@@ -81,8 +88,8 @@ class Planner {
       }
       Str(d, "text", dp + ".text", true);
       if (d.contains("number")) Str(d, "number", dp + ".number", true);
-      const std::string number = d.value("number", parent_number + "." + std::to_string(k + 1));
-      const bool note = d.value("note", false);
+      const std::string number = StringOr(d, "number", parent_number + "." + std::to_string(k + 1));
+      const bool note = d.contains("note") && d["note"].is_boolean() && d["note"].get<bool>();
       if (d.contains("note") && !d["note"].is_boolean()) {
         errors.push_back({dp + ".note", "must be true or false"});
       }

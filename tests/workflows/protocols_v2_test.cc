@@ -378,6 +378,15 @@ TEST_F(OnTime, NotesAndMalformedDecisionsAreRefusedOrRecorded) {
       w_.RegisterProtocol(Protocol("2026-01-12", {Decision("I.1", json(), {"group:nobody"})}),
                           kMinistry),
       kValidationFailed);
+  // Members of the wrong type are named, not thrown over.
+  json typed = Decision("I.1", json());
+  typed["number"] = 5;
+  typed["note"] = "yes";
+  EXPECT_REFUSED(w_.RegisterProtocol(Protocol("2026-01-12", {typed}), kMinistry),
+                 kValidationFailed);
+  json item_typed = Protocol("2026-01-12", {Decision("I.1", json())});
+  item_typed["items"][0]["number"] = json::array();
+  EXPECT_REFUSED(w_.RegisterProtocol(item_typed, kMinistry), kValidationFailed);
   // A monthly deadline names its day.
   EXPECT_REFUSED(
       w_.RegisterProtocol(
