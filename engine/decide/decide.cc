@@ -122,15 +122,9 @@ std::vector<DecidedEvent> One(std::string type, nlohmann::json data) {
 // (no `begun`) takes every report up to its due instant.
 std::uint32_t ReportsWithin(const nlohmann::json& fields, std::optional<Timestamp> begun,
                             Timestamp due) {
-  std::uint32_t n = 0;
-  auto it = fields.find("reports");
-  if (it == fields.end() || !it->is_array()) return 0;
-  for (const auto& r : *it) {
-    if (r.value("status", "") == "returned") continue;
-    const Timestamp at = ReportJudgedAt(r);
-    if ((!begun || *begun < at) && !(due < at)) ++n;
-  }
-  return n;
+  const std::vector<Timestamp> times = CountedReportTimes(ReportsOf(fields));
+  auto first = begun ? std::upper_bound(times.begin(), times.end(), *begun) : times.begin();
+  return static_cast<std::uint32_t>(std::upper_bound(first, times.end(), due) - first);
 }
 
 std::string StreamOf(const Command& c) { return c.collection + "/" + c.instance_id; }
@@ -364,7 +358,7 @@ void AnswerSchedule(const Definition& def, const InstanceState& s, const Command
 // whether it was on time: judged by its due instant, however late the review came.
 Result<void> RecordReport(const Definition& def, const InstanceState& s, const CommandSpec& spec,
                           const Command& cmd, const DecideContext& ctx, nlohmann::json& data) {
-  const nlohmann::json reports = s.fields.value("reports", nlohmann::json::array());
+  const nlohmann::json& reports = ReportsOf(s.fields);
   if (spec.report == "submitted") {
     nlohmann::json entry = {{"n", reports.size() + 1}, {"at", FormatRfc3339(ctx.now)}};
     if (auto letter = cmd.payload.find("letter"); letter != cmd.payload.end()) {

@@ -294,6 +294,21 @@ Timestamp ReportJudgedAt(const nlohmann::json& report) {
   return judged == Timestamp::max() ? Timestamp{} : judged;
 }
 
+const nlohmann::json& ReportsOf(const nlohmann::json& fields) {
+  static const nlohmann::json kNone = nlohmann::json::array();
+  auto it = fields.find("reports");
+  return it != fields.end() && it->is_array() ? *it : kNone;
+}
+
+std::vector<Timestamp> CountedReportTimes(const nlohmann::json& reports) {
+  std::vector<Timestamp> out;
+  for (const auto& r : reports) {
+    if (r.value("status", "") != "returned") out.push_back(ReportJudgedAt(r));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 std::vector<Timestamp> DueInstants(const ScheduleSpec& s, Timestamp through, std::size_t cap) {
   std::vector<Timestamp> out;
   if (!s.recurring) {

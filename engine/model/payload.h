@@ -58,6 +58,13 @@ std::optional<Timestamp> NextDue(const ScheduleSpec& schedule, Timestamp after);
 // of its day.
 Timestamp ReportJudgedAt(const nlohmann::json& report);
 
+// The instance's recorded reports (`fields.reports`), or an empty list; no copy.
+const nlohmann::json& ReportsOf(const nlohmann::json& fields);
+
+// The judged instants of the reports that count — every one not returned — in order: what a
+// period of a recurring deadline is met by (decide.cc when its timer fires, discipline.cc).
+std::vector<Timestamp> CountedReportTimes(const nlohmann::json& reports);
+
 // The due instants of a recurring schedule from its first period through `through` (inclusive),
 // at most `cap` of them (a daily schedule over decades is bounded by the caller).
 std::vector<Timestamp> DueInstants(const ScheduleSpec& schedule, Timestamp through,

@@ -44,16 +44,14 @@ AssignmentDiscipline ClassifyV1(const InstanceState& a) {
 AssignmentDiscipline Classify(const InstanceState& a, Timestamp now) {
   if (a.workflow_version < 2) return ClassifyV1(a);
   AssignmentDiscipline d;
-  const json reports = a.fields.value("reports", json::array());
-  std::vector<Timestamp> counted;  // judged instants of the reports not returned
+  const json& reports = ReportsOf(a.fields);
+  const std::vector<Timestamp> counted = CountedReportTimes(reports);
   const json* accepted = nullptr;
   for (const auto& r : reports) {
     if (Pending(r)) d.awaiting_review = true;
     if (r.value("status", "") == "accepted") accepted = &r;
-    if (r.value("status", "") != "returned") counted.push_back(ReportJudgedAt(r));
   }
   d.reports = static_cast<std::uint32_t>(counted.size());
-  std::sort(counted.begin(), counted.end());
   const bool closed = a.state == "done" || a.state == "cancelled";
   auto schedule =
       a.fields.contains("deadline") ? ParseSchedule(a.fields["deadline"], nullptr) : std::nullopt;
