@@ -22,6 +22,8 @@ constexpr std::array kApiRoutes = {
     Route{"GET", "/api/v1/organizations", handlers::ListOrganizations},
     Route{"GET", "/api/v1/organizations/{id}", handlers::GetOrganization},
     Route{"GET", "/api/v1/regions", handlers::ListRegions},
+    Route{"GET", "/api/v1/groups", handlers::ListGroups},
+    Route{"GET", "/api/v1/groups/{id}", handlers::GetGroup},
     Route{"POST", "/api/v1/tokens", handlers::IssueToken},
     Route{"GET", "/api/v1/tokens", handlers::ListTokens},
     Route{"DELETE", "/api/v1/tokens/{id}", handlers::RevokeToken},

@@ -57,12 +57,14 @@ std::optional<engine::Error> CheckPrincipal(const engine::Directory& directory,
                                             std::string_view org, std::string_view role) {
   if (role == "auditor" || role == "admin") return std::nullopt;
   auto invalid = [](std::string field, std::string message, std::string detail) {
-    return engine::Error{engine::ErrorCode::kValidationFailed, std::move(detail),
+    return engine::Error{engine::ErrorCode::kValidationFailed,
+                         std::move(detail),
                          {{"errors", {{{"field", field}, {"message", message}}}}}};
   };
   const engine::Organization* o = directory.FindOrganization(org);
   if (o == nullptr) {
-    return invalid("org", "is not a known organisation", "unknown organisation " + std::string(org));
+    return invalid("org", "is not a known organisation",
+                   "unknown organisation " + std::string(org));
   }
   if (!directory.MayHoldRole(*o, role)) {
     return invalid("role", "is not a role an organisation of kind " + o->kind + " holds",
@@ -152,7 +154,8 @@ std::optional<TokenStore::Cached> TokenStore::Lookup(std::string_view id) const 
   auto record = FromJson(id, nlohmann::json::parse(**stored, nullptr, false), &hash_hex);
   auto hash = engine::HashFromHex(hash_hex);
   // A record written before roles were checked against organisations authenticates no one.
-  if (!record || !hash || CheckPrincipal(directory_, record->org, record->role)) return std::nullopt;
+  if (!record || !hash || CheckPrincipal(directory_, record->org, record->role))
+    return std::nullopt;
   Cached c{*hash, engine::Principal{record->org, record->role, record->id}, record->revoked};
   std::lock_guard lock(mu_);
   cache_.insert_or_assign(std::string(id), c);
@@ -175,6 +178,10 @@ engine::Result<engine::Principal> TokenStore::Authenticate(std::string_view toke
       cached->revoked) {
     return unauthenticated();
   }
+  // The registry changes (issue 15): the people of an organisation retired since the token was
+  // cached act for it no more.
+  if (CheckPrincipal(directory_, cached->principal.org, cached->principal.role))
+    return unauthenticated();
   return cached->principal;
 }
 

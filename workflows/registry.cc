@@ -195,30 +195,6 @@ bool BuiltinDirectory::MayHoldRole(const engine::Organization& org, std::string_
   return !role.empty() && ActingRole(org) == role;
 }
 
-engine::Result<void> BuiltinDirectory::AddOrganization(engine::Organization org) {
-  auto invalid = [](std::string field, std::string message) {
-    return engine::Fail(engine::ErrorCode::kValidationFailed, field + " " + message,
-                        {{"errors", {{{"field", field}, {"message", message}}}}});
-  };
-  auto prefix = kPrefixOfKind.find(org.kind);
-  if (prefix == kPrefixOfKind.end()) return invalid("kind", "is not a kind of organisation");
-  if (!org.id.starts_with(prefix->second) || org.id.size() > 100 ||
-      org.id.size() <= prefix->second.size()) {
-    return invalid("id", "must start with " + prefix->second);
-  }
-  if (org.name.empty()) return invalid("name", "is required");
-  if (!org.region_code.empty()) {
-    const engine::Region* r = FindRegion(org.region_code);
-    if (r == nullptr) return invalid("region_code", "is not a region");
-    org.federal_district = r->federal_district;
-  }
-  std::lock_guard lock(mu_);
-  if (by_id_.contains(org.id)) return invalid("id", "exists already");
-  orgs_.push_back(std::move(org));
-  by_id_[orgs_.back().id] = &orgs_.back();
-  return {};
-}
-
 BuiltinDirectory& Builtin() {
   static BuiltinDirectory directory;
   return directory;
@@ -234,6 +210,11 @@ std::string_view FtpoForDistrict(std::string_view d) {
   }
   if (d == "volga" || d == "ural" || d == "siberian" || d == "far_eastern") return "ftpo-nnovgorod";
   return "";
+}
+
+std::string_view IdPrefixOfKind(std::string_view kind) {
+  auto it = kPrefixOfKind.find(kind);
+  return it == kPrefixOfKind.end() ? std::string_view() : std::string_view(it->second);
 }
 
 std::string_view ActingRole(const engine::Organization& org) {

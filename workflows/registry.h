@@ -31,10 +31,6 @@ class BuiltinDirectory final : public engine::Directory {
   const engine::Group* FindGroup(std::string_view id) const override;
   std::vector<const engine::Group*> Groups() const override;
 
-  // Admins may add organisations (business associations, most of all). Refuses a duplicate id,
-  // an unknown kind, an id whose prefix does not match its kind, or an unknown region.
-  engine::Result<void> AddOrganization(engine::Organization org);
-
  private:
   void Insert(engine::Organization org);
 
@@ -51,6 +47,10 @@ BuiltinDirectory& Builtin();
 
 // Seed 001 §6.5: the FTPO that serves a federal district ("" for an unknown district).
 std::string_view FtpoForDistrict(std::string_view federal_district);
+
+// The prefix an organisation id of `kind` starts with ("umc-", "college-"; "ministry" and "irpo"
+// are whole ids); "" for an unknown kind.
+std::string_view IdPrefixOfKind(std::string_view kind);
 
 // The role an organisation's people act in, by its kind: umc -> umc_lead, association ->
 // association_member, fumo -> fumo_expert, rumo -> rumo_member, roiv -> region_official, ftpo ->

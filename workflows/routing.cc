@@ -1,8 +1,11 @@
 #include "workflows/routing.h"
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
+#include <set>
 
+#include "engine/model/registry_layer.h"
 #include "workflows/registry.h"
 
 namespace expertflow::workflows {
@@ -70,8 +73,9 @@ Result<Participants> Agreement(const RoutingInput& in) {
 Result<Participants> ProtocolAssignment(const RoutingInput& in) {
   const std::string assignee = PayloadString(in, "assignee");
   const std::string issuer = PayloadString(in, "issuer");
-  if (in.directory.FindOrganization(assignee) == nullptr)
-    return Invalid("assignee", "is not a known organisation");
+  const engine::Organization* who = in.directory.FindOrganization(assignee);
+  if (who == nullptr) return Invalid("assignee", "is not a known organisation");
+  if (who->retired) return Invalid("assignee", "is a retired organisation");
   if (issuer != "ministry" && issuer != "irpo")
     return Invalid("issuer", "must be ministry or irpo");
   // Who receives and accepts the report (seed 003: IRPO's centres, the Project Office, the State
@@ -103,6 +107,171 @@ Result<Participants> Protocol(const RoutingInput& in) {
   return Participants{{"issuer", std::string(in.creator_org)}};
 }
 
+// --- Reference data (issue 15): organisations and groups as instances of the log -------------
+
+// The service's administrators keep the registry (organization.v1.json, group.v1.json).
+const Participants kKeeper = {{"keeper", "admin"}};
+
+// The registry compiled into the binary: what `"embedded": true` must match.
+const engine::Directory& Embedded(const engine::Directory& d) {
+  if (const auto* layered = dynamic_cast<const engine::LayeredDirectory*>(&d))
+    return layered->base();
+  return d;
+}
+
+// Lower-case latin letters, digits, '.', '-' and '_', starting with a letter or digit: an id
+// that sits in a URL path and a stream name as it is.
+bool IsRegistryId(std::string_view id) {
+  if (id.empty() || id.size() > 100 || id.front() == '.' || id.front() == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+  });
+}
+
+bool IsUgps(const std::string& s) {
+  return s.size() == 8 && s[2] == '.' && s[5] == '.' && s.substr(6) == "00" &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+}
+
+// The attributes an organisation's version holds, checked the same at registration and update.
+Result<void> CheckAttributes(const RoutingInput& in, const std::string& kind) {
+  if (auto it = in.payload.find("region_code"); it != in.payload.end() && it->is_string()) {
+    if (!it->get<std::string>().empty() &&
+        in.directory.FindRegion(it->get<std::string>()) == nullptr)
+      return Invalid("region_code", "is not a region of the registry");
+  }
+  if (auto it = in.payload.find("ugps"); it != in.payload.end() && it->is_string()) {
+    if (!it->get<std::string>().empty() && !IsUgps(it->get<std::string>()))
+      return Invalid("ugps", "must be an enlarged group code like 09.00.00");
+  }
+  if ((kind == "roiv" || kind == "rumo") && PayloadString(in, "region_code").empty() &&
+      in.command == "create")
+    return Invalid("region_code", "is required for a region's body");
+  if (kind == "fumo" && in.command == "create" &&
+      PayloadString(in, "id") != "fumo-" + PayloadString(in, "ugps"))
+    return Invalid("ugps", "must be the FUMO's own group: its id is fumo-<ugps>");
+  return {};
+}
+
+Result<Participants> RegistryOrganization(const RoutingInput& in) {
+  if (in.command != "create") {
+    // An update: the kind stays as registered.
+    std::string kind;
+    if (in.fields != nullptr) {
+      if (auto it = in.fields->find("kind"); it != in.fields->end() && it->is_string())
+        kind = it->get<std::string>();
+    }
+    if (kind == "fumo" && in.payload.contains("ugps"))
+      return Invalid("ugps", "names the FUMO itself and does not change");
+    if (auto r = CheckAttributes(in, kind); !r) return std::unexpected(r.error());
+    return kKeeper;
+  }
+  const std::string id = PayloadString(in, "id");
+  const std::string kind = PayloadString(in, "kind");
+  if (!IsRegistryId(id))
+    return Invalid("id", "must be lower-case latin letters, digits, '.', '-' or '_'");
+  if (in.payload.value("embedded", false)) {
+    // The first version of an organisation of the compiled-in registry, recorded as it stood.
+    const engine::Organization* e = Embedded(in.directory).FindOrganization(id);
+    if (e == nullptr) return Invalid("embedded", "is true, and the embedded registry has no " + id);
+    const bool same = e->kind == kind && e->name == PayloadString(in, "name") &&
+                      e->name_en == PayloadString(in, "name_en") &&
+                      e->region_code == PayloadString(in, "region_code") &&
+                      e->industry == PayloadString(in, "industry") &&
+                      e->ugps == PayloadString(in, "ugps");
+    if (!same) return Invalid("embedded", "is true, and the record differs from the embedded one");
+    return kKeeper;
+  }
+  if (in.directory.FindOrganization(id) != nullptr) return Invalid("id", "exists already");
+  const std::string_view prefix = IdPrefixOfKind(kind);
+  if (prefix.empty() || !id.starts_with(prefix) || (prefix.back() == '-' && id == prefix))
+    return Invalid("id", "must start with \"" + std::string(prefix) + "\" for kind " + kind);
+  if (auto r = CheckAttributes(in, kind); !r) return std::unexpected(r.error());
+  return kKeeper;
+}
+
+// Whether group `from` holds group `target`, directly or through the groups it names.
+bool HoldsGroup(const engine::Directory& d, const std::string& from, const std::string& target) {
+  std::set<std::string> seen;
+  std::function<bool(const std::string&)> walk = [&](const std::string& id) {
+    if (id == target) return true;
+    if (!seen.insert(id).second) return false;
+    const engine::Group* g = d.FindGroup(id);
+    if (g == nullptr) return false;
+    for (const auto& m : g->members) {
+      if (m.starts_with("group:") && walk(m.substr(6))) return true;
+    }
+    return false;
+  };
+  return walk(from);
+}
+
+// One member as a group may take it: a known organisation that is not retired, or another
+// known group that does not hold this one.
+Result<void> CheckMember(const RoutingInput& in, const std::string& group, const std::string& m,
+                         const std::string& field) {
+  if (m.starts_with("group:")) {
+    const std::string inner = m.substr(6);
+    if (inner == group) return Invalid(field, "is the group itself");
+    const engine::Group* g = in.directory.FindGroup(inner);
+    if (g == nullptr || g->retired) return Invalid(field, "is not a known group");
+    if (HoldsGroup(in.directory, inner, group))
+      return Invalid(field, "holds this group: the group would be inside itself");
+    return {};
+  }
+  const engine::Organization* o = in.directory.FindOrganization(m);
+  if (o == nullptr) return Invalid(field, "is not a known organisation");
+  if (o->retired) return Invalid(field, "is a retired organisation");
+  return {};
+}
+
+Result<Participants> RegistryGroup(const RoutingInput& in) {
+  const std::string id = PayloadString(in, "id");
+  if (!IsRegistryId(id))
+    return Invalid("id", "must be lower-case latin letters, digits, '.', '-' or '_'");
+  std::vector<std::string> members;
+  if (auto it = in.payload.find("members"); it != in.payload.end() && it->is_array()) {
+    for (const auto& m : *it) {
+      if (m.is_string()) members.push_back(m.get<std::string>());
+    }
+  }
+  if (in.payload.value("embedded", false)) {
+    const engine::Group* e = Embedded(in.directory).FindGroup(id);
+    if (e == nullptr) return Invalid("embedded", "is true, and the embedded registry has no " + id);
+    if (e->name != PayloadString(in, "name") || e->name_en != PayloadString(in, "name_en") ||
+        e->members != members || e->provisional != in.payload.value("provisional", false))
+      return Invalid("embedded", "is true, and the record differs from the embedded one");
+    return kKeeper;
+  }
+  if (in.directory.FindGroup(id) != nullptr) return Invalid("id", "exists already");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const std::string field = "members[" + std::to_string(i) + "]";
+    if (!seen.insert(members[i]).second) return Invalid(field, "is listed twice");
+    if (auto r = CheckMember(in, id, members[i], field); !r) return std::unexpected(r.error());
+  }
+  return kKeeper;
+}
+
+// add_member and remove_member of a group (its check).
+Result<Participants> RegistryGroupMember(const RoutingInput& in) {
+  const std::string member = PayloadString(in, "member");
+  const std::string group(in.instance_id);
+  bool listed = false;
+  if (in.fields != nullptr) {
+    if (auto it = in.fields->find("members"); it != in.fields->end() && it->is_array()) {
+      listed = std::find(it->begin(), it->end(), member) != it->end();
+    }
+  }
+  if (in.command == "remove_member") {
+    if (!listed) return Invalid("member", "is not a member of " + group);
+    return kKeeper;
+  }
+  if (listed) return Invalid("member", "is a member of " + group + " already");
+  if (auto r = CheckMember(in, group, member, "member"); !r) return std::unexpected(r.error());
+  return kKeeper;
+}
+
 }  // namespace
 
 engine::RoutingTable BuiltinRouting() {
@@ -110,7 +279,10 @@ engine::RoutingTable BuiltinRouting() {
                               {"fgos_proposal", FgosProposal},
                               {"agreement", Agreement},
                               {"protocol_assignment", ProtocolAssignment},
-                              {"protocol", Protocol}};
+                              {"protocol", Protocol},
+                              {"registry_organization", RegistryOrganization},
+                              {"registry_group", RegistryGroup},
+                              {"registry_group_member", RegistryGroupMember}};
 }
 
 }  // namespace expertflow::workflows

@@ -5,6 +5,7 @@
 #include "api/problem.h"
 #include "api/reply.h"
 #include "engine/core/hash.h"
+#include "engine/model/registry_layer.h"
 #include "engine/runtime/protocols.h"
 
 namespace expertflow::api::handlers {
@@ -30,6 +31,44 @@ std::optional<engine::Error> IdempotencyOf(const HttpRequest& req, const Princip
   sub.request_digest =
       engine::ToHex(engine::Sha256(req.method + " " + req.target + "\n" + req.body));
   return std::nullopt;
+}
+
+// The creation that records an organisation's or a group's embedded version, for the first
+// command on one the log has no instance of; nothing for other collections and unknown ids.
+std::optional<engine::Submission> AdoptionOf(const engine::Directory& embedded,
+                                             const std::string& c, const std::string& id,
+                                             const Principal& p) {
+  json payload;
+  std::string workflow;
+  if (c == engine::kOrganizationsCollection) {
+    const engine::Organization* o = embedded.FindOrganization(id);
+    if (o == nullptr) return std::nullopt;
+    workflow = "organization";
+    payload = {{"id", o->id}, {"kind", o->kind}, {"name", o->name}, {"embedded", true}};
+    for (auto [key, value] :
+         {std::pair{"name_en", &o->name_en}, std::pair{"region_code", &o->region_code},
+          std::pair{"industry", &o->industry}, std::pair{"ugps", &o->ugps}}) {
+      if (!value->empty()) payload[key] = *value;
+    }
+  } else if (c == engine::kGroupsCollection) {
+    const engine::Group* g = embedded.FindGroup(id);
+    if (g == nullptr) return std::nullopt;
+    workflow = "group";
+    payload = {{"id", g->id}, {"name", g->name}, {"members", g->members}, {"embedded", true}};
+    if (!g->name_en.empty()) payload["name_en"] = g->name_en;
+    if (g->provisional) payload["provisional"] = true;
+  } else {
+    return std::nullopt;
+  }
+  engine::Submission sub;
+  sub.command.kind = engine::Command::Kind::kCreate;
+  sub.command.collection = c;
+  sub.command.instance_id = id;
+  sub.command.workflow = workflow;
+  sub.command.name = "create";
+  sub.command.payload = std::move(payload);
+  sub.command.actor = p;
+  return sub;
 }
 
 }  // namespace
@@ -91,8 +130,13 @@ void Act(Context& ctx, const Call& call, Respond respond) {
   const Principal& p = call.principal;
   const json& body = call.body;
   bool visible = false;
-  ctx.seq.Inspect(c, id, [&](const engine::InstanceState& s) { visible = engine::CanSee(s, p); });
-  if (!visible) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
+  const bool exists = ctx.seq.Inspect(
+      c, id, [&](const engine::InstanceState& s) { visible = engine::CanSee(s, p); });
+  // The first change to an organisation or group of the compiled-in registry records its
+  // embedded version first, in the same write.
+  std::optional<engine::Submission> adopt;
+  if (!exists) adopt = AdoptionOf(ctx.seq.embedded_directory(), c, id, p);
+  if (!visible && !adopt) return respond(Problem(ErrorCode::kNotFound, "no " + c + "/" + id));
   std::vector<engine::FieldError> errors;
   for (const auto& [k, v] : body.items()) {
     if (k != "command" && k != "expected_version" && k != "payload")
@@ -138,16 +182,37 @@ void Act(Context& ctx, const Call& call, Respond respond) {
   sub.command.payload = body.value("payload", json::object());
   sub.command.expected_version = expected;
   sub.command.actor = p;
-  if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
-  ctx.seq.Submit(std::move(sub), [respond =
-                                      std::move(respond)](engine::Result<engine::CommandResult> r) {
-    if (!r) return respond(Problem(r.error()));
+  auto answer = [](Respond& respond, const engine::CommandResult& r) {
     std::string body =
-        "{\"id\":" + json(r->instance.id).dump() + ",\"version\":" + std::to_string(r->version) +
-        ",\"state\":" + json(r->state).dump() + ",\"events\":" + EventsArray(r->events) + "}";
+        "{\"id\":" + json(r.instance.id).dump() + ",\"version\":" + std::to_string(r.version) +
+        ",\"state\":" + json(r.state).dump() + ",\"events\":" + EventsArray(r.events) + "}";
     HttpResponse out = JsonText(200, std::move(body));
-    out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
+    out.headers.emplace_back("ETag", "\"" + std::to_string(r.version) + "\"");
     respond(std::move(out));
+  };
+  if (adopt) {
+    // The embedded version is version 0 to the client: the adopted one is 1.
+    if (sub.command.expected_version == 0) sub.command.expected_version = 1;
+    if (auto e = IdempotencyOf(req, p, *adopt)) return respond(Problem(*e));
+    std::vector<engine::Submission> group;
+    group.push_back(std::move(*adopt));
+    group.push_back(std::move(sub));
+    return ctx.seq.SubmitGroup(std::move(group),
+                               [answer, respond = std::move(respond)](
+                                   engine::Result<std::vector<engine::CommandResult>> r) mutable {
+                                 if (!r) return respond(Problem(r.error()));
+                                 std::vector<engine::CommandResult> results = std::move(*r);
+                                 if (results.size() != 2)
+                                   return respond(Problem(ErrorCode::kInternal, "no result"));
+                                 // A repeat answers the group's first result (the adoption) again.
+                                 answer(respond, results.back());
+                               });
+  }
+  if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
+  ctx.seq.Submit(std::move(sub), [answer, respond = std::move(respond)](
+                                     engine::Result<engine::CommandResult> r) mutable {
+    if (!r) return respond(Problem(r.error()));
+    answer(respond, *r);
   });
 }
 
@@ -164,20 +229,19 @@ void CreateProtocol(Context& ctx, const Call& call, Respond respond) {
   if (!plan) return respond(Problem(plan.error()));
   // The key stands for the whole registration: a retry answers the protocol registered first.
   if (auto e = IdempotencyOf(call.request, p, plan->group.front())) return respond(Problem(*e));
-  ctx.seq.SubmitGroup(std::move(plan->group),
-                      [respond = std::move(respond)](
-                          engine::Result<std::vector<engine::CommandResult>> r) {
-                        if (!r) return respond(Problem(r.error()));
-                        // The protocol comes first in its group and lists its assignments.
-                        const engine::InstanceState& protocol = r->front().instance;
-                        HttpResponse out =
-                            Json(201, {{"id", protocol.id},
-                                       {"number", protocol.fields.value("number", json())},
-                                       {"assignments",
-                                        protocol.fields.value("assignments", json::array())}});
-                        out.headers.emplace_back("Location", "/api/v1/protocols/" + protocol.id);
-                        respond(std::move(out));
-                      });
+  ctx.seq.SubmitGroup(
+      std::move(plan->group),
+      [respond = std::move(respond)](engine::Result<std::vector<engine::CommandResult>> r) {
+        if (!r) return respond(Problem(r.error()));
+        // The protocol comes first in its group and lists its assignments.
+        const engine::InstanceState& protocol = r->front().instance;
+        HttpResponse out =
+            Json(201, {{"id", protocol.id},
+                       {"number", protocol.fields.value("number", json())},
+                       {"assignments", protocol.fields.value("assignments", json::array())}});
+        out.headers.emplace_back("Location", "/api/v1/protocols/" + protocol.id);
+        respond(std::move(out));
+      });
 }
 
 }  // namespace expertflow::api::handlers

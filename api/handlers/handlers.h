@@ -60,6 +60,8 @@ void GetWorkflow(Context& ctx, const Call& call, Respond respond);
 void ListOrganizations(Context& ctx, const Call& call, Respond respond);
 void GetOrganization(Context& ctx, const Call& call, Respond respond);
 void ListRegions(Context& ctx, const Call& call, Respond respond);
+void ListGroups(Context& ctx, const Call& call, Respond respond);
+void GetGroup(Context& ctx, const Call& call, Respond respond);
 
 // admin.cc: tokens and the manual clock.
 void IssueToken(Context& ctx, const Call& call, Respond respond);

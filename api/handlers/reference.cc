@@ -2,6 +2,7 @@
 #include "api/handlers/handlers.h"
 #include "api/problem.h"
 #include "api/reply.h"
+#include "engine/model/registry_layer.h"
 
 namespace expertflow::api::handlers {
 namespace {
@@ -28,6 +29,24 @@ json OrgJson(const engine::Organization& o) {
   if (!o.industry.empty()) j["industry"] = o.industry;
   if (!o.ugps.empty()) j["ugps"] = o.ugps;
   if (o.extra.is_object() && !o.extra.empty()) j["extra"] = o.extra;
+  // Reference data is history (issue 15): which version this is. "embedded": as compiled in,
+  // no change recorded; "log": the version of organizations/{id} in the log (its events).
+  j["source"] = o.version == 0 ? "embedded" : "log";
+  j["version"] = o.version;
+  j["retired"] = o.retired;
+  return j;
+}
+
+json GroupJson(const engine::Directory& d, const engine::Group& g) {
+  json j = {{"id", g.id},
+            {"name", g.name},
+            {"name_en", g.name_en},
+            {"members", g.members},
+            {"organizations", engine::GroupMembers(d, g)},
+            {"provisional", g.provisional},
+            {"source", g.version == 0 ? "embedded" : "log"},
+            {"version", g.version},
+            {"retired", g.retired}};
   return j;
 }
 
@@ -72,9 +91,38 @@ void GetWorkflow(Context& ctx, const Call& call, Respond respond) {
 void ListOrganizations(Context& ctx, const Call& call, Respond respond) {
   std::string kind;
   if (auto it = call.target.query.find("type"); it != call.target.query.end()) kind = it->second;
+  bool retired = false;
+  if (auto it = call.target.query.find("include_retired"); it != call.target.query.end()) {
+    if (it->second != "true" && it->second != "false")
+      return respond(Problem(ErrorCode::kBadRequest, "include_retired is true or false"));
+    retired = it->second == "true";
+  }
+  const engine::Directory& d = ctx.seq.directory();
   json items = json::array();
-  for (const auto* o : ctx.seq.directory().Organizations(kind)) items.push_back(OrgJson(*o));
+  for (const auto* o : d.Organizations(kind)) items.push_back(OrgJson(*o));
+  if (retired) {
+    // Retired ones are not listed as the registry stands; those asked for come after, by id.
+    for (const auto& id : ctx.seq.RegistryIds(engine::kOrganizationsCollection)) {
+      const auto* o = d.FindOrganization(id);
+      if (o != nullptr && o->retired && (kind.empty() || o->kind == kind))
+        items.push_back(OrgJson(*o));
+    }
+  }
   respond(Json(200, {{"items", items}}));
+}
+
+void ListGroups(Context& ctx, const Call& call, Respond respond) {
+  const engine::Directory& d = ctx.seq.directory();
+  json items = json::array();
+  for (const auto* g : d.Groups()) items.push_back(GroupJson(d, *g));
+  respond(Json(200, {{"items", items}}));
+}
+
+void GetGroup(Context& ctx, const Call& call, Respond respond) {
+  const engine::Directory& d = ctx.seq.directory();
+  const auto* g = d.FindGroup(call.segments[1]);
+  if (g == nullptr) return respond(Problem(ErrorCode::kNotFound, "no group " + call.segments[1]));
+  respond(Json(200, GroupJson(d, *g)));
 }
 
 void GetOrganization(Context& ctx, const Call& call, Respond respond) {

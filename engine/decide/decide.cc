@@ -161,8 +161,8 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
     return Fail(ErrorCode::kInternal,
                 "workflow " + def->id + " names unknown routing " + def->routing);
   }
-  auto participants =
-      route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role, cmd.payload});
+  auto participants = route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role,
+                                                 cmd.payload, cmd.instance_id, nullptr, "create"});
   if (!participants) return std::unexpected(participants.error());
 
   // The creator must stand in one of the slots `create.by` names, in a role of that slot.
@@ -461,10 +461,31 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
   }
   auto errors = ValidatePayload(spec->payload, cmd.payload, spec->partial, ctx.directory, ctx.now);
   if (!errors.empty()) return ValidationFailed(errors);
+  if (!spec->check.empty()) {
+    auto check = ctx.routing.find(spec->check);
+    if (check == ctx.routing.end()) {
+      return Fail(ErrorCode::kInternal,
+                  "workflow " + def.id + " names unknown check " + spec->check);
+    }
+    auto judged = check->second(RoutingInput{
+        ctx.directory,
+        cmd.actor.org,
+        cmd.actor.role,
+        cmd.payload,
+        s.id,
+        &s.fields,
+        spec->name,
+    });
+    if (!judged) return std::unexpected(std::move(judged.error()));
+  }
 
   std::vector<DecidedEvent> out;
   nlohmann::json data;
   data["payload"] = cmd.payload;
+  if (!spec->list_field.empty()) {
+    data["list"] = {{"field", spec->list_field},
+                    {spec->list_op, cmd.payload.at(spec->list_item).get<std::string>()}};
+  }
   if (spec->update_fields) data["update_fields"] = true;
   if (!spec->assigns.empty()) data["assign"] = {{spec->assigns, cmd.actor.org}};
 
@@ -525,7 +546,17 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
 Result<std::vector<DecidedEvent>> Decide(const InstanceState* current, const Command& command,
                                          const DecideContext& context) {
   if (command.kind == Command::Kind::kCreate) {
-    if (current != nullptr) return Fail(ErrorCode::kVersionConflict, StreamOf(command) + " exists");
+    if (current != nullptr) {
+      // An instance named by its payload (an organisation, a group): the id is the client's,
+      // and its second use is bad input on that field, not a race.
+      const Definition* named =
+          context.definitions.Find(current->workflow, current->workflow_version);
+      if (named != nullptr && !named->id_from.empty()) {
+        return Fail(ErrorCode::kValidationFailed, named->id_from + " exists already",
+                    {{"errors", {{{"field", named->id_from}, {"message", "exists already"}}}}});
+      }
+      return Fail(ErrorCode::kVersionConflict, StreamOf(command) + " exists");
+    }
     return DecideCreate(command, context);
   }
   if (current == nullptr) return Fail(ErrorCode::kNotFound, "no instance " + StreamOf(command));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -60,6 +61,10 @@ struct Organization {
   std::string industry;          // UMC and association: the industry key they share
   std::string ugps;              // FUMO: the enlarged group code "09.00.00"
   nlohmann::json extra = nlohmann::json::object();  // the rest of the reference data
+  // Reference data is history (issue 15): 0 for the embedded registry's version, else the
+  // version of the organisation's stream in the log ("organizations/{id}") that gave this one.
+  std::uint64_t version = 0;
+  bool retired = false;  // retired by the ministry: named in history, given no new work
 };
 
 // A named group of organisations a protocol may address as one ("all regional bodies", "regions
@@ -71,6 +76,8 @@ struct Group {
   std::string name_en;
   std::vector<std::string> members;  // organisation ids, in registry order
   bool provisional = false;          // the seeds do not list the members: the registry's guess
+  std::uint64_t version = 0;         // as Organization::version, of "groups/{id}"
+  bool retired = false;
 };
 
 // Reference data the engine consults: who exists, of what kind, where. Read-only.
@@ -90,12 +97,18 @@ class Directory {
   virtual std::vector<const Group*> Groups() const { return {}; }
 };
 
-// What a routing function is given: the creator and the creation payload.
+// What a routing function is given: the creator and the creation payload. A definition's
+// command may also name a routing function as its `check` (reference data, issue 15): it is then
+// given the acting principal, the command's payload, and the instance it acts on (its id, its
+// fields and its state), and its participants are ignored: only a refusal counts.
 struct RoutingInput {
   const Directory& directory;
   std::string_view creator_org;
   std::string_view creator_role;
   const nlohmann::json& payload;
+  std::string_view instance_id = {};
+  const nlohmann::json* fields = nullptr;  // null at creation
+  std::string_view command = {};           // "create" at creation
 };
 
 // Participant name -> organisation id, e.g. {"association": "assoc-05", "umc": "umc-05",

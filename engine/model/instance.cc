@@ -86,7 +86,7 @@ Period* FindPeriod(InstanceState& s, std::uint32_t number) {
 // The members of event data that evolve reads, found in one pass over the object.
 struct Effects {
   std::optional<element> created, payload, assign, vote, to, round, timers, overdue, periods,
-      report;
+      report, list;
   bool update_fields = false;
 };
 
@@ -116,6 +116,8 @@ Effects EffectsOf(simdjson::dom::object data) {
       f.periods = field.value;
     else if (k == "report")
       f.report = field.value;
+    else if (k == "list")
+      f.list = field.value;
   }
   return f;
 }
@@ -222,6 +224,25 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
           }
           break;
         }
+      }
+    }
+  }
+  if (f.list && f.list->is_object()) {
+    // {"field": F, "add"|"remove": item}: a set of strings in fields.F, in the order added (a
+    // group's members, issue 15).
+    std::string_view name, item;
+    if ((*f.list)["field"].get(name) == simdjson::SUCCESS) {
+      nlohmann::json& list = s.fields[std::string(name)];
+      if (!list.is_array()) list = nlohmann::json::array();
+      auto find = [&](std::string_view v) {
+        return std::find_if(list.begin(), list.end(), [&](const nlohmann::json& x) {
+          return x.is_string() && x.get_ref<const std::string&>() == v;
+        });
+      };
+      if ((*f.list)["add"].get(item) == simdjson::SUCCESS && find(item) == list.end())
+        list.push_back(std::string(item));
+      if ((*f.list)["remove"].get(item) == simdjson::SUCCESS) {
+        if (auto it = find(item); it != list.end()) list.erase(it);
       }
     }
   }

@@ -112,6 +112,7 @@ class Validator {
       if (!v.is_string()) return Add(path, "must be an organisation id");
       const Organization* org = directory_.FindOrganization(v.get<std::string>());
       if (org == nullptr) return Add(path, "is not a known organisation");
+      if (org->retired) return Add(path, "is a retired organisation");
       if (!f.org_kind.empty() && org->kind != f.org_kind) {
         Add(path, "must be an organisation of kind " + f.org_kind);
       }

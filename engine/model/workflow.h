@@ -75,6 +75,14 @@ struct CommandSpec {
   // a schedule of the kind D applies to (end_schedule: a recurring one).
   std::string only_if_schedule;
   std::string event;  // the event it appends, past tense
+  // "check": a routing function of the table that judges the command against the reference data
+  // as decided (RoutingInput's act form): reference data commands (issue 15).
+  std::string check;
+  // "list": {"field": F, "op": "add"|"remove", "item": P}: the payload's string P is added to or
+  // removed from the instance's list `fields.F` (a group's members).
+  std::string list_field;
+  std::string list_op;
+  std::string list_item;
   std::vector<FieldSpec> payload;
   bool update_fields = false;  // merges the payload into the instance's fields
   bool partial = false;        // payload fields are all optional (an update)
@@ -138,6 +146,9 @@ struct Definition {
   nlohmann::json title = nlohmann::json::object();
   std::string source;   // the seed sections it encodes
   std::string routing;  // the named routing function that fills the participants
+  // "id_from": P: a new instance's id is the creation payload's string P, not a generated one
+  // (an organisation's or a group's id, issue 15); a second creation with it is a 422 on P.
+  std::string id_from;
   std::map<std::string, std::vector<std::string>> participants;  // slot -> roles acting in it
   CommandSpec create;  // name "create"; `to` is the initial state
   std::vector<StateSpec> states;

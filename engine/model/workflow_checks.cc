@@ -101,10 +101,15 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const
       c.Fail(where, "\"while_armed\" needs \"to\" and a known state to go to");
     }
   }
+  if (!cmd.list_item.empty() &&
+      std::none_of(cmd.payload.begin(), cmd.payload.end(), [&](const FieldSpec& f) {
+        return f.name == cmd.list_item && f.required && f.type == "string";
+      })) {
+    c.Fail(where, "\"list\" item \"" + cmd.list_item + "\" is not a required string field");
+  }
   if (!cmd.only_if_schedule.empty()) {
-    auto dl = std::find_if(d.deadlines.begin(), d.deadlines.end(), [&](const DeadlineSpec& x) {
-      return x.name == cmd.only_if_schedule;
-    });
+    auto dl = std::find_if(d.deadlines.begin(), d.deadlines.end(),
+                           [&](const DeadlineSpec& x) { return x.name == cmd.only_if_schedule; });
     if (dl == d.deadlines.end() || !dl->schedule || dl->applies_to.empty()) {
       c.Fail(where, "\"only_if_schedule\" names no schedule deadline with \"applies_to\"");
     }
@@ -156,6 +161,12 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const
 // twice in a state.
 void CheckCommands(Checker& c, const Definition& d, const std::string& where) {
   CheckCommand(c, d, d.create, where + ".create", true);
+  if (!d.id_from.empty() &&
+      std::none_of(d.create.payload.begin(), d.create.payload.end(), [&](const FieldSpec& f) {
+        return f.name == d.id_from && f.required && f.type == "string";
+      })) {
+    c.Fail(where, "\"id_from\" \"" + d.id_from + "\" is not a required string field of create");
+  }
   for (std::size_t i = 0; i < d.commands.size(); ++i) {
     CheckCommand(c, d, d.commands[i], where + ".commands[" + std::to_string(i) + "]", false);
   }

@@ -128,6 +128,15 @@ CommandSpec ParseCommand(Checker& c, const Doc& obj, const std::string& where,
     cmd.to_while_armed = it->is_object() ? c.String(*it, "to", where, true) : "";
     if (!it->is_object()) c.Fail(where, "\"while_armed\" must be an object");
   }
+  cmd.check = c.String(obj, "check", where, false);
+  if (auto it = obj.find("list"); it != obj.end()) {
+    cmd.list_field = it->is_object() ? c.String(*it, "field", where + ".list", true) : "";
+    cmd.list_op = it->is_object() ? c.String(*it, "op", where + ".list", true) : "";
+    cmd.list_item = it->is_object() ? c.String(*it, "item", where + ".list", true) : "";
+    if (!it->is_object() || (cmd.list_op != "add" && cmd.list_op != "remove")) {
+      c.Fail(where, "\"list\" must be {\"field\", \"op\": \"add\"|\"remove\", \"item\"}");
+    }
+  }
   cmd.report = c.String(obj, "report", where, false);
   cmd.only_if_schedule = c.String(obj, "only_if_schedule", where, false);
   if (!cmd.report.empty() && cmd.report != "submitted" && cmd.report != "accepted" &&
@@ -177,6 +186,7 @@ void ParseHeader(Checker& c, const Doc& doc, const std::string& where, Definitio
   }
   d.source = c.String(doc, "source", where, false);
   d.routing = c.String(doc, "routing", where, true);
+  d.id_from = c.String(doc, "id_from", where, false);
   if (auto it = doc.find("title"); it != doc.end()) d.title = nlohmann::json::parse(it->dump());
   if (auto it = doc.find("limits"); it != doc.end()) {
     auto n = it->is_object() ? it->find("commands_per_state") : it->end();
@@ -205,8 +215,7 @@ void ParseParticipants(Checker& c, const Doc& doc, const std::string& where, Def
         c.Fail(where + ".participants." + slot, "a slot lists the roles acting in it");
       }
       for (const auto& r : list) {
-        if (!IsKnownRole(r))
-          c.Fail(where + ".participants." + slot, "unknown role \"" + r + "\"");
+        if (!IsKnownRole(r)) c.Fail(where + ".participants." + slot, "unknown role \"" + r + "\"");
       }
       d.participants[slot] = std::move(list);
     }
@@ -330,7 +339,6 @@ void ParseDeadlines(Checker& c, const Doc& doc, const std::string& where, Defini
 
 }  // namespace
 }  // namespace loader
-
 
 Result<Definition> LoadDefinition(std::string_view json_text) {
   using namespace loader;

@@ -6,6 +6,7 @@
 
 #include "engine/log/event.h"
 #include "engine/model/instance.h"
+#include "engine/model/registry_layer.h"
 
 namespace expertflow::engine {
 namespace {
@@ -51,7 +52,20 @@ class Importer {
            const RoutingTable& routing, const ImportOptions& options)
       : log_(log),
         definitions_(definitions),
-        directory_(directory),
+        registry_(directory),
+        directory_(
+            directory,
+            LayeredDirectory::Source{
+                [this](std::string_view id) -> const Organization* {
+                  auto it =
+                      states_.find(std::string(kOrganizationsCollection) + "/" + std::string(id));
+                  return it == states_.end() ? nullptr : registry_.OrganizationOf(it->second);
+                },
+                [this](std::string_view id) -> const Group* {
+                  auto it = states_.find(std::string(kGroupsCollection) + "/" + std::string(id));
+                  return it == states_.end() ? nullptr : registry_.GroupOf(it->second);
+                },
+                [this](std::string_view c) { return registry_.DecidedIds(c); }}),
         routing_(routing),
         options_(options) {}
 
@@ -74,10 +88,10 @@ class Importer {
     if (auto r = Settle(); !r) return std::unexpected(r.error());
     if (auto r = Flush(); !r) return std::unexpected(r.error());
     if (options_.expect_head && *options_.expect_head != prev_) {
-      return Fail(ErrorCode::kValidationFailed,
-                  "the file ends on head " + ToHex(prev_) + " (seq " +
-                      std::to_string(next_seq_ - 1) + "), not on the expected " +
-                      ToHex(*options_.expect_head));
+      return Fail(ErrorCode::kValidationFailed, "the file ends on head " + ToHex(prev_) + " (seq " +
+                                                    std::to_string(next_seq_ - 1) +
+                                                    "), not on the expected " +
+                                                    ToHex(*options_.expect_head));
     }
     return ImportReport{next_seq_ - 1, prev_};
   }
@@ -191,17 +205,18 @@ class Importer {
     }
     if (decided->size() != command_.size()) {
       return Refuse(first.seq, first.command + " decides " + std::to_string(decided->size()) +
-                                   " events here, the file has " +
-                                   std::to_string(command_.size()));
+                                   " events here, the file has " + std::to_string(command_.size()));
     }
     for (std::size_t i = 0; i < command_.size(); ++i) {
       const Event& e = command_[i].event;
       if ((*decided)[i].type != e.type)
         return Refuse(e.seq, first.command + " decides " + (*decided)[i].type + ", not " + e.type);
       if ((*decided)[i].data != e.data)
-        return Refuse(e.seq, "the data of " + e.type + " is not what " + first.command +
-                                 " decides here");
+        return Refuse(e.seq,
+                      "the data of " + e.type + " is not what " + first.command + " decides here");
     }
+    if (cmd->kind == Command::Kind::kCreate && IsRegistryStream(first.stream))
+      registry_.NoteDecided(cmd->collection, cmd->instance_id);
     InstanceState& state = states_[first.stream];
     StreamAppend part{first.stream, have, {}};
     for (auto& line : command_) {
@@ -229,8 +244,8 @@ class Importer {
     if (pending_.empty()) return {};
     auto r = log_.Append(batch_);
     if (!r) {
-      return Fail(r.error().code, "seq " + std::to_string(pending_.front().seq) + ": " +
-                                      r.error().message);
+      return Fail(r.error().code,
+                  "seq " + std::to_string(pending_.front().seq) + ": " + r.error().message);
     }
     for (std::size_t k = 0; k < r->events.size() && k < pending_.size(); ++k) {
       if (r->events[k].record != pending_[k].record || r->events[k].hash != pending_[k].hash)
@@ -249,7 +264,10 @@ class Importer {
 
   EventLog& log_;
   const DefinitionSet& definitions_;
-  const Directory& directory_;
+  // The registry as the file's reference data left it at each command (issue 15): commands are
+  // decided on the organisations and groups the file registered before them.
+  RegistryVersions registry_;
+  LayeredDirectory directory_;
   const RoutingTable& routing_;
   const ImportOptions& options_;
   std::uint64_t next_seq_ = 1;

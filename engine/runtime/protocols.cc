@@ -3,6 +3,7 @@
 #include <set>
 
 #include "engine/model/payload.h"
+#include "engine/model/registry_layer.h"
 
 namespace expertflow::engine {
 
@@ -182,10 +183,14 @@ class Planner {
           errors.push_back({dp + ".assignees", ref + " is not a known group"});
           continue;
         } else {
-          orgs = g->members;
+          orgs = GroupMembers(directory_, *g);
         }
         RecordGroup(ref, orgs);
-      } else if (directory_.FindOrganization(ref) != nullptr) {
+      } else if (const Organization* o = directory_.FindOrganization(ref)) {
+        if (o->retired) {
+          errors.push_back({dp + ".assignees", ref + " is a retired organisation"});
+          continue;
+        }
         orgs.push_back(ref);
       } else {
         errors.push_back({dp + ".assignees", ref + " is not a known organisation"});

@@ -30,6 +30,12 @@ Sequencer::Sequencer(EventLog& log, const DefinitionSet& definitions, const Dire
     : log_(log),
       definitions_(definitions),
       directory_(directory),
+      registry_(directory),
+      durable_directory_(
+          directory, LayeredDirectory::Source{
+                         [this](std::string_view id) { return registry_.DurableOrganization(id); },
+                         [this](std::string_view id) { return registry_.DurableGroup(id); },
+                         [this](std::string_view c) { return registry_.DurableIds(c); }}),
       routing_(routing),
       clock_(clock),
       ids_(ids),
@@ -289,6 +295,7 @@ bool Sequencer::CompleteOldest(bool wait) {
     {
       std::unique_lock lock(state_mu_);
       for (auto& [stream, state] : f.overlay) {
+        if (IsRegistryStream(stream)) registry_.Publish(state);
         instances_[stream] = std::move(state);
         dirty_.insert(stream);
       }
@@ -315,10 +322,10 @@ bool Sequencer::CompleteOldest(bool wait) {
       stats_.last_batch_commands = f.accepted.size();
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
       // The first bucket whose bound is not below the time (the last: none is).
-      ++stats_.write_buckets[std::lower_bound(kWriteBucketsMicros.begin(),
-                                              kWriteBucketsMicros.end(),
-                                              static_cast<std::uint64_t>(micros)) -
-                             kWriteBucketsMicros.begin()];
+      ++stats_
+            .write_buckets[std::lower_bound(kWriteBucketsMicros.begin(), kWriteBucketsMicros.end(),
+                                            static_cast<std::uint64_t>(micros)) -
+                           kWriteBucketsMicros.begin()];
       if (f.checkpoint) stats_.views_checkpoint_seq = *f.checkpoint;
     }
     for (auto& a : f.accepted) {

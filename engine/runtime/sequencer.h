@@ -23,6 +23,7 @@
 #include "engine/decide/decide.h"
 #include "engine/log/event_log.h"
 #include "engine/model/instance.h"
+#include "engine/model/registry_layer.h"
 #include "engine/projections/rebuild.h"
 
 namespace expertflow::engine {
@@ -102,7 +103,7 @@ struct SequencerStats {
   // (benchmarks/README.md, issue 19).
   std::array<std::uint64_t, kWriteBucketsMicros.size() + 1> write_buckets{};
   std::uint64_t views_checkpoint_seq = 0;  // the seq the stored instance views cover
-  std::uint64_t idempotency_purged = 0;     // records past their retention deleted
+  std::uint64_t idempotency_purged = 0;    // records past their retention deleted
 };
 
 // The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
@@ -163,7 +164,15 @@ class Sequencer {
 
   SequencerStats Stats() const;
   const DefinitionSet& definitions() const { return definitions_; }
-  const Directory& directory() const { return directory_; }
+  // The registry as durable: the embedded one with the log's reference data over it (issue 15).
+  // Deciding reads it as the batch stands (Batch::Process).
+  const Directory& directory() const { return durable_directory_; }
+  // The registry compiled into the binary, under the log's versions.
+  const Directory& embedded_directory() const { return directory_; }
+  // Ids of organisations or groups the log holds a version of (retired ones too), sorted.
+  std::vector<std::string> RegistryIds(std::string_view collection) const {
+    return registry_.DurableIds(collection);
+  }
   Clock& clock() const { return clock_; }
 
   // The key of an instance's stored view in Space::kViews.
@@ -258,7 +267,9 @@ class Sequencer {
 
   EventLog& log_;
   const DefinitionSet& definitions_;
-  const Directory& directory_;
+  const Directory& directory_;  // the embedded registry
+  RegistryVersions registry_;
+  LayeredDirectory durable_directory_;
   const RoutingTable& routing_;
   Clock& clock_;
   IdGenerator& ids_;

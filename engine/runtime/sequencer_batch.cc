@@ -16,11 +16,46 @@ std::pair<std::string, std::string> SplitStream(std::string_view stream) {
   return {std::string(stream.substr(0, slash)), std::string(stream.substr(slash + 1))};
 }
 
+// The id a creation names for its instance through its definition's `id_from` (an
+// organisation's, a group's), or "" when the definition does not name one. A value that is not
+// an id is left to the definition's checks, which refuse it.
+std::string NamedInstanceId(const DefinitionSet& definitions, const Command& cmd) {
+  const Definition* def = nullptr;
+  if (!cmd.workflow.empty()) {
+    def = cmd.workflow_version == 0 ? definitions.Latest(cmd.workflow)
+                                    : definitions.Find(cmd.workflow, cmd.workflow_version);
+  } else if (auto list = definitions.InCollection(cmd.collection); list.size() == 1) {
+    def = list.front();
+  }
+  if (def == nullptr || def->id_from.empty() || def->collection != cmd.collection) return {};
+  auto it = cmd.payload.find(def->id_from);
+  if (it == cmd.payload.end() || !it->is_string()) return {};
+  const std::string& id = it->get_ref<const std::string&>();
+  const bool plain = !id.empty() && id.size() <= 100 && id.find('/') == std::string::npos;
+  return plain ? id : std::string();
+}
+
 }  // namespace
 
 class Sequencer::Batch {
  public:
-  Batch(Sequencer& s, Timestamp now) : s_(s), now_(now), base_seq_(s.decided_seq_) {}
+  Batch(Sequencer& s, Timestamp now)
+      : s_(s),
+        now_(now),
+        base_seq_(s.decided_seq_),
+        directory_(s.directory_,
+                   LayeredDirectory::Source{
+                       [this](std::string_view id) -> const Organization* {
+                         const InstanceState* st =
+                             Current(std::string(kOrganizationsCollection) + "/" + std::string(id));
+                         return st ? s_.registry_.OrganizationOf(*st) : nullptr;
+                       },
+                       [this](std::string_view id) -> const ::expertflow::engine::Group* {
+                         const InstanceState* st =
+                             Current(std::string(kGroupsCollection) + "/" + std::string(id));
+                         return st ? s_.registry_.GroupOf(*st) : nullptr;
+                       },
+                       [this](std::string_view c) { return s_.registry_.DecidedIds(c); }}) {}
 
   void FireDueTimers();
   void DecideOne(Request& r);
@@ -53,6 +88,8 @@ class Sequencer::Batch {
   Sequencer& s_;
   const Timestamp now_;
   const std::uint64_t base_seq_;
+  // The registry as this batch decides on it: its own changes and those in flight count.
+  LayeredDirectory directory_;
   // While a group is decided, what each overlay entry was before it, to undo a refused group.
   std::vector<std::pair<std::string, std::optional<InstanceState>>>* undo = nullptr;
 };
@@ -81,10 +118,10 @@ Result<std::optional<CommandResult>> Sequencer::Batch::RepeatOf(const Submission
   }
   if (pending != nullptr) {
     // The first of two concurrent repeats is not durable yet: the second must retry.
-    return std::unexpected(
-        Error{*pending == sub.request_digest ? ErrorCode::kVersionConflict
-                                             : ErrorCode::kIdempotencyKeyReused,
-              "a request with this Idempotency-Key is in progress", nlohmann::json::object()});
+    return std::unexpected(Error{*pending == sub.request_digest ? ErrorCode::kVersionConflict
+                                                                : ErrorCode::kIdempotencyKeyReused,
+                                 "a request with this Idempotency-Key is in progress",
+                                 nlohmann::json::object()});
   }
   auto stored = s_.log_.Get(Space::kIdempotency, sub.idempotency_key);
   if (!stored) return std::unexpected(stored.error());
@@ -120,7 +157,7 @@ Result<std::optional<CommandResult>> Sequencer::Batch::RepeatOf(const Submission
 
 // The command's expected_version against the instance it acts on.
 std::optional<Error> Sequencer::Batch::CheckVersion(const Command& cmd, const InstanceState* cur,
-                                                  const std::string& stream) const {
+                                                    const std::string& stream) const {
   if (!cmd.expected_version) return std::nullopt;
   if (cur == nullptr && cmd.kind != Command::Kind::kCreate) {
     return Error{ErrorCode::kNotFound, "no instance " + stream, nlohmann::json::object()};
@@ -138,8 +175,8 @@ std::optional<Error> Sequencer::Batch::CheckVersion(const Command& cmd, const In
 // The decided events as records of the stream, each applied to `next`; the refusal of one the log
 // would not take.
 std::optional<Error> Sequencer::Batch::BuildEvents(const Command& cmd,
-                                                 const std::vector<DecidedEvent>& decided,
-                                                 InstanceState& next, StreamAppend& part) {
+                                                   const std::vector<DecidedEvent>& decided,
+                                                   InstanceState& next, StreamAppend& part) {
   const std::string command_id = s_.ids_.NewId() + s_.ids_.NewId().substr(0, 4);
   for (const auto& d : decided) {
     NewEvent e;
@@ -162,7 +199,7 @@ std::optional<Error> Sequencer::Batch::BuildEvents(const Command& cmd,
 
 // Keeps the timer index in step with the instance's armed deadlines.
 void Sequencer::Batch::IndexTimers(const InstanceState* cur, const InstanceState& next,
-                                 const std::string& stream) {
+                                   const std::string& stream) {
   const std::map<std::string, Timestamp> no_timers;
   const auto& before = cur ? cur->timers : no_timers;
   for (const auto& [name, due] : before) {
@@ -186,6 +223,8 @@ void Sequencer::Batch::IndexTimers(const InstanceState* cur, const InstanceState
 // idempotent repeat is answered through `done` at once.
 std::optional<Error> Sequencer::Batch::Process(Submission& sub, Callback& done, std::size_t group) {
   Command& cmd = sub.command;
+  if (cmd.kind == Command::Kind::kCreate && cmd.instance_id.empty())
+    cmd.instance_id = NamedInstanceId(s_.definitions_, cmd);
   if (cmd.kind == Command::Kind::kCreate && cmd.instance_id.empty()) {
     do {
       cmd.instance_id = s_.ids_.NewId();
@@ -210,7 +249,7 @@ std::optional<Error> Sequencer::Batch::Process(Submission& sub, Callback& done, 
 
   const InstanceState* cur = Current(stream);
   if (auto conflict = CheckVersion(cmd, cur, stream)) return conflict;
-  DecideContext ctx{now_, s_.definitions_, s_.directory_, s_.routing_};
+  DecideContext ctx{now_, s_.definitions_, directory_, s_.routing_};
   auto decided = Decide(cur, cmd, ctx);
   if (!decided) return std::move(decided.error());
   if (decided->empty()) {
@@ -230,7 +269,8 @@ std::optional<Error> Sequencer::Batch::Process(Submission& sub, Callback& done, 
   if (auto refused = BuildEvents(cmd, *decided, next, part)) return refused;
   for (const auto& [name, due] : next.timers) {
     if (due > kLastRecordableTime) {
-      return Error{ErrorCode::kValidationFailed, "deadline " + name + " falls after 9999-12-31",
+      return Error{ErrorCode::kValidationFailed,
+                   "deadline " + name + " falls after 9999-12-31",
                    {{"errors", {{{"field", name}, {"message", "falls after 9999-12-31"}}}}}};
     }
   }
@@ -267,6 +307,8 @@ std::optional<Error> Sequencer::Batch::Process(Submission& sub, Callback& done, 
   }
   overlay[stream] = std::move(next);
   accepted.push_back(std::move(a));
+  if (cmd.kind == Command::Kind::kCreate && IsRegistryStream(stream))
+    s_.registry_.NoteDecided(cmd.collection, cmd.instance_id);
   return std::nullopt;
 }
 

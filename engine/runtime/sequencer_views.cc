@@ -89,6 +89,9 @@ Result<void> Sequencer::Load() {
                         [this](const std::string& stream) { dirty_.insert(stream); });
     if (!r) return r;
   }
+  for (const auto& [stream, state] : instances_) {
+    if (IsRegistryStream(stream)) registry_.Publish(state);
+  }
   // Caught up (or a store from before checkpoints): the checkpoint now covers the head.
   if (!*covered || !dirty_.empty()) return WriteCheckpoint();
   std::lock_guard lock(stats_mu_);

@@ -45,7 +45,7 @@ class ApiWorld {
         definitions_(*workflows::BuiltinDefinitions()),
         routing_(workflows::BuiltinRouting()),
         sequencer_(log_, definitions_, workflows::Builtin(), routing_, clock_, ids_),
-        tokens_(log_, workflows::Builtin()) {
+        tokens_(log_, sequencer_.directory()) {
     EXPECT_TRUE(sequencer_.Start());
     api::RouterOptions options;
     if (manual_clock_route) options.manual_clock = &clock_;

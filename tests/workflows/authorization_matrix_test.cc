@@ -111,9 +111,22 @@ const std::vector<Row> kMatrix = {
     {"agreement", "amending", "sign", kAgreementParties},
     {"agreement", "amending", "withdraw_amendment", {"fumo_expert@fumo-09.00.00"}},
     {"agreement", "terminating", "revoke_termination", {"fumo_expert@fumo-09.00.00"}},
+    // Reference data (issue 15): the service's administrators keep the registry.
+    {"organization", "active", "rename", {"admin@admin"}},
+    {"organization", "active", "update", {"admin@admin"}},
+    {"organization", "active", "retire", {"admin@admin"}},
+    {"group", "active", "rename", {"admin@admin"}},
+    {"group", "active", "add_member", {"admin@admin"}},
+    {"group", "active", "remove_member", {"admin@admin"}},
+    {"group", "active", "retire", {"admin@admin"}},
 };
 
-json ValidPayload(const std::string& command, World& w) {
+json ValidPayload(const std::string& command, World& w, const std::string& workflow = "") {
+  if (workflow == "organization" && command == "update") return {{"region_code", "50"}};
+  if (command == "rename") return {{"name", "Новое имя"}};
+  if (command == "retire") return {{"basis", "приказ"}};
+  if (command == "add_member") return {{"member", "roiv-52"}};
+  if (command == "remove_member") return {{"member", "roiv-31"}};
   const std::string today = engine::FormatRfc3339(w.clock().Now()).substr(0, 10);
   const std::string later = engine::FormatRfc3339(w.clock().Now() + days(40)).substr(0, 10);
   static const std::map<std::string, json> kPayloads = {
@@ -184,6 +197,22 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
       act("proposals", id, "send_to_ministry", P("fumo-09.00.00", "fumo_expert"));
     return {"proposals", id};
   }
+  static int registered = 0;
+  if (workflow == "organization") {
+    const std::string id = "college-77-m" + std::to_string(++registered);
+    auto r =
+        w.Create("organizations", workflow, P("admin", "admin"),
+                 {{"id", id}, {"kind", "college"}, {"name", "Колледж"}, {"region_code", "77"}});
+    EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
+    return {"organizations", id};
+  }
+  if (workflow == "group") {
+    const std::string id = "matrix-" + std::to_string(++registered);
+    auto r = w.Create("groups", workflow, P("admin", "admin"),
+                      {{"id", id}, {"name", "Группа"}, {"members", {"roiv-31"}}});
+    EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
+    return {"groups", id};
+  }
   if (workflow == "protocol_assignment") {
     auto r = w.Create("assignments", workflow, P("ministry", "ministry_official"),
                       {{"protocol", "p"},
@@ -222,7 +251,8 @@ TEST(AuthorizationMatrix, ExactlyTheAllowedCellsSucceed) {
     for (const Principal& p : kPrincipals) {
       auto [collection, id] = Drive(world, row.workflow, row.state);
       ASSERT_EQ(world.Get(collection, id).state, row.state) << row.workflow;
-      auto r = world.Act(collection, id, row.command, p, ValidPayload(row.command, world));
+      auto r =
+          world.Act(collection, id, row.command, p, ValidPayload(row.command, world, row.workflow));
       const bool expected = row.allowed.contains(Key(p));
       ++cells;
       if (expected) {
@@ -275,14 +305,20 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
          {"deadline", {{"due", "2026-12-31"}}}}}},
       {"agreement",
        {"agreements",
-        {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}}}}};
+        {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}}}},
+      {"organization",
+       {"organizations",
+        {{"id", "college-52-created"}, {"kind", "college"}, {"name", "К"}, {"region_code", "52"}}}},
+      {"group", {"groups", {{"id", "created"}, {"name", "Г"}, {"members", {"roiv-52"}}}}}};
   const std::map<std::string, std::set<std::string>> allowed = {
       {"industry_proposal",
        {"association_member@assoc-01", "association_member@assoc-12", "umc_lead@umc-01",
         "umc_lead@umc-12"}},
       {"fgos_proposal", {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77"}},
       {"protocol_assignment", {"ministry_official@ministry"}},  // issuer ministry in the payload
-      {"agreement", kAgreementParties}};
+      {"agreement", kAgreementParties},
+      {"organization", {"admin@admin"}},
+      {"group", {"admin@admin"}}};
   for (const auto& [workflow, spec] : creations) {
     for (const Principal& p : kPrincipals) {
       auto r = world.Create(spec.first, workflow, p, spec.second);

@@ -33,8 +33,20 @@ class RandomDriver {
       auto names = def->CommandsIn(s.state);
       if (!names.empty()) spec = def->FindCommand(names[Pick(names.size())], s.state);
     }
+    // The registry retires seldom: an organisation or group lives on through many changes.
+    if (spec->name == "retire" && (def->id == "organization" || def->id == "group") && Pick(6)) {
+      const std::string other = def->id == "group" ? (Pick(2) ? "add_member" : "remove_member")
+                                                   : (Pick(2) ? "rename" : "update");
+      if (const auto* alt = def->FindCommand(other, s.state)) spec = alt;
+    }
     Principal actor = Pick(100) < 80 ? EntitledActor(*def, s, *spec) : RandomActor();
-    auto r = world_.Act(collection, id, spec->name, actor, Payload(spec->payload, spec->partial));
+    json payload = Payload(spec->payload, spec->partial);
+    if (!spec->list_item.empty()) payload[spec->list_item] = Member(id);
+    if (def->id == "organization" && spec->name == "update") {
+      payload["region_code"] = Pick(4) ? "52" : "00";  // "00" is no region: refused
+      if (Pick(4)) payload.erase("ugps");              // a random text is no group code
+    }
+    auto r = world_.Act(collection, id, spec->name, actor, payload);
     if (r)
       ++accepted_;
     else
@@ -81,10 +93,9 @@ class RandomDriver {
 
   void CreateOne() {
     static const std::vector<std::pair<std::string, std::string>> kinds = {
-        {"proposals", "industry_proposal"},
-        {"proposals", "fgos_proposal"},
-        {"assignments", "protocol_assignment"},
-        {"agreements", "agreement"}};
+        {"proposals", "industry_proposal"},     {"proposals", "fgos_proposal"},
+        {"assignments", "protocol_assignment"}, {"agreements", "agreement"},
+        {"organizations", "organization"},      {"groups", "group"}};
     auto [collection, workflow] = kinds[Pick(kinds.size())];
     const engine::Definition* def = world_.definitions().Latest(workflow);
     json payload = Payload(def->create.payload, false);
@@ -98,6 +109,26 @@ class RandomDriver {
       actor = P("ministry", "ministry_official");
       payload["issuer"] = "ministry";
       payload["assignee"] = Pick(2) ? "roiv-52" : "roiv-77";
+      // Often an organisation the run registered (or retired): routing reads the registry as
+      // the batch stands.
+      if (!registered_.empty() && Pick(2))
+        payload["assignee"] = registered_[Pick(registered_.size())];
+    } else if (workflow == "organization") {
+      actor = P("admin", "admin");
+      // Now and then an id used before (refused), a region that is none (refused).
+      payload["id"] = !registered_.empty() && Pick(8) == 0
+                          ? registered_[Pick(registered_.size())]
+                          : "college-52-p" + std::to_string(Pick(100000));
+      payload["kind"] = Pick(10) ? "college" : "cluster";  // a cluster's id must say so
+      payload["region_code"] = Pick(10) ? "52" : "00";
+      payload.erase("ugps");
+      payload.erase("embedded");
+    } else if (workflow == "group") {
+      actor = P("admin", "admin");
+      payload["id"] = "g" + std::to_string(Pick(100000));
+      payload.erase("embedded");
+      payload["members"] = json::array();
+      for (std::size_t i = Pick(3); i > 0; --i) payload["members"].push_back(Member(""));
     } else {
       payload["fumo"] = "fumo-09.00.00";
       payload["rumo"] = Pick(2) ? "rumo-52" : "rumo-77";
@@ -107,10 +138,22 @@ class RandomDriver {
     auto r = world_.Create(collection, workflow, actor, payload);
     if (r) {
       ids_.emplace_back(collection, r->instance.id);
+      if (workflow == "organization") registered_.push_back(r->instance.id);
+      if (workflow == "group") groups_.push_back(r->instance.id);
       ++accepted_;
     } else {
       ++rejected_;
     }
+  }
+
+  // A member to add to or remove from a group: an organisation of the run or of the embedded
+  // registry, another group, or the group itself (refused).
+  std::string Member(const std::string& group) {
+    const std::size_t dice = Pick(10);
+    if (dice < 4 && !registered_.empty()) return registered_[Pick(registered_.size())];
+    if (dice < 6 && !groups_.empty()) return "group:" + groups_[Pick(groups_.size())];
+    if (dice < 7 && !group.empty()) return "group:" + group;
+    return Pick(2) ? "roiv-52" : "roiv-77";
   }
 
   std::string Num(const std::string& prefix, int n) {
@@ -207,6 +250,7 @@ class RandomDriver {
   World& world_;
   std::mt19937_64 rng_;
   std::vector<std::pair<std::string, std::string>> ids_;
+  std::vector<std::string> registered_, groups_;  // organisations and groups the run created
   std::map<std::string, std::uint64_t> terminal_versions_;
   std::size_t accepted_ = 0;
   std::size_t rejected_ = 0;
@@ -256,6 +300,31 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
     const InstanceState& s = replayed[collection + "/" + id];
     EXPECT_EQ(engine::StateToText(s), engine::StateToJson(s).dump()) << collection << "/" << id;
   }
+  // Routing read the registry as it stood when each command was decided: every assignment given
+  // to an organisation the run registered came after its registration and before its retirement,
+  // and no group ever held itself.
+  std::set<std::string> active, known;
+  std::size_t assigned_to_registered = 0;
+  ASSERT_TRUE(log.ForEach(
+      1, log.GetHead().seq, [&](std::uint64_t seq, const engine::Hash&, std::string_view rec) {
+        auto e = engine::DecodeRecord(rec);
+        const std::string id = e->stream.substr(e->stream.find('/') + 1);
+        if (e->type == "OrganizationRegistered") active.insert(id), known.insert(id);
+        if (e->type == "OrganizationRetired") active.erase(id);
+        if (e->stream.starts_with("assignments/") && e->data.contains("created")) {
+          const std::string a = e->data["payload"].value("assignee", "");
+          if (known.contains(a) || a.starts_with("college-52-p")) {
+            ++assigned_to_registered;
+            EXPECT_TRUE(active.contains(a)) << "seq " << seq << " assigns " << a;
+          }
+        }
+        if (e->type == "GroupMemberAdded") {
+          EXPECT_NE(e->data["payload"].value("member", ""), "group:" + id);
+        }
+        return true;
+      }));
+  EXPECT_GT(assigned_to_registered, 0u) << "the run must assign work to registered organisations";
+  EXPECT_GT(known.size(), 10u);
   auto verified = engine::Verify(log);
   ASSERT_TRUE(verified);
   EXPECT_TRUE(verified->ok) << verified->reason;
