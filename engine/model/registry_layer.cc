@@ -24,9 +24,19 @@ bool IsRegistryStream(std::string_view stream) {
   return collection == kOrganizationsCollection || collection == kGroupsCollection;
 }
 
+// The entry made from `s`, or a new empty one to fill.
+template <typename E>
+static auto& SlotFor(std::vector<E>& entries, const InstanceState& s) {
+  for (auto& e : entries) {
+    if (e.state == s.state && e.fields == s.fields) return e.value;
+  }
+  entries.push_back({s.state, s.fields, nullptr});
+  return entries.back().value;
+}
+
 const Organization* RegistryVersions::OrganizationOf(const InstanceState& s) {
   std::lock_guard lock(mu_);
-  auto& slot = orgs_[{s.id, s.version}];
+  auto& slot = SlotFor(orgs_[{s.id, s.version}], s);
   if (!slot) {
     auto o = std::make_unique<Organization>();
     o->id = s.id;
@@ -50,7 +60,7 @@ const Organization* RegistryVersions::OrganizationOf(const InstanceState& s) {
 
 const Group* RegistryVersions::GroupOf(const InstanceState& s) {
   std::lock_guard lock(mu_);
-  auto& slot = groups_[{s.id, s.version}];
+  auto& slot = SlotFor(groups_[{s.id, s.version}], s);
   if (!slot) {
     auto g = std::make_unique<Group>();
     g->id = s.id;

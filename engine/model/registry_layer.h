@@ -51,10 +51,22 @@ class RegistryVersions {
   void NoteDecided(std::string_view collection, std::string_view id);
 
  private:
+  // One converted value with the state it was made from. A version is not enough to name a
+  // state: a refused group or a failed write undoes states, and the same version may then be
+  // decided with other content; a lookup compares the content and adds a value when it differs.
+  template <typename T>
+  struct Entry {
+    std::string state;
+    nlohmann::json fields;
+    std::unique_ptr<T> value;
+  };
+  template <typename T>
+  using Versions = std::map<std::pair<std::string, std::uint64_t>, std::vector<Entry<T>>>;
+
   const Directory& base_;
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, std::uint64_t>, std::unique_ptr<Organization>> orgs_;
-  std::map<std::pair<std::string, std::uint64_t>, std::unique_ptr<Group>> groups_;
+  Versions<Organization> orgs_;
+  Versions<Group> groups_;
   std::map<std::string, const Organization*, std::less<>> durable_orgs_;
   std::map<std::string, const Group*, std::less<>> durable_groups_;
   std::set<std::string, std::less<>> decided_orgs_, decided_groups_;

@@ -3,6 +3,8 @@
 // registry is their first version; routing reads the registry as it stood when it decided.
 #include <gmock/gmock.h>
 
+#include <future>
+
 #include "tests/api/api_harness.h"
 
 namespace expertflow::testing {
@@ -270,6 +272,53 @@ TEST(ApiRegistry, TheRegistryOutlivesARestart) {
   // And the duplicate is still refused after it.
   auto dup = again.Post("/api/v1/organizations", again.admin(), College("college-77-1"));
   EXPECT_EQ(dup.status, 422);
+}
+
+}  // namespace
+}  // namespace expertflow::testing
+
+namespace expertflow::testing {
+namespace {
+
+engine::Submission Rename(const std::string& id, const std::string& name) {
+  engine::Submission sub;
+  sub.command.kind = engine::Command::Kind::kAct;
+  sub.command.collection = "organizations";
+  sub.command.instance_id = id;
+  sub.command.name = "rename";
+  sub.command.payload = {{"name", name}};
+  sub.command.actor = engine::Principal{"admin", "admin", "t"};
+  return sub;
+}
+
+// A group refused after a registry change undoes it: the registry deciding and reading sees the
+// version decided after, though it has the same version number.
+TEST(ApiRegistry, AChangeUndoneWithItsGroupLeavesNoTrace) {
+  ApiWorld w;
+  ASSERT_EQ(w.Post("/api/v1/organizations", w.admin(), College("college-77-1")).status, 201);
+  std::vector<engine::Submission> group;
+  group.push_back(Rename("college-77-1", "Отменённое имя"));
+  // Reads the renamed college (version 2) as decided, then is refused on its second member.
+  engine::Submission grouping;
+  grouping.command.kind = engine::Command::Kind::kCreate;
+  grouping.command.collection = "groups";
+  grouping.command.workflow = "group";
+  grouping.command.name = "create";
+  grouping.command.payload = {
+      {"id", "refused"}, {"name", "Г"}, {"members", {"college-77-1", "nobody"}}};
+  grouping.command.actor = engine::Principal{"admin", "admin", "t"};
+  group.push_back(std::move(grouping));
+  std::promise<engine::Result<std::vector<engine::CommandResult>>> done;
+  w.sequencer().SubmitGroup(std::move(group), [&](auto r) { done.set_value(std::move(r)); });
+  ASSERT_FALSE(done.get_future().get());
+  auto renamed = w.sequencer().Submit(Rename("college-77-1", "Принятое имя")).get();
+  ASSERT_TRUE(renamed);
+  EXPECT_EQ(renamed->version, 2u);
+  EXPECT_EQ(w.Get("/api/v1/organizations/college-77-1", w.admin()).body["name"], "Принятое имя");
+  const engine::Organization* o = w.sequencer().directory().FindOrganization("college-77-1");
+  ASSERT_NE(o, nullptr);
+  EXPECT_EQ(o->name, "Принятое имя");
+  EXPECT_EQ(o->version, 2u);
 }
 
 }  // namespace
