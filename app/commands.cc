@@ -155,6 +155,7 @@ int Serve(const ServeOptions& o) {
   const auto& directory = workflows::Builtin();
   engine::SystemClock system_clock;
   std::optional<engine::ManualClock> manual_clock;
+  engine::Timestamp demo_end{};
   if (o.clock == "manual" || o.demo) {
     engine::Timestamp start = system_clock.Now();
     if (!o.clock_start.empty()) {
@@ -165,8 +166,9 @@ int Serve(const ServeOptions& o) {
       }
       start = *t;
     }
-    // The demo lives through the year that ends now.
-    if (o.demo && o.clock_start.empty()) start -= std::chrono::days(364);
+    // The demo lives through the year that ends now, from the first protocol's day on.
+    demo_end = o.clock_start.empty() ? start : start + std::chrono::days(364);
+    if (o.demo && o.clock_start.empty()) start = DemoStart(demo_end);
     manual_clock.emplace(start);
   }
   engine::RandomIdGenerator ids;
@@ -182,11 +184,18 @@ int Serve(const ServeOptions& o) {
         spdlog::error("{}", r.error().ToString());
         return 1;
       }
-      spdlog::info("demo: driving a year of traffic");
-      DemoSummary summary = RunDemo(demo_sequencer, *manual_clock);
+      spdlog::info("demo: driving a year of traffic and seeds 002 and 003");
+      DemoSummary summary = RunDemo(demo_sequencer, *manual_clock, demo_end);
       demo_sequencer.Stop();
       spdlog::info("demo: {} commands ({} refused), {} instances, {} events", summary.commands,
                    summary.refused, summary.instances, log->GetHead().seq);
+      const auto& d = summary.discipline;
+      auto n = [&d](const char* key) { return d.value(key, std::uint64_t{0}); };
+      spdlog::info(
+          "demo: {} protocols, {} assignments: {} done on time, {} late, {} open, {} overdue, "
+          "{} awaiting review, {} of {} reporting periods missed",
+          summary.protocols, summary.assignments, n("done_on_time"), n("done_late"), n("open"),
+          n("overdue"), n("awaiting_review"), n("periods_missed"), n("periods_due"));
       const engine::Timestamp now = manual_clock->Now();
       std::cout << "Demo tokens (keep them; they are shown once):\n";
       for (auto [org, role, who] :

@@ -1,22 +1,55 @@
 #include "app/demo.h"
 
+#include <algorithm>
+#include <deque>
 #include <future>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "app/seed_protocols.h"
+#include "engine/model/payload.h"
+#include "engine/projections/discipline.h"
 #include "engine/runtime/protocols.h"
 
 namespace expertflow::app {
 namespace {
 
+using engine::Timestamp;
 using nlohmann::json;
 using std::chrono::days;
+using std::chrono::sys_days;
+
+const json& SeedProtocol(std::string_view name) {
+  static const std::map<std::string, json, std::less<>> kBodies = [] {
+    std::map<std::string, json, std::less<>> out;
+    for (const auto& f : seed_protocols::EmbeddedFiles())
+      out[std::string(f.name)] = json::parse(f.data);
+    return out;
+  }();
+  return kBodies.find(name)->second;
+}
+
+sys_days DayOf(Timestamp t) { return sys_days(engine::MoscowDate(t)); }
+sys_days DateOf(const json& date) { return sys_days(*engine::ParseDate(date.get<std::string>())); }
+std::string Text(sys_days d) { return engine::FormatRfc3339(Timestamp(d)).substr(0, 10); }
+
+// When a protocol is registered: at the date of its distribution letter, else at its own date.
+sys_days RegistrationDay(const json& body) {
+  return DateOf(body.contains("letter") ? body["letter"]["date"] : body["date"]);
+}
+
+// Seed 003 asks for reports during the 2023 admission campaign; the decisions that name no end
+// (every Monday, every day, ...) are ended by the ministry the day after its weekly reports end
+// (IV.2.5: "еженедельно до 20 августа 2023 г."), as the ministry ends a series it no longer needs.
+constexpr sys_days kSeriesEnded = sys_days(std::chrono::year(2023) / 8 / 21);
 
 class Demo {
  public:
-  Demo(engine::Sequencer& seq, engine::ManualClock& clock)
-      : seq_(seq), clock_(clock), rng_(20241023) {}
+  Demo(engine::Sequencer& seq, engine::ManualClock& clock, Timestamp end)
+      : seq_(seq), clock_(clock), end_(end), rng_(20241023) {}
 
   DemoSummary Run() {
     const auto& dir = seq_.directory();
@@ -24,21 +57,43 @@ class Demo {
     business_ = dir.Organizations("business");
     rumos_ = dir.Organizations("rumo");
     const auto umcs = dir.Organizations("umc");
-    for (int week = 0; week < 52; ++week) {
-      // Every UMC's association drafts two or three proposals over the year.
-      for (std::size_t i = 0; i < umcs.size(); ++i) {
-        if ((week + 3 * i) % 19 == 0) NewIndustryProposal(umcs[i]->id, i);
+    // The proposals and agreements live through the year that ends at `end_`; the protocols from
+    // their dates on, which may be earlier (DemoStart).
+    const Timestamp traffic_from = end_ - days(364);
+    std::vector<std::string> pending = {"seed003.json", "seed002.json"};
+    for (int week = 0; clock_.Now() < end_;) {
+      for (auto it = pending.begin(); it != pending.end();) {
+        if (DayOf(clock_.Now()) < RegistrationDay(SeedProtocol(*it))) {
+          ++it;
+          continue;
+        }
+        RegisterProtocol(SeedProtocol(*it));
+        it = pending.erase(it);
       }
-      if (week % 9 == 2) NewFgosProposal();
-      if (week % 11 == 1) NewAgreement();
-      if (week == 1) Protocol98();
-      if (week == 20) Protocol78();
-      Progress();
+      if (clock_.Now() >= traffic_from) {
+        // Every UMC's association drafts two or three proposals over the year.
+        for (std::size_t i = 0; i < umcs.size(); ++i) {
+          if ((week + 3 * i) % 19 == 0) NewIndustryProposal(umcs[i]->id, i);
+        }
+        if (week % 9 == 2) NewFgosProposal();
+        if (week % 11 == 1) NewAgreement();
+        Progress();
+        ++week;
+      }
+      ProgressAssignments();
       clock_.Advance(days(7));
       seq_.FireDueTimers();
     }
+    summary_.assignments = assignments_.size();
     summary_.instances = static_cast<std::uint64_t>(industry_.size() + fgos_.size() +
                                                     agreements_.size() + assignments_.size());
+    std::vector<engine::InstanceState> all;
+    seq_.ForEachInstance([&](const engine::InstanceState& s) {
+      if (s.collection == "assignments") all.push_back(s);
+      return true;
+    });
+    summary_.discipline =
+        engine::Discipline(all, engine::DisciplineQuery{}, dir, clock_.Now())["totals"];
     return summary_;
   }
 
@@ -159,69 +214,198 @@ class Demo {
       ++summary_.refused;
       return;
     }
+    ++summary_.protocols;
     for (const auto& result : *r) {
-      if (result.instance.collection == "assignments") {
-        assignments_.push_back({result.instance.id, result.instance.participants, ""});
+      if (result.instance.collection == "assignments") Track(result.instance);
+    }
+  }
+
+  // Whoever of `org` may act in the first of `roles` its kind allows.
+  engine::Principal Person(const std::string& org, std::initializer_list<const char*> roles) {
+    const engine::Organization* o = seq_.directory().FindOrganization(org);
+    for (const char* role : roles) {
+      if (o != nullptr && seq_.directory().MayHoldRole(*o, role)) return As(org, role);
+    }
+    return As("ministry", "ministry_official");
+  }
+
+  // How an assignee deals with its assignments, drawn once per assignment: most report on time,
+  // some late, some have a report returned and send it again late, some reports are still
+  // waiting for review at the end, and some assignees never report.
+  enum class Habit { kPunctual, kLate, kReturned, kUnreviewed, kNever };
+
+  struct Assignment {
+    std::string id;
+    engine::Principal assignee, reviewer;
+    std::optional<engine::ScheduleSpec> schedule;
+    sys_days protocol_date;
+    Habit habit = Habit::kNever;
+    sys_days first_letter, late_letter;  // one-time: the first report's letter, a late one's
+    int sent = 0;                        // one-time: reports sent
+    Timestamp periods_done{};            // recurring: periods reported on up to here
+    bool ended = false;
+  };
+
+  void Track(const engine::InstanceState& s) {
+    Assignment a;
+    a.id = s.id;
+    a.assignee = Person(
+        s.participants.at("assignee"),
+        {"region_official", "employer_representative", "college_staff", "cluster_staff", "umc_lead",
+         "project_office_staff", "university_staff", "irpo_staff", "association_member",
+         "fumo_expert", "rumo_member", "ftpo_coordinator", "business_expert"});
+    const std::string report_to = s.fields.value("report_to", "");
+    a.reviewer = report_to.empty()
+                     ? As("ministry", "ministry_official")
+                     : Person(report_to, {"ministry_official", "irpo_staff", "project_office_staff",
+                                          "university_staff"});
+    a.protocol_date = DateOf(s.fields["protocol_date"]);
+    if (s.fields.contains("deadline"))
+      a.schedule = engine::ParseSchedule(s.fields["deadline"], nullptr);
+    const int dice = static_cast<int>(Pick(100));
+    a.habit = dice < 50   ? Habit::kPunctual
+              : dice < 68 ? Habit::kLate
+              : dice < 78 ? Habit::kReturned
+              : dice < 85 ? Habit::kUnreviewed
+                          : Habit::kNever;
+    // A one-time deadline's day (a decision without one is asked for within a month); a letter
+    // of the day before a deadline with a time, or of its very day otherwise, is on time.
+    const bool dated = a.schedule && !a.schedule->recurring;
+    const sys_days due = dated ? DayOf(a.schedule->due) : a.protocol_date + days(30);
+    const bool by_time =
+        dated && a.schedule->due != engine::EndOfMoscowDay(engine::MoscowDate(a.schedule->due));
+    a.first_letter = std::max(a.protocol_date, due - days(by_time ? 1 : 0) - days(Pick(4)));
+    a.late_letter = due + days(2 + Pick(40));
+    a.periods_done = Timestamp(a.protocol_date);
+    assignments_.push_back(std::move(a));
+  }
+
+  // A command for one assignment, done in order with the others of the same assignment.
+  struct Step {
+    std::string command;
+    engine::Principal actor;
+    json payload = json::object();
+  };
+
+  json Report(sys_days letter) {
+    return {
+        {"text", "Информация об исполнении поручения направлена"},
+        {"letter", {{"number", "01-12/" + std::to_string(++letters_)}, {"date", Text(letter)}}}};
+  }
+
+  void ProgressAssignments() {
+    std::map<std::string, std::deque<Step>> steps;
+    const sys_days today = DayOf(clock_.Now());
+    for (auto& a : assignments_) {
+      if (a.ended) continue;
+      auto s = seq_.Find("assignments", a.id);
+      if (!s || (s->state != "assigned" && s->state != "reported")) {
+        a.ended = true;
+        continue;
+      }
+      if (a.schedule && a.schedule->recurring) {
+        ProgressSeries(a, today, steps[a.id]);
+      } else {
+        ProgressOnce(a, *s, today, steps[a.id]);
+      }
+    }
+    // A round sends the next step of every assignment at once, so the sequencer commits them
+    // together, then waits for all before the next round.
+    for (bool more = true; more;) {
+      more = false;
+      std::vector<std::pair<std::deque<Step>*, std::future<engine::Result<engine::CommandResult>>>>
+          round;
+      for (auto& [id, queue] : steps) {
+        if (queue.empty()) continue;
+        engine::Submission sub;
+        sub.command.collection = "assignments";
+        sub.command.instance_id = id;
+        sub.command.name = queue.front().command;
+        sub.command.actor = queue.front().actor;
+        sub.command.payload = queue.front().payload;
+        round.emplace_back(&queue, seq_.Submit(std::move(sub)));
+      }
+      for (auto& [queue, result] : round) {
+        ++summary_.commands;
+        queue->pop_front();
+        if (!result.get()) {
+          ++summary_.refused;
+          queue->clear();
+        }
+        more = more || !queue->empty();
       }
     }
   }
 
-  // Modelled on seed 002 (protocol № Д05-98/05пр of 23 October 2024): a dated report from a set
-  // of regions, and weekly Monday 12:00 reports until a date.
-  void Protocol98() {
-    RegisterProtocol(
-        {{"number", "Д05-98/05пр"},
-         {"date", Date(0)},
-         {"title",
-          "Совещание с органами исполнительной власти субъектов Российской Федерации, "
-          "осуществляющими государственное управление в сфере образования"},
-         {"chair", "Директор Департамента"},
-         {"items",
-          {{{"title", "О реализации федерального проекта «Профессионалитет»"},
-            {"decisions",
-             {{{"text", "Представить информацию о ходе создания образовательных кластеров"},
-               {"assignees",
-                {"roiv-31", "roiv-69", "roiv-52", "roiv-74", "roiv-16", "roiv-66", "roiv-77"}},
-               {"deadline", {{"due", Date(60)}}}},
-              {{"text", "Еженедельно по понедельникам до 12:00 (МСК) представлять мониторинг"},
-               {"assignees", {"roiv-52", "roiv-16", "roiv-23"}},
-               {"deadline",
-                {{"recurring",
-                  {{"every", "week"},
-                   {"weekday", "monday"},
-                   {"time", "12:00"},
-                   {"until", Date(90)}}}}}}}}}}}});
+  void ProgressOnce(Assignment& a, const engine::InstanceState& s, sys_days today,
+                    std::deque<Step>& steps) {
+    if (s.state == "reported") {
+      // Reviewed a week after it came in; a returned report is sent again, late.
+      if (a.habit == Habit::kUnreviewed) return;
+      if (a.habit == Habit::kReturned && a.sent == 1) {
+        steps.push_back({"return_report",
+                         a.reviewer,
+                         {{"comment", "Информация представлена не в полном объёме"}}});
+      } else {
+        steps.push_back({"accept_report", a.reviewer});
+      }
+      return;
+    }
+    if (a.habit == Habit::kNever || a.sent >= 2) return;
+    // A report sent again after its return is dated the day it goes; a late one, some weeks
+    // after the deadline.
+    const bool late = a.habit == Habit::kLate || a.sent == 1;
+    if ((late ? a.late_letter : a.first_letter) > today) return;
+    const sys_days letter = a.sent == 1 ? today : late ? a.late_letter : a.first_letter;
+    steps.push_back({"submit_report", a.assignee, Report(letter)});
+    ++a.sent;
   }
 
-  // Modelled on seed 003 (protocol № Д05-78/05пр of 20 June 2023): weekly reports by Friday
-  // 18:00 and a dated one.
-  void Protocol78() {
-    RegisterProtocol({{"number", "Д05-78/05пр"},
-                      {"date", Date(0)},
-                      {"title",
-                       "Совещание с победителями конкурса на предоставление грантов (кластеры "
-                       "«Профессионалитет»)"},
-                      {"items",
-                       {{{"title", "Об исполнительской дисциплине"},
-                         {"decisions",
-                          {{{"text", "Еженедельно до 18:00 (МСК) пятницы направлять отчёт"},
-                            {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
-                            {"deadline",
-                             {{"recurring",
-                               {{"every", "week"},
-                                {"weekday", "friday"},
-                                {"time", "18:00"},
-                                {"until", Date(120)}}}}}},
-                           {{"text", "Представить план-график"},
-                            {"assignees", {"roiv-02", "roiv-38", "roiv-54", "roiv-61", "roiv-78"}},
-                            {"deadline", {{"due", Date(45)}}}}}}}}}});
+  void ProgressSeries(Assignment& a, sys_days today, std::deque<Step>& steps) {
+    const engine::ScheduleSpec& spec = *a.schedule;
+    // An open-ended series is reported on until the ministry ends it (kSeriesEnded).
+    const bool ending = !spec.until && today >= kSeriesEnded;
+    // The share of periods an assignee reports on: a punctual one misses none.
+    const int percent = a.habit == Habit::kPunctual     ? 100
+                        : a.habit == Habit::kUnreviewed ? 90
+                        : a.habit == Habit::kReturned   ? 80
+                        : a.habit == Habit::kLate       ? 60
+                                                        : 0;
+    // Up to now, which is within a week of kSeriesEnded when the clock passed the protocol's
+    // date; a demo started long after ends the series without reporting on years of periods.
+    const Timestamp through = std::min(clock_.Now(), Timestamp(kSeriesEnded + days(7)));
+    for (auto due = engine::NextDue(spec, a.periods_done); due && *due <= through;
+         due = engine::NextDue(spec, *due)) {
+      const sys_days start =
+          std::max(a.protocol_date, DayOf(a.periods_done + std::chrono::seconds(1)));
+      a.periods_done = *due;
+      if (!Chance(percent)) continue;
+      // min_count letters within the period, the last of its due day (of the day before, when
+      // it is due at a time of day).
+      const sys_days last = DayOf(*due) - days(spec.time_of_day == engine::kEndOfDay ? 0 : 1);
+      for (unsigned i = 0; i < spec.min_count; ++i) {
+        const sys_days letter = std::max(start, last - days(i));
+        if (a.habit == Habit::kReturned && i == 0 && Chance(30)) {
+          steps.push_back({"submit_report", a.assignee, Report(letter)});
+          steps.push_back(
+              {"return_report", a.reviewer, {{"comment", "Приложите подтверждающие материалы"}}});
+        }
+        steps.push_back({"submit_report", a.assignee, Report(letter)});
+        steps.push_back({"accept_report", a.reviewer});
+      }
+    }
+    if (ending) {
+      steps.push_back({"end_schedule",
+                       As("ministry", "ministry_official"),
+                       {{"comment", "Приёмная кампания завершена, отчёты больше не требуются"}}});
+      a.ended = true;
+    }
   }
 
   void Progress() {
     for (auto& p : industry_) ProgressIndustry(p);
     for (auto& p : fgos_) ProgressFgos(p);
     for (auto& a : agreements_) ProgressAgreement(a);
-    for (auto& a : assignments_) ProgressAssignment(a);
   }
 
   struct Tracked {
@@ -323,33 +507,30 @@ class Demo {
     }
   }
 
-  void ProgressAssignment(Tracked& a) {
-    auto s = seq_.Find("assignments", a.id);
-    if (!s) return;
-    const auto region = As(a.participants["assignee"], "region_official");
-    if (s->state == "assigned" && Chance(55)) {
-      Act("assignments", a.id, "submit_report", region, {{"text", "Информация представлена"}});
-    } else if (s->state == "reported" && Chance(70)) {
-      if (Chance(85))
-        Act("assignments", a.id, "accept_report", As("ministry", "ministry_official"));
-      else
-        Act("assignments", a.id, "return_report", As("ministry", "ministry_official"),
-            {{"comment", "Информация неполная"}});
-    }
-  }
-
   engine::Sequencer& seq_;
   engine::ManualClock& clock_;
+  const Timestamp end_;
   std::mt19937_64 rng_;
   std::vector<const engine::Organization*> fumos_, business_, rumos_;
-  std::vector<Tracked> industry_, fgos_, agreements_, assignments_;
+  std::vector<Tracked> industry_, fgos_, agreements_;
+  std::vector<Assignment> assignments_;
+  std::uint64_t letters_ = 0;
   DemoSummary summary_;
 };
 
 }  // namespace
 
-DemoSummary RunDemo(engine::Sequencer& sequencer, engine::ManualClock& clock) {
-  return Demo(sequencer, clock).Run();
+Timestamp DemoStart(Timestamp end) {
+  sys_days first = DayOf(end - days(364));
+  for (const char* name : {"seed002.json", "seed003.json"}) {
+    first = std::min(first, RegistrationDay(SeedProtocol(name)));
+  }
+  // Ten in the morning, Moscow time, of that day.
+  return Timestamp(first) - engine::kMoscowOffset + std::chrono::hours(10);
+}
+
+DemoSummary RunDemo(engine::Sequencer& sequencer, engine::ManualClock& clock, Timestamp end) {
+  return Demo(sequencer, clock, end).Run();
 }
 
 }  // namespace expertflow::app

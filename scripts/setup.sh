@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev librocksdb-dev rocksdb-tools
   nlohmann-json3-dev libspdlog-dev libfmt-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev libcli11-dev
-  libhowardhinnant-date-dev libjemalloc-dev
+  libhowardhinnant-date-dev libjemalloc-dev libxlsxwriter-dev
   clang-19 libclang-rt-19-dev
   python3 curl
   chromium fonts-dejavu-core
