@@ -25,7 +25,7 @@ class BuiltinDirectory final : public engine::Directory {
   std::vector<const engine::Organization*> Organizations(std::string_view kind) const override;
   const engine::Region* FindRegion(std::string_view code) const override;
   const std::vector<engine::Region>& Regions() const override;
-  // The one role of its kind (ActingRole below).
+  // The role of its kind (ActingRole below); a FUMO's and a RUMO's chair besides.
   bool MayHoldRole(const engine::Organization& org, std::string_view role) const override;
   // registry/groups.json; members given as {"kind": K} are every organisation of that kind.
   const engine::Group* FindGroup(std::string_view id) const override;

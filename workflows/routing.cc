@@ -1,10 +1,13 @@
 #include "workflows/routing.h"
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <iterator>
+#include <optional>
 #include <set>
 
+#include "engine/core/time.h"
 #include "engine/model/registry_layer.h"
 #include "workflows/registry.h"
 
@@ -68,6 +71,60 @@ Result<Participants> Agreement(const RoutingInput& in) {
     return engine::Fail(ErrorCode::kForbidden, "an agreement is drafted by one of its parties");
   }
   return Participants{{"fumo", fumo}, {"rumo", rumo}};
+}
+
+// --- agreement v2 (seed 000 annex 2) ------------------------------------------------------
+
+// The agreement is of the FUMO's own УГПС (the title: «ФУМО СПО по УГПС ... с РУМО СПО»); a
+// region may have several RUMOs, one per subject area, so the RUMO is not looked up by region.
+Result<Participants> AgreementV2(const RoutingInput& in) {
+  auto parties = Agreement(in);
+  if (!parties) return parties;
+  const engine::Organization* f = in.directory.FindOrganization(PayloadString(in, "fumo"));
+  if (f != nullptr && !f->ugps.empty() && f->ugps != PayloadString(in, "ugps"))
+    return Invalid("ugps", "must be the FUMO's own group, " + f->ugps);
+  return parties;
+}
+
+// A date of the payload, or nothing.
+std::optional<std::chrono::year_month_day> PayloadDate(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return engine::ParseDate(it->get<std::string>());
+}
+
+// §3.3: a meeting of the working group is not before the agreement's date.
+Result<Participants> AgreementMeeting(const RoutingInput& in) {
+  auto meeting = PayloadDate(in.payload, "date");
+  auto signed_on = in.fields ? PayloadDate(*in.fields, "date") : std::nullopt;
+  if (meeting && signed_on && std::chrono::sys_days(*meeting) < std::chrono::sys_days(*signed_on))
+    return Invalid("date", "is before the agreement's date");
+  return Participants{};
+}
+
+// §5.2: supplementary agreements are numbered; a number names one of them only.
+Result<Participants> AgreementAmendment(const RoutingInput& in) {
+  const std::string number = PayloadString(in, "number");
+  if (in.fields != nullptr) {
+    if (auto it = in.fields->find("supplementary_agreements");
+        it != in.fields->end() && it->is_array() &&
+        std::find(it->begin(), it->end(), number) != it->end())
+      return Invalid("number", "names a supplementary agreement proposed before");
+  }
+  return Participants{};
+}
+
+// §5.3: the written notice comes at least 30 calendar days before the termination date.
+Result<Participants> AgreementTermination(const RoutingInput& in) {
+  auto effective = PayloadDate(in.payload, "effective_date");
+  auto notice = in.payload.contains("notice") && in.payload["notice"].is_object()
+                    ? PayloadDate(in.payload["notice"], "date")
+                    : std::nullopt;
+  if (effective && notice &&
+      std::chrono::sys_days(*effective) < std::chrono::sys_days(*notice) + std::chrono::days(30))
+    return Invalid("effective_date",
+                   "must be at least 30 calendar days after the notice's date (§5.3)");
+  return Participants{};
 }
 
 Result<Participants> ProtocolAssignment(const RoutingInput& in) {
@@ -278,6 +335,10 @@ engine::RoutingTable BuiltinRouting() {
   return engine::RoutingTable{{"industry_proposal", IndustryProposal},
                               {"fgos_proposal", FgosProposal},
                               {"agreement", Agreement},
+                              {"agreement_v2", AgreementV2},
+                              {"agreement_meeting", AgreementMeeting},
+                              {"agreement_amendment", AgreementAmendment},
+                              {"agreement_termination", AgreementTermination},
                               {"protocol_assignment", ProtocolAssignment},
                               {"protocol", Protocol},
                               {"registry_organization", RegistryOrganization},

@@ -63,6 +63,13 @@ void PlanTimers(const Definition& def, std::string_view from, std::string_view t
     if (was_in && (!is_in || restart)) clear.push_back(dl.name);
     if (is_in && (!was_in || restart)) {
       auto due = DueOf(dl, now, payload, fields);
+      if (restart && !dl.restart_from.empty()) {
+        auto from_date = payload.find(dl.restart_from);
+        if (from_date != payload.end() && from_date->is_string()) {
+          if (auto day_end = ParseDeadline(from_date->get<std::string>()))
+            due = *day_end + *dl.after;
+        }
+      }
       if (!due) continue;
       // Derived periods: a due instant already past at creation is not armed (a protocol entered
       // after its date); on a later entry (a report returned) a past one is, and fires at once.
@@ -93,7 +100,7 @@ nlohmann::json RoundParties(const Definition& def, const std::vector<PartySource
       auto org = participants.find(src.participant);
       auto roles = def.participants.find(src.participant);
       if (org != participants.end() && roles != def.participants.end()) {
-        add(org->second, roles->second.front());
+        add(org->second, src.role.empty() ? roles->second.front() : src.role);
       }
       continue;
     }
@@ -161,8 +168,9 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
     return Fail(ErrorCode::kInternal,
                 "workflow " + def->id + " names unknown routing " + def->routing);
   }
-  auto participants = route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role,
-                                                 cmd.payload, cmd.instance_id, nullptr, "create"});
+  auto participants =
+      route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role, cmd.payload,
+                                 cmd.instance_id, nullptr, "create", ctx.now});
   if (!participants) return std::unexpected(participants.error());
 
   // The creator must stand in one of the slots `create.by` names, in a role of that slot.
@@ -475,6 +483,7 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
         s.id,
         &s.fields,
         spec->name,
+        ctx.now,
     });
     if (!judged) return std::unexpected(std::move(judged.error()));
   }

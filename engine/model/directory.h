@@ -11,14 +11,17 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/core/time.h"
 
 namespace expertflow::engine {
 
 // The roles of API.md, "Authentication and who may do what": the one list the definition loader
 // checks commands against and the token issuer checks tokens against.
-// The last five report on protocol assignments for the kinds of organisation seeds 002 and 003
-// assign work to (issue 15): colleges, clusters, employers, the Project Office, the university.
-inline constexpr std::array<std::string_view, 16> kRoles = {"association_member",
+// fumo_chair and rumo_chair: the chair a party acts through ("в лице председателя", seed 000
+// annex 2) to sign, amend and terminate an agreement (agreement v2).
+// The five before them report on protocol assignments for the kinds of organisation seeds 002 and
+// 003 assign work to (issue 15): colleges, clusters, employers, the Project Office, the university.
+inline constexpr std::array<std::string_view, 18> kRoles = {"association_member",
                                                             "umc_lead",
                                                             "fumo_expert",
                                                             "rumo_member",
@@ -33,7 +36,9 @@ inline constexpr std::array<std::string_view, 16> kRoles = {"association_member"
                                                             "cluster_staff",
                                                             "employer_representative",
                                                             "project_office_staff",
-                                                            "university_staff"};
+                                                            "university_staff",
+                                                            "fumo_chair",
+                                                            "rumo_chair"};
 
 inline bool IsKnownRole(std::string_view role) {
   return std::find(kRoles.begin(), kRoles.end(), role) != kRoles.end();
@@ -109,6 +114,7 @@ struct RoutingInput {
   std::string_view instance_id = {};
   const nlohmann::json* fields = nullptr;  // null at creation
   std::string_view command = {};           // "create" at creation
+  Timestamp now{};                         // the business time of the decision
 };
 
 // Participant name -> organisation id, e.g. {"association": "assoc-05", "umc": "umc-05",

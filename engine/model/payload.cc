@@ -95,6 +95,8 @@ class Validator {
     } else if (t == "date") {
       auto day = v.is_string() ? ParseDate(v.get<std::string>()) : std::nullopt;
       if (!day) return Add(path, "must be a date like 2024-12-28");
+      if (f.not_in_future && std::chrono::sys_days(*day) > std::chrono::sys_days(MoscowDate(now_)))
+        Add(path, "must not be in the future");
       if (f.min_days_ahead >= 0) {
         auto earliest =
             std::chrono::sys_days(MoscowDate(now_)) + std::chrono::days(f.min_days_ahead);

@@ -30,9 +30,10 @@ struct FieldSpec {
   std::size_t min_length = 0;
   std::size_t max_length = 0;  // 0: the type's default bound
   std::size_t min_items = 0;
-  std::size_t max_items = 0;  // 0: the type's default bound
-  std::string org_kind;       // for "org": the kind the organisation must be
-  int min_days_ahead = -1;    // for "date": at least this many calendar days after the command
+  std::size_t max_items = 0;   // 0: the type's default bound
+  std::string org_kind;        // for "org": the kind the organisation must be
+  bool not_in_future = false;  // for "date": not after today (Moscow)
+  int min_days_ahead = -1;     // for "date": at least this many calendar days after the command
   std::optional<long long> minimum;  // for "integer"
   std::optional<long long> maximum;
   std::vector<FieldSpec> items;       // for "array": exactly one element, the item's spec
@@ -43,8 +44,8 @@ struct FieldSpec {
 // JSON pointer (each acting in `role`), or an instance participant.
 struct PartySource {
   std::string payload_pointer;  // e.g. "/experts/fumo"
-  std::string role;             // with payload_pointer
-  std::string participant;      // or: a participant slot, e.g. "irpo"
+  std::string role;             // with payload_pointer; with a participant: one of its roles
+  std::string participant;      // or: a participant slot, e.g. "irpo" (in its first role)
 };
 
 struct CommandSpec {
@@ -128,6 +129,10 @@ struct DeadlineSpec {
   std::string to;            // optional: the state it moves the instance to
   bool repeat = false;       // re-armed `after` later each time it passes
   std::vector<std::string> restart_on;  // commands that re-arm it from their own time
+  // "restart_from": F: a restarting command re-arms it `after` the end of the Moscow day its
+  // payload date F names, not its own time (agreement v2: the yearly meeting counts from the
+  // meeting's date, seed 000 annex 2 §3.3).
+  std::string restart_from;
   // Schedules: "once" or "recurring" arms it only for a schedule of that kind ("" for both).
   std::string applies_to;
   // Schedules, "periods": "derived" (protocol_assignment v2): no period list in the events; a

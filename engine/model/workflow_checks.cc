@@ -123,6 +123,11 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const
     c.Fail(where, "\"assigns\" names unknown participant \"" + cmd.assigns + "\"");
   }
   for (const auto& src : cmd.opens_round) {
+    if (!src.participant.empty() && !src.role.empty() && d.participants.contains(src.participant) &&
+        !Contains(d.participants.at(src.participant), src.role)) {
+      c.Fail(where,
+             "round party role \"" + src.role + "\" is not a role of \"" + src.participant + "\"");
+    }
     if (!src.participant.empty() && !d.participants.contains(src.participant)) {
       c.Fail(where, "round party names unknown participant \"" + src.participant + "\"");
     }

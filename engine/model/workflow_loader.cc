@@ -37,6 +37,10 @@ FieldSpec ParseField(Checker& c, const std::string& name, const Doc& spec,
       }
     }
   }
+  if (spec.contains("not_in_future")) {
+    if (f.type != "date") c.Fail(where, "\"not_in_future\" applies to dates only");
+    f.not_in_future = c.Bool(spec, "not_in_future", where);
+  }
   if (spec.contains("min_days_ahead")) {
     if (f.type != "date") c.Fail(where, "\"min_days_ahead\" applies to dates only");
     f.min_days_ahead = static_cast<int>(c.Count(spec, "min_days_ahead", where));
@@ -311,6 +315,9 @@ DeadlineSpec ParseDeadline(Checker& c, const Doc& spec, const std::string& dw) {
   dl.to = c.String(spec, "to", dw, false);
   dl.repeat = c.Bool(spec, "repeat", dw);
   dl.restart_on = c.Strings(spec, "restart_on", dw);
+  dl.restart_from = c.String(spec, "restart_from", dw, false);
+  if (!dl.restart_from.empty() && (!dl.after || dl.restart_on.empty()))
+    c.Fail(dw, "\"restart_from\" needs \"after\" and \"restart_on\"");
   dl.applies_to = c.String(spec, "applies_to", dw, false);
   if (!dl.applies_to.empty() && dl.applies_to != "once" && dl.applies_to != "recurring") {
     c.Fail(dw, "\"applies_to\" must be \"once\" or \"recurring\"");

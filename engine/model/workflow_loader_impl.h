@@ -16,9 +16,9 @@ namespace expertflow::engine::loader {
 
 using Doc = nlohmann::ordered_json;
 
-inline const std::set<std::string, std::less<>> kFieldTypes = {"string", "text",     "integer", "boolean",
-                                                        "date",   "datetime", "org",     "ugps",
-                                                        "array",  "object",   "deadline"};
+inline const std::set<std::string, std::less<>> kFieldTypes = {
+    "string", "text", "integer", "boolean", "date",    "datetime",
+    "org",    "ugps", "array",   "object",  "deadline"};
 
 inline bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();

@@ -143,6 +143,8 @@ TEST_F(LiveServer, DrivesFgosProposalAgreementAndProtocolOverHttp) {
   const std::string rumo = w_.Token("rumo-52", "rumo_member");
   const std::string rumo74 = w_.Token("rumo-74", "rumo_member");
   const std::string fumo = w_.Token("fumo-09.00.00", "fumo_expert");
+  const std::string fumo_chair = w_.Token("fumo-09.00.00", "fumo_chair");
+  const std::string rumo_chair = w_.Token("rumo-52", "rumo_chair");
   const std::string ministry = w_.Token("ministry", "ministry_official");
   const std::string region = w_.Token("roiv-52", "region_official");
   auto step = [&](const std::string& path, const std::string& token, const std::string& body) {
@@ -163,16 +165,17 @@ TEST_F(LiveServer, DrivesFgosProposalAgreementAndProtocolOverHttp) {
             "fumo_review");
   EXPECT_EQ(step(fc, fumo, R"({"command":"send_to_ministry"})"), "ministry_review");
   EXPECT_EQ(step(fc, ministry, R"({"command":"approve"})"), "accepted");
-  // Agreement: both sign, then a termination notice.
+  // Agreement (version 2, a version 1 body): both chairs sign, then a termination notice.
   auto a = Send(
       http::verb::post, "/api/v1/agreements", fumo,
       R"({"payload":{"fumo":"fumo-09.00.00","rumo":"rumo-52","ugps":"09.00.00","city":"Нижний Новгород"}})");
   ASSERT_EQ(a.result_int(), 201) << a.body();
   const std::string ac = "/api/v1/agreements/" + Parse(a)["id"].get<std::string>() + "/commands";
-  EXPECT_EQ(step(ac, fumo, R"({"command":"sign"})"), "draft");
-  EXPECT_EQ(step(ac, rumo, R"({"command":"sign"})"), "active");
-  EXPECT_EQ(step(ac, rumo,
-                 R"({"command":"notify_termination","payload":{"effective_date":"2026-12-31"}})"),
+  EXPECT_EQ(step(ac, fumo_chair, R"({"command":"sign"})"), "draft");
+  EXPECT_EQ(step(ac, rumo_chair, R"({"command":"sign"})"), "active");
+  EXPECT_EQ(step(ac, rumo_chair,
+                 R"({"command":"notify_termination","payload":{"effective_date":"2026-12-31",)"
+                 R"("notice":{"date":"2026-01-12","attachment":{"name":"n.pdf","uri":"u"}}}})"),
             "terminating");
   // Protocol: one assignment reported and accepted.
   auto p = Send(
@@ -216,9 +219,10 @@ TEST_F(LiveServer, AnswersABodyOverTheLimitToAClientThatSendsItAllFirst) {
     tcp::socket socket(ioc);
     socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
     const std::string body(16 << 20, 'x');
-    const std::string head = "POST /api/v1/proposals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
-                             umc + "\r\nContent-Type: application/json\r\nContent-Length: " +
-                             std::to_string(body.size()) + "\r\n\r\n";
+    const std::string head =
+        "POST /api/v1/proposals HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + umc +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\n\r\n";
     beast::error_code ec;
     asio::write(socket, asio::buffer(head), ec);
     ASSERT_FALSE(ec) << ec.message();
@@ -314,11 +318,12 @@ TEST_F(LiveServer, StreamsTheWholeExportChunked) {
   const std::string assoc = w_.Token("assoc-01", "association_member");
   const std::string auditor = w_.Token("audit", "auditor");
   for (int i = 0; i < 1200; ++i) {
-    ASSERT_EQ(w_.Post("/api/v1/proposals", assoc,
-                      {{"workflow", "industry_proposal"},
-                       {"payload", {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}}}})
-                  .status,
-              201);
+    ASSERT_EQ(
+        w_.Post("/api/v1/proposals", assoc,
+                {{"workflow", "industry_proposal"},
+                 {"payload", {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}}}})
+            .status,
+        201);
   }
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
@@ -342,8 +347,8 @@ TEST_F(LiveServer, StreamsTheWholeExportChunked) {
     EXPECT_EQ(json::parse(body.substr(body.rfind('\n', body.size() - 2) + 1))["seq"], 1200);
   }
   // HTTP/1.0: no chunks, the close ends the body
-  std::string old = Raw("GET /api/v1/audit/export HTTP/1.0\r\nAuthorization: Bearer " + auditor +
-                        "\r\n\r\n");
+  std::string old =
+      Raw("GET /api/v1/audit/export HTTP/1.0\r\nAuthorization: Bearer " + auditor + "\r\n\r\n");
   ASSERT_NE(old.find("\r\n\r\n"), std::string::npos) << old.substr(0, 200);
   const std::string head = old.substr(0, old.find("\r\n\r\n"));
   EXPECT_EQ(head.find("chunked"), std::string::npos) << head;
@@ -357,17 +362,17 @@ TEST_F(LiveServer, StreamsTheWholeExportChunked) {
 TEST_F(LiveServer, RefusesATransferCodingThatDoesNotEndInChunked) {
   const std::string irpo = w_.Token("irpo", "irpo_staff");
   for (const char* coding : {"chunked, identity", "identity", "xchunked"}) {
-    std::string smuggled = "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + irpo +
-                           "\r\n\r\n";
+    std::string smuggled =
+        "GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + irpo + "\r\n\r\n";
     std::string got = Raw(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ") +
                           coding + "\r\nContent-Type: text/plain\r\n\r\n" + smuggled);
     EXPECT_EQ(got.rfind("HTTP/1.1 400", 0), 0u) << coding << ": " << got.substr(0, 60);
     EXPECT_EQ(got.find("HTTP/1.1", 1), std::string::npos) << coding << ": a second answer";
     EXPECT_EQ(got.find("irpo_staff"), std::string::npos) << "the smuggled request ran";
   }
-  auto chunked = Raw(
-      "POST /api/v1/proposals HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-      "Connection: close\r\n\r\n0\r\n\r\n");
+  auto chunked =
+      Raw("POST /api/v1/proposals HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+          "Connection: close\r\n\r\n0\r\n\r\n");
   EXPECT_EQ(chunked.rfind("HTTP/1.1 401", 0), 0u) << "plain chunked is read as ever";
 }
 
@@ -405,8 +410,10 @@ TEST_F(LiveServer, AnswersHeadWithTheHeadersOfGetAndNoBody) {
 
 TEST_F(LiveServer, OpensTheEventStreamOnItsExactPathOnly) {
   const std::string auditor = w_.Token("audit", "auditor");
-  std::string got = Raw("GET /api/v1/events/streamANYTHING HTTP/1.1\r\nHost: x\r\n"
-                        "Authorization: Bearer " + auditor + "\r\nConnection: close\r\n\r\n");
+  std::string got =
+      Raw("GET /api/v1/events/streamANYTHING HTTP/1.1\r\nHost: x\r\n"
+          "Authorization: Bearer " +
+          auditor + "\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(got.rfind("HTTP/1.1 404", 0), 0u) << got.substr(0, 60);
   EXPECT_EQ(got.find("text/event-stream"), std::string::npos);
 }
@@ -423,11 +430,13 @@ TEST_F(LiveServer, EndsAnEventStreamWhenItsTokenIsRevoked) {
   timeval tv{5, 0};  // a stream left open would hang the test: fail it instead
   ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   asio::write(socket, asio::buffer("GET /api/v1/events/stream?after=0 HTTP/1.1\r\nHost: x\r\n"
-                                   "Authorization: Bearer " + auditor + "\r\n\r\n"));
+                                   "Authorization: Bearer " +
+                                   auditor + "\r\n\r\n"));
   std::string got;
   char buf[4096];
   beast::error_code ec;
-  while (got.find("id: 1\n") == std::string::npos && !ec) got.append(buf, socket.read_some(asio::buffer(buf), ec));
+  while (got.find("id: 1\n") == std::string::npos && !ec)
+    got.append(buf, socket.read_some(asio::buffer(buf), ec));
   ASSERT_NE(got.find("id: 1\n"), std::string::npos) << got;
   auto revoked = w_.Call("DELETE", "/api/v1/tokens/" + auditor.substr(0, 12), w_.admin());
   ASSERT_EQ(revoked.status, 204);
@@ -435,7 +444,8 @@ TEST_F(LiveServer, EndsAnEventStreamWhenItsTokenIsRevoked) {
   const auto start = std::chrono::steady_clock::now();
   while (!ec) got.append(buf, socket.read_some(asio::buffer(buf), ec));
   EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4)) << "closed, not timed out";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4))
+      << "closed, not timed out";
   EXPECT_EQ(got.find("id: 2\n"), std::string::npos) << "an event reached a revoked token";
 }
 

@@ -1,4 +1,5 @@
-// Given/when/then tests of the FUMO–RUMO agreement (seed 000 annex 2, WORKFLOWS.md).
+// Given/when/then tests of the FUMO–RUMO agreement, version 1 (WORKFLOWS.md): instances created on
+// it keep running on it. Version 2 (seed 000 annex 2 as written) is in agreement_v2_test.cc.
 #include "tests/workflows/harness.h"
 
 namespace expertflow::testing {
@@ -20,7 +21,7 @@ json Draft() {
 class Agreement : public ::testing::Test {
  protected:
   std::string Drafted() {
-    auto r = world_.Create("agreements", "", kFumo, Draft());
+    auto r = world_.Create("agreements", "agreement", kFumo, Draft(), 1);
     EXPECT_TRUE(r) << r.error().ToString() << r.error().details.dump();
     return r ? r->instance.id : "";
   }
@@ -39,15 +40,16 @@ class Agreement : public ::testing::Test {
 };
 
 TEST_F(Agreement, ShouldBeDraftedByOneOfItsParties) {
-  auto r = world_.Create("agreements", "", kRumo, Draft());
+  auto r = world_.Create("agreements", "agreement", kRumo, Draft(), 1);
   ASSERT_ACCEPTED(r);
   EXPECT_EQ(r->instance.state, "draft");
   EXPECT_EQ(r->instance.participants.at("fumo"), "fumo-09.00.00");
   EXPECT_EQ(r->instance.participants.at("rumo"), "rumo-52");
-  EXPECT_REJECTED(world_.Create("agreements", "", kOtherRumo, Draft()), kForbidden);
+  EXPECT_REJECTED(world_.Create("agreements", "agreement", kOtherRumo, Draft(), 1), kForbidden);
   json wrong_kind = Draft();
   wrong_kind["rumo"] = "roiv-52";
-  EXPECT_REJECTED(world_.Create("agreements", "", kFumo, wrong_kind), kValidationFailed);
+  EXPECT_REJECTED(world_.Create("agreements", "agreement", kFumo, wrong_kind, 1),
+                  kValidationFailed);
 }
 
 TEST_F(Agreement, ShouldBecomeActiveOnlyWhenBothHaveSigned) {

@@ -25,6 +25,8 @@ const std::vector<Principal> kPrincipals = {
     P("rumo-52", "rumo_member"),
     P("rumo-74", "rumo_member"),
     P("rumo-77", "rumo_member"),
+    P("fumo-09.00.00", "fumo_chair"),
+    P("rumo-52", "rumo_chair"),
     P("irpo", "irpo_staff"),
     P("business-rspp", "business_expert"),
     P("business-opora", "business_expert"),
@@ -49,8 +51,10 @@ struct Row {
   std::set<std::string> allowed;  // role@org
 };
 
-const std::set<std::string> kAgreementParties = {"fumo_expert@fumo-09.00.00",
-                                                 "rumo_member@rumo-52"};
+// Agreement v2 (seed 000 annex 2): each party acts through its chair to sign and terminate.
+const std::set<std::string> kAgreementChairs = {"fumo_chair@fumo-09.00.00", "rumo_chair@rumo-52"};
+const std::set<std::string> kAgreementAll = {"fumo_expert@fumo-09.00.00", "rumo_member@rumo-52",
+                                             "fumo_chair@fumo-09.00.00", "rumo_chair@rumo-52"};
 
 // WORKFLOWS.md, with the participants the drivers below create:
 // industry — assoc-01/umc-01 (Ural: ftpo-nnovgorod), experts fumo-14.00.00 and business-rspp;
@@ -102,15 +106,22 @@ const std::vector<Row> kMatrix = {
     {"protocol_assignment", "assigned", "end_schedule", {"ministry_official@ministry"}},
     {"protocol_assignment", "reported", "end_schedule", {"ministry_official@ministry"}},
     {"protocol_assignment", "reported", "cancel", {"ministry_official@ministry"}},
-    {"agreement", "draft", "sign", kAgreementParties},
-    {"agreement", "draft", "abandon", kAgreementParties},
-    {"agreement", "active", "record_meeting", kAgreementParties},
-    {"agreement", "active", "submit_annual_report", kAgreementParties},
-    {"agreement", "active", "propose_amendment", kAgreementParties},
-    {"agreement", "active", "notify_termination", kAgreementParties},
-    {"agreement", "amending", "sign", kAgreementParties},
-    {"agreement", "amending", "withdraw_amendment", {"fumo_expert@fumo-09.00.00"}},
-    {"agreement", "terminating", "revoke_termination", {"fumo_expert@fumo-09.00.00"}},
+    // Version 2 (new instances); version 1 keeps its own tests (agreement_test.cc).
+    {"agreement", "draft", "sign", kAgreementChairs},
+    {"agreement", "draft", "abandon", kAgreementAll},
+    {"agreement", "active", "record_meeting", kAgreementAll},
+    {"agreement", "amending", "record_meeting", kAgreementAll},
+    {"agreement", "terminating", "record_meeting", kAgreementAll},
+    {"agreement", "active", "submit_annual_report", kAgreementAll},
+    {"agreement", "amending", "submit_annual_report", kAgreementAll},
+    {"agreement", "active", "propose_amendment", kAgreementAll},
+    {"agreement", "active", "notify_termination", kAgreementChairs},
+    {"agreement", "amending", "sign", kAgreementChairs},
+    {"agreement",
+     "amending",
+     "withdraw_amendment",
+     {"fumo_expert@fumo-09.00.00", "fumo_chair@fumo-09.00.00"}},
+    {"agreement", "terminating", "revoke_termination", {"fumo_chair@fumo-09.00.00"}},
     // Reference data (issue 15): the service's administrators keep the registry.
     {"organization", "active", "rename", {"admin@admin"}},
     {"organization", "active", "update", {"admin@admin"}},
@@ -147,9 +158,11 @@ json ValidPayload(const std::string& command, World& w, const std::string& workf
       {"cancel", {{"comment", "c"}}},
       {"end_schedule", {{"comment", "c"}}},
       {"submit_annual_report", {{"year", 2026}}},
-      {"propose_amendment", {{"text", "t"}}}};
+      {"propose_amendment", {{"text", "t"}, {"number", "1"}}}};
   if (command == "record_meeting") return {{"date", today}, {"minutes", "m"}};
-  if (command == "notify_termination") return {{"effective_date", later}};
+  if (command == "notify_termination")
+    return {{"effective_date", later},
+            {"notice", {{"date", today}, {"attachment", {{"name", "notice.pdf"}, {"uri", "u"}}}}}};
   auto it = kPayloads.find(command);
   return it == kPayloads.end() ? json::object() : it->second;
 }
@@ -227,20 +240,22 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
       act("assignments", id, "submit_report", P("roiv-52", "region_official"));
     return {"assignments", id};
   }
+  const std::string today = engine::FormatRfc3339(w.clock().Now()).substr(0, 10);
   auto r = w.Create("agreements", workflow, P("fumo-09.00.00", "fumo_expert"),
                     {{"fumo", "fumo-09.00.00"},
                      {"rumo", "rumo-52"},
                      {"ugps", "09.00.00"},
-                     {"city", "Нижний Новгород"}});
+                     {"city", "Нижний Новгород"},
+                     {"date", today}});
   const std::string id = r->instance.id;
   if (state != "draft") {
-    act("agreements", id, "sign", P("fumo-09.00.00", "fumo_expert"));
-    act("agreements", id, "sign", P("rumo-52", "rumo_member"));
+    act("agreements", id, "sign", P("fumo-09.00.00", "fumo_chair"));
+    act("agreements", id, "sign", P("rumo-52", "rumo_chair"));
   }
   if (state == "amending")
     act("agreements", id, "propose_amendment", P("fumo-09.00.00", "fumo_expert"));
   if (state == "terminating")
-    act("agreements", id, "notify_termination", P("fumo-09.00.00", "fumo_expert"));
+    act("agreements", id, "notify_termination", P("fumo-09.00.00", "fumo_chair"));
   return {"agreements", id};
 }
 
@@ -305,7 +320,11 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
          {"deadline", {{"due", "2026-12-31"}}}}}},
       {"agreement",
        {"agreements",
-        {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}}}},
+        {{"fumo", "fumo-09.00.00"},
+         {"rumo", "rumo-52"},
+         {"ugps", "09.00.00"},
+         {"city", "c"},
+         {"date", "2026-01-12"}}}},
       {"organization",
        {"organizations",
         {{"id", "college-52-created"}, {"kind", "college"}, {"name", "К"}, {"region_code", "52"}}}},
@@ -316,7 +335,7 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
         "umc_lead@umc-12"}},
       {"fgos_proposal", {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77"}},
       {"protocol_assignment", {"ministry_official@ministry"}},  // issuer ministry in the payload
-      {"agreement", kAgreementParties},
+      {"agreement", kAgreementAll},
       {"organization", {"admin@admin"}},
       {"group", {"admin@admin"}}};
   for (const auto& [workflow, spec] : creations) {

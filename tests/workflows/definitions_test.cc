@@ -12,12 +12,12 @@ TEST(BuiltinDefinitions, LoadsTheFourWorkflowsOfRecord) {
     const char* id;
     const char* collection;
     const char* initial;
-    std::uint32_t version;  // protocol_assignment v2: the protocols as written (issue 15)
+    std::uint32_t version;  // v2: protocols as written (issue 15), the agreement (issue 16)
   };
   for (const Expect& e : {Expect{"industry_proposal", "proposals", "drafting", 1},
                           Expect{"fgos_proposal", "proposals", "drafting", 1},
                           Expect{"protocol_assignment", "assignments", "assigned", 2},
-                          Expect{"agreement", "agreements", "draft", 1}}) {
+                          Expect{"agreement", "agreements", "draft", 2}}) {
     const engine::Definition* def = set->Latest(e.id);
     ASSERT_NE(def, nullptr) << e.id;
     EXPECT_EQ(def->version, e.version);
