@@ -193,7 +193,9 @@ void Act(Context& ctx, const Call& call, Respond respond) {
   if (adopt) {
     // The embedded version is version 0 to the client: the adopted one is 1.
     if (sub.command.expected_version == 0) sub.command.expected_version = 1;
-    if (auto e = IdempotencyOf(req, p, *adopt)) return respond(Problem(*e));
+    // The key goes with the change, not the adoption: its record names the change's events, and
+    // a repeat (the instance exists by then) is answered from it as any command's is.
+    if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
     std::vector<engine::Submission> group;
     group.push_back(std::move(*adopt));
     group.push_back(std::move(sub));
@@ -204,7 +206,6 @@ void Act(Context& ctx, const Call& call, Respond respond) {
                                  std::vector<engine::CommandResult> results = std::move(*r);
                                  if (results.size() != 2)
                                    return respond(Problem(ErrorCode::kInternal, "no result"));
-                                 // A repeat answers the group's first result (the adoption) again.
                                  answer(respond, results.back());
                                });
   }

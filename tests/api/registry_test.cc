@@ -193,6 +193,18 @@ TEST(ApiRegistry, TheFirstChangeToAnEmbeddedOrganisationRecordsItsEmbeddedVersio
   EXPECT_EQ(after.body["name"], "Министерство образования Нижегородской области");
   EXPECT_EQ(after.body["region_code"], "52");
   EXPECT_EQ(after.body["source"], "log");
+  // A repeat of that first change (same key) answers the change again and appends nothing.
+  const json change = {{"command", "rename"}, {"payload", {{"name", "Имя по ключу"}}}};
+  auto first = w.Post("/api/v1/organizations/roiv-77/commands", w.admin(), change,
+                      {{"idempotency-key", "rename-77"}});
+  ASSERT_EQ(first.status, 200) << first.text;
+  const std::uint64_t head = w.Head();
+  auto repeat = w.Post("/api/v1/organizations/roiv-77/commands", w.admin(), change,
+                       {{"idempotency-key", "rename-77"}});
+  ASSERT_EQ(repeat.status, 200) << repeat.text;
+  EXPECT_EQ(repeat.body["version"], first.body["version"]);
+  EXPECT_EQ(repeat.body["events"], first.body["events"]);
+  EXPECT_EQ(w.Head(), head);
   // The region's people keep acting for it.
   auto region = w.Token("roiv-52", "region_official");
   EXPECT_EQ(w.Get("/api/v1/me", region).status, 200);
