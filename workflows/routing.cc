@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/core/time.h"
+#include "engine/model/payload.h"
 #include "engine/model/registry_layer.h"
 #include "workflows/registry.h"
 
@@ -185,11 +186,6 @@ bool IsRegistryId(std::string_view id) {
   });
 }
 
-bool IsUgps(const std::string& s) {
-  return s.size() == 8 && s[2] == '.' && s[5] == '.' && s.substr(6) == "00" &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-}
-
 // The attributes an organisation's version holds, checked the same at registration and update.
 Result<void> CheckAttributes(const RoutingInput& in, const std::string& kind) {
   if (auto it = in.payload.find("region_code"); it != in.payload.end() && it->is_string()) {
@@ -198,7 +194,7 @@ Result<void> CheckAttributes(const RoutingInput& in, const std::string& kind) {
       return Invalid("region_code", "is not a region of the registry");
   }
   if (auto it = in.payload.find("ugps"); it != in.payload.end() && it->is_string()) {
-    if (!it->get<std::string>().empty() && !IsUgps(it->get<std::string>()))
+    if (!it->get<std::string>().empty() && !engine::IsUgpsCode(it->get<std::string>()))
       return Invalid("ugps", "must be an enlarged group code like 09.00.00");
   }
   if ((kind == "roiv" || kind == "rumo") && PayloadString(in, "region_code").empty() &&

@@ -168,9 +168,8 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
     return Fail(ErrorCode::kInternal,
                 "workflow " + def->id + " names unknown routing " + def->routing);
   }
-  auto participants =
-      route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role, cmd.payload,
-                                 cmd.instance_id, nullptr, "create", ctx.now});
+  auto participants = route->second(RoutingInput{ctx.directory, cmd.actor.org, cmd.actor.role,
+                                                 cmd.payload, cmd.instance_id, nullptr, "create"});
   if (!participants) return std::unexpected(participants.error());
 
   // The creator must stand in one of the slots `create.by` names, in a role of that slot.
@@ -483,7 +482,6 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
         s.id,
         &s.fields,
         spec->name,
-        ctx.now,
     });
     if (!judged) return std::unexpected(std::move(judged.error()));
   }

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "engine/core/error.h"
-#include "engine/core/time.h"
 
 namespace expertflow::engine {
 
@@ -114,7 +113,6 @@ struct RoutingInput {
   std::string_view instance_id = {};
   const nlohmann::json* fields = nullptr;  // null at creation
   std::string_view command = {};           // "create" at creation
-  Timestamp now{};                         // the business time of the decision
 };
 
 // Participant name -> organisation id, e.g. {"association": "assoc-05", "umc": "umc-05",

@@ -16,11 +16,6 @@ std::size_t CodePoints(const std::string& s) {
       s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-bool IsUgpsCode(const std::string& s) {
-  return s.size() == 8 && std::isdigit(static_cast<unsigned char>(s[0])) &&
-         std::isdigit(static_cast<unsigned char>(s[1])) && s.substr(2) == ".00.00";
-}
-
 class Validator {
  public:
   Validator(const Directory& directory, Timestamp now) : directory_(directory), now_(now) {}
@@ -156,6 +151,11 @@ class Validator {
 };
 
 }  // namespace
+
+bool IsUgpsCode(const std::string& s) {
+  return s.size() == 8 && std::isdigit(static_cast<unsigned char>(s[0])) &&
+         std::isdigit(static_cast<unsigned char>(s[1])) && s.substr(2) == ".00.00";
+}
 
 std::vector<FieldError> ValidatePayload(const std::vector<FieldSpec>& spec,
                                         const nlohmann::json& payload, bool partial,

@@ -10,6 +10,9 @@
 
 namespace expertflow::engine {
 
+// An enlarged group code as the current list writes it: "09.00.00".
+bool IsUgpsCode(const std::string& s);
+
 // Checks a command payload against its field specs: required fields, types, enums, length and
 // count bounds, organisation references, dates; unknown fields are refused too, so a typo never
 // passes silently. `partial` makes every field optional (an update). Returns every problem found.
