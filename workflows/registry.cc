@@ -90,8 +90,18 @@ BuiltinDirectory::BuiltinDirectory() {
       assoc.name_en = "Industry association of Professionalitet clusters: " +
                       u.at("industry_name_en").get<std::string>();
       assoc.extra = {{"industry_name", u.at("industry_name")}, {"umc", id}};
+      // The key employer of the industry (the annex's fourth column) is a body of that
+      // industry's business community (§1.3.3), an expert of its proposals (§5.3; issue 16).
+      engine::Organization employer;
+      employer.id = "business-key-" + id.substr(4);
+      employer.kind = "business";
+      employer.name = u.at("key_employer");
+      employer.name_en = "Key employer: " + u.at("industry_name_en").get<std::string>();
+      employer.industry = umc.industry;
+      employer.extra = {{"key_employer_of", id}};
       Insert(std::move(umc));
       Insert(std::move(assoc));
+      Insert(std::move(employer));
     }
     for (const auto& f : fumos.at("fumo")) {
       engine::Organization org;

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "engine/core/time.h"
+#include "engine/model/instance.h"
 #include "engine/model/payload.h"
 #include "engine/model/registry_layer.h"
 #include "workflows/registry.h"
@@ -72,6 +73,195 @@ Result<Participants> Agreement(const RoutingInput& in) {
     return engine::Fail(ErrorCode::kForbidden, "an agreement is drafted by one of its parties");
   }
   return Participants{{"fumo", fumo}, {"rumo", rumo}};
+}
+
+std::optional<std::chrono::year_month_day> PayloadDate(const nlohmann::json& j, const char* key);
+
+// --- industry_proposal v2 and its neighbours (seed 001 as written, issue 16) ------------------
+
+// The industry number NN of an association (assoc-NN) or a UMC (umc-NN): the annex's row.
+std::string IndustryNumber(const engine::Organization& org) {
+  return org.id.substr(org.id.find('-') + 1);
+}
+
+// The association, the UMC and the FTPO of the creator's industry; the creator must be one of
+// the kinds `kinds` names.
+Result<Participants> IndustrySlots(const RoutingInput& in, std::initializer_list<std::string_view> kinds,
+                                   const char* refusal) {
+  const engine::Organization* creator = in.directory.FindOrganization(in.creator_org);
+  if (creator == nullptr ||
+      std::find(kinds.begin(), kinds.end(), std::string_view(creator->kind)) == kinds.end())
+    return engine::Fail(ErrorCode::kForbidden, refusal);
+  const std::string number = IndustryNumber(*creator);
+  const engine::Organization* umc = in.directory.FindOrganization("umc-" + number);
+  const engine::Organization* assoc = in.directory.FindOrganization("assoc-" + number);
+  if (umc == nullptr || assoc == nullptr)
+    return engine::Fail(ErrorCode::kForbidden, "no UMC and association for " + creator->id);
+  // §6.5: the FTPO of the UMC's federal district.
+  const std::string_view ftpo = FtpoForDistrict(umc->federal_district);
+  if (ftpo.empty()) return engine::Fail(ErrorCode::kInternal, umc->id + " has no federal district");
+  return Participants{{"association", assoc->id}, {"umc", umc->id}, {"ftpo", std::string(ftpo)}};
+}
+
+// §5.1: positions are the association's.
+Result<Participants> IndustryPosition(const RoutingInput& in) {
+  auto slots = IndustrySlots(in, {"association"},
+                             "positions are formed by an industry association (seed 001 §5.1)");
+  if (!slots) return slots;
+  slots->erase("ftpo");
+  return slots;
+}
+
+// §5.2: the UMC forms the draft with the association; either may start it, and the one that does
+// is its author until it is submitted. The positions it consolidates are named once each.
+Result<Participants> IndustryProposalV2(const RoutingInput& in) {
+  auto slots = IndustrySlots(in, {"association", "umc"},
+                             "industry proposals are drafted by an industry association or its "
+                             "UMC (seed 001 §5.1, §5.2)");
+  if (!slots) return slots;
+  if (auto it = in.payload.find("positions"); it != in.payload.end() && it->is_array()) {
+    std::set<std::string> seen;
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      if ((*it)[i].is_string() && !seen.insert((*it)[i].get<std::string>()).second)
+        return Invalid("positions[" + std::to_string(i) + "]", "is listed twice");
+    }
+  }
+  (*slots)["author"] = std::string(in.creator_org);
+  // The annex names a key employer for each industry: a business-community body of it (§1.3.3).
+  const std::string employer = "business-key-" + (*slots)["umc"].substr(4);
+  if (const engine::Organization* e = in.directory.FindOrganization(employer);
+      e != nullptr && !e->retired)
+    (*slots)["key_employer"] = employer;
+  (*slots)["irpo"] = "irpo";
+  (*slots)["ministry"] = "ministry";
+  return slots;
+}
+
+// §6.4: the yearly plan of industry events at the FTPO, formed by the UMC with the association.
+Result<Participants> IndustryEventsPlan(const RoutingInput& in) {
+  return IndustrySlots(in, {"association", "umc"},
+                       "the plan of industry events is formed by a UMC with its association "
+                       "(seed 001 §6.4)");
+}
+
+std::vector<std::string> Strings(const nlohmann::json* j) {
+  std::vector<std::string> out;
+  if (j == nullptr || !j->is_array()) return out;
+  for (const auto& x : *j) {
+    if (x.is_string()) out.push_back(x.get<std::string>());
+  }
+  return out;
+}
+
+const nlohmann::json* Field(const RoutingInput& in, const char* key) {
+  if (in.fields == nullptr) return nullptr;
+  auto it = in.fields->find(key);
+  return it == in.fields->end() ? nullptr : &*it;
+}
+
+// §5.3: the expertise is by the FUMOs of the proposal's УГПС (every one of them), IRPO and the
+// business community of the industry (the key employer, and whom the UMC invites besides).
+Result<Participants> IndustryExpertise(const RoutingInput& in) {
+  const std::vector<std::string> groups = Strings(Field(in, "ugps"));
+  if (groups.empty())
+    return Invalid("experts.fumo",
+                   "needs the proposal's УГПС: the FUMOs of its groups give the conclusion; add "
+                   "them with update first");
+  std::set<std::string> expected;
+  for (const auto& g : groups) {
+    if (const engine::Organization* f = in.directory.FindOrganization("fumo-" + g);
+        f != nullptr && !f->retired)
+      expected.insert(f->id);
+  }
+  const nlohmann::json& experts = in.payload.value("experts", nlohmann::json::object());
+  const std::vector<std::string> fumo = Strings(experts.contains("fumo") ? &experts["fumo"] : nullptr);
+  std::set<std::string> named;
+  for (std::size_t i = 0; i < fumo.size(); ++i) {
+    const std::string field = "experts.fumo[" + std::to_string(i) + "]";
+    if (!named.insert(fumo[i]).second) return Invalid(field, "is listed twice");
+    if (!expected.contains(fumo[i]))
+      return Invalid(field, "is not the FUMO of one of the proposal's УГПС");
+  }
+  for (const auto& f : expected) {
+    if (!named.contains(f)) return Invalid("experts.fumo", "must name " + f + " too");
+  }
+  const std::vector<std::string> business =
+      Strings(experts.contains("business") ? &experts["business"] : nullptr);
+  std::set<std::string> invited;
+  for (std::size_t i = 0; i < business.size(); ++i) {
+    const std::string field = "experts.business[" + std::to_string(i) + "]";
+    if (!invited.insert(business[i]).second) return Invalid(field, "is listed twice");
+    const engine::Organization* b = in.directory.FindOrganization(business[i]);
+    if (b != nullptr && b->retired) return Invalid(field, "is a retired organisation");
+  }
+  const bool key_employer = in.instance != nullptr &&
+                            in.instance->participants.contains("key_employer");
+  if (!key_employer && business.empty())
+    return Invalid("experts.business",
+                   "needs a business-community body: the industry has no key employer on record "
+                   "(seed 001 §5.3)");
+  return Participants{};
+}
+
+// An expert asks for more time, or the UMC answers: the expert is one the open round still
+// waits for.
+Result<Participants> IndustryExtension(const RoutingInput& in) {
+  if (in.command == "request_extension") return Participants{};
+  const std::string expert = PayloadString(in, "expert");
+  const bool pending =
+      in.instance != nullptr && in.instance->round &&
+      std::any_of(in.instance->round->parties.begin(), in.instance->round->parties.end(),
+                  [&](const engine::Party& p) { return p.org == expert && !p.acted; });
+  if (!pending) return Invalid("expert", "is not an expert whose conclusion is awaited");
+  return Participants{};
+}
+
+// A draft the UMC authored is the UMC's: there is no association's draft to return it to.
+Result<Participants> IndustryReturn(const RoutingInput& in) {
+  if (in.instance != nullptr) {
+    auto author = in.instance->participants.find("author");
+    auto umc = in.instance->participants.find("umc");
+    if (author != in.instance->participants.end() && umc != in.instance->participants.end() &&
+        author->second == umc->second)
+      return engine::Fail(ErrorCode::kInvalidTransition,
+                          "the UMC drafted this proposal itself: there is no association's draft "
+                          "to return it to");
+  }
+  return Participants{};
+}
+
+// §6.3: teacher training as planned courses and their results; the proposal is scaled when
+// every planned course has its result.
+Result<Participants> IndustryCourse(const RoutingInput& in) {
+  const std::vector<std::string> planned = Strings(Field(in, "courses"));
+  const std::vector<std::string> done = Strings(Field(in, "courses_completed"));
+  auto has = [](const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  const std::string number = PayloadString(in, "number");
+  if (in.command == "plan_course") {
+    if (has(planned, number)) return Invalid("number", "names a course planned before");
+    auto starts = PayloadDate(in.payload, "starts_on");
+    auto ends = PayloadDate(in.payload, "ends_on");
+    if (starts && ends && std::chrono::sys_days(*ends) < std::chrono::sys_days(*starts))
+      return Invalid("ends_on", "is before starts_on");
+    return Participants{};
+  }
+  if (in.command == "record_course_result") {
+    if (!has(planned, number)) return Invalid("number", "names no planned course");
+    if (has(done, number)) return Invalid("number", "names a course whose result is recorded");
+    return Participants{};
+  }
+  // complete
+  if (planned.empty())
+    return engine::Fail(ErrorCode::kInvalidTransition,
+                        "no course of teacher training is planned yet (seed 001 §6.3)");
+  for (const auto& c : planned) {
+    if (!has(done, c))
+      return engine::Fail(ErrorCode::kInvalidTransition,
+                          "course " + c + " has no result recorded yet");
+  }
+  return Participants{};
 }
 
 // --- agreement v2 (seed 000 annex 2) ------------------------------------------------------
@@ -329,6 +519,13 @@ Result<Participants> RegistryGroupMember(const RoutingInput& in) {
 
 engine::RoutingTable BuiltinRouting() {
   return engine::RoutingTable{{"industry_proposal", IndustryProposal},
+                              {"industry_proposal_v2", IndustryProposalV2},
+                              {"industry_position", IndustryPosition},
+                              {"industry_events_plan", IndustryEventsPlan},
+                              {"industry_expertise", IndustryExpertise},
+                              {"industry_extension", IndustryExtension},
+                              {"industry_return", IndustryReturn},
+                              {"industry_course", IndustryCourse},
                               {"fgos_proposal", FgosProposal},
                               {"agreement", Agreement},
                               {"agreement_v2", AgreementV2},

@@ -71,6 +71,65 @@ std::optional<engine::Submission> AdoptionOf(const engine::Directory& embedded,
   return sub;
 }
 
+// "consolidates": {"field", "collection", "command"} on a definition's create (industry_proposal
+// v2, seed 001 §5.2): the instances the payload's list names are moved on by `command` with
+// {"as": the new instance's id} in the same write, or nothing is written. Each must be one the
+// caller sees, in a state where the command applies; the engine decides the rest (who may).
+std::optional<engine::Error> PlanConsolidation(Context& ctx, const json& spec,
+                                               engine::Submission& create,
+                                               std::vector<engine::Submission>& group) {
+  const std::string field = spec.value("field", "");
+  const std::string collection = spec.value("collection", "");
+  const std::string command = spec.value("command", "");
+  const std::string as = spec.value("as", "");
+  auto list = create.command.payload.find(field);
+  if (list == create.command.payload.end() || !list->is_array() || list->empty())
+    return std::nullopt;
+  const engine::Principal& p = create.command.actor;
+  create.command.instance_id = ctx.ids.NewId();
+  group.push_back(create);
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const std::string at = field + "[" + std::to_string(i) + "]";
+    auto problem = [&](const std::string& message) {
+      return engine::Error{ErrorCode::kValidationFailed, at + " " + message,
+                           {{"errors", {{{"field", at}, {"message", message}}}}}};
+    };
+    if (!(*list)[i].is_string()) return problem("must be a string");
+    const std::string id = (*list)[i].get<std::string>();
+    bool visible = false;
+    std::string state;
+    const engine::Definition* def = nullptr;
+    const bool exists = ctx.seq.Inspect(collection, id, [&](const engine::InstanceState& s) {
+      visible = engine::CanSee(s, p);
+      state = s.state;
+      def = ctx.seq.definitions().Find(s.workflow, s.workflow_version);
+    });
+    if (!exists || !visible) return problem("is not one of " + collection + " you can see");
+    if (def == nullptr || def->FindCommand(command, state) == nullptr)
+      return problem("is in state " + state + ", where it cannot be consolidated");
+    engine::Submission sub;
+    sub.command.kind = engine::Command::Kind::kAct;
+    sub.command.collection = collection;
+    sub.command.instance_id = id;
+    sub.command.name = command;
+    sub.command.payload = {{as, create.command.instance_id}};
+    sub.command.actor = p;
+    group.push_back(std::move(sub));
+  }
+  return std::nullopt;
+}
+
+// A command a definition marks "via": recorded only as part of another request.
+std::optional<std::string> OnlyVia(const engine::Definition& def, const std::string& name) {
+  auto commands = def.document.find("commands");
+  if (commands == def.document.end() || !commands->is_array()) return std::nullopt;
+  for (const auto& c : *commands) {
+    if (c.value("name", "") == name && c.contains("via") && c["via"].is_string())
+      return c["via"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void CreateInstance(Context& ctx, const Call& call, Respond respond) {
@@ -112,6 +171,25 @@ void CreateInstance(Context& ctx, const Call& call, Respond respond) {
                                            def->document["create_via"].get<std::string>()));
   }
   if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
+  if (def != nullptr && def->document.contains("create") &&
+      def->document["create"].contains("consolidates")) {
+    std::vector<engine::Submission> group;
+    if (auto e = PlanConsolidation(ctx, def->document["create"]["consolidates"], sub, group))
+      return respond(Problem(*e));
+    if (!group.empty()) {
+      return ctx.seq.SubmitGroup(
+          std::move(group), [&ctx, p, respond = std::move(respond)](
+                                engine::Result<std::vector<engine::CommandResult>> r) {
+            if (!r) return respond(Problem(r.error()));
+            const engine::CommandResult& created = r->front();
+            HttpResponse out = Json(201, View(ctx, created.instance, p));
+            out.headers.emplace_back(
+                "Location", "/api/v1/" + created.instance.collection + "/" + created.instance.id);
+            out.headers.emplace_back("ETag", "\"" + std::to_string(created.version) + "\"");
+            respond(std::move(out));
+          });
+    }
+  }
   ctx.seq.Submit(std::move(sub),
                  [&ctx, p, respond = std::move(respond)](engine::Result<engine::CommandResult> r) {
                    if (!r) return respond(Problem(r.error()));
@@ -130,8 +208,11 @@ void Act(Context& ctx, const Call& call, Respond respond) {
   const Principal& p = call.principal;
   const json& body = call.body;
   bool visible = false;
-  const bool exists = ctx.seq.Inspect(
-      c, id, [&](const engine::InstanceState& s) { visible = engine::CanSee(s, p); });
+  const engine::Definition* def = nullptr;
+  const bool exists = ctx.seq.Inspect(c, id, [&](const engine::InstanceState& s) {
+    visible = engine::CanSee(s, p);
+    def = ctx.seq.definitions().Find(s.workflow, s.workflow_version);
+  });
   // The first change to an organisation or group of the compiled-in registry records its
   // embedded version first, in the same write.
   std::optional<engine::Submission> adopt;
@@ -173,6 +254,13 @@ void Act(Context& ctx, const Call& call, Respond respond) {
       return respond(Problem(ErrorCode::kBadRequest, "If-Match and expected_version disagree"));
     }
     expected = *n;
+  }
+  if (def != nullptr) {
+    if (auto via = OnlyVia(*def, body["command"].get<std::string>())) {
+      return respond(Problem(ErrorCode::kForbidden,
+                             body["command"].get<std::string>() +
+                                 " is recorded by the request that does it: POST /api/v1/" + *via));
+    }
   }
   engine::Submission sub;
   sub.command.kind = engine::Command::Kind::kAct;

@@ -49,15 +49,32 @@ std::optional<Timestamp> DueOf(const DeadlineSpec& dl, Timestamp now, const nloh
 }
 
 // Arms the deadlines whose running set the move from `from` to `to` enters, clears those it
-// leaves, and re-arms those that `restarted_by` restarts. `from` is empty on creation.
+// leaves, and re-arms those that `restarted_by` restarts (or extends: `armed` are the timers
+// armed now). `from` is empty on creation.
 void PlanTimers(const Definition& def, std::string_view from, std::string_view to,
                 const std::string* restarted_by, Timestamp now, const nlohmann::json& payload,
-                const nlohmann::json& fields, nlohmann::json& data) {
+                const nlohmann::json& fields, nlohmann::json& data,
+                const std::map<std::string, Timestamp>* armed = nullptr) {
   nlohmann::json set = nlohmann::json::object();
   nlohmann::json clear = nlohmann::json::array();
   for (const DeadlineSpec& dl : def.deadlines) {
     const bool was_in = !from.empty() && Contains(dl.while_in, from);
     const bool is_in = Contains(dl.while_in, to);
+    if (was_in && is_in && restarted_by != nullptr && Contains(dl.extend_on, *restarted_by)) {
+      // An extension: later than the armed due time, never earlier, and not into the past.
+      auto until = payload.find(dl.extend_to);
+      if (until == payload.end() || !until->is_string()) continue;
+      auto day_end = ParseDeadline(until->get<std::string>());
+      if (!day_end || !(now < *day_end)) continue;
+      std::optional<Timestamp> current;
+      if (armed != nullptr) {
+        if (auto it = armed->find(dl.name); it != armed->end()) current = it->second;
+      }
+      if (current && !(*current < *day_end)) continue;
+      if (current) clear.push_back(dl.name);
+      set[dl.name] = FormatRfc3339(*day_end);
+      continue;
+    }
     const bool restart =
         was_in && is_in && restarted_by != nullptr && Contains(dl.restart_on, *restarted_by);
     if (was_in && (!is_in || restart)) clear.push_back(dl.name);
@@ -287,6 +304,15 @@ Result<std::vector<DecidedEvent>> DecideFire(const Definition& def, const Instan
     data["timers"]["fired"] = {dl.name};
     data["overdue"] = dl.name;
   }
+  // Who an open round still waits for, when its deadline passes: whose overdue it is.
+  const StateSpec* st = def.FindState(s.state);
+  if (s.round && st != nullptr && st->round && Contains(dl.while_in, s.state)) {
+    nlohmann::json pending = nlohmann::json::array();
+    for (const auto& p : s.round->parties) {
+      if (!p.acted) pending.push_back(p.org);
+    }
+    data["pending"] = std::move(pending);
+  }
   return One(dl.event, std::move(data));
 }
 
@@ -482,6 +508,7 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
         s.id,
         &s.fields,
         spec->name,
+        &s,
     });
     if (!judged) return std::unexpected(std::move(judged.error()));
   }
@@ -530,7 +557,8 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
     data["to"] = next;
     PlanTimers(def, s.state, next, nullptr, ctx.now, cmd.payload, s.fields, data);
   } else {
-    PlanTimers(def, s.state, s.state, &spec->name, ctx.now, cmd.payload, s.fields, data);
+    PlanTimers(def, s.state, s.state, &spec->name, ctx.now, cmd.payload, s.fields, data,
+               &s.timers);
   }
   if (!spec->opens_round.empty()) {
     data["round"] = {

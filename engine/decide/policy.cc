@@ -36,7 +36,9 @@ bool MayAct(const Definition& def, const InstanceState& instance, const CommandS
             const Principal& p) {
   if (!Contains(command.roles, p.role)) return false;
   for (const auto& slot : command.by) {
-    if (slot == "round") {
+    // "round": the round's own command; "round_pending": another command of the parties the
+    // open round still awaits (an expert asking for more time), which does not count as acting.
+    if (slot == "round" || slot == "round_pending") {
       if (!instance.round) continue;
       for (const auto& party : instance.round->parties) {
         if (party.org == p.org && party.role == p.role && !party.acted) return true;
@@ -89,7 +91,7 @@ nlohmann::json Awaiting(const Definition& def, const InstanceState& instance) {
   for (const auto& cmd : def.commands) {
     if (!Contains(cmd.from, instance.state)) continue;
     for (const auto& slot : cmd.by) {
-      if (slot == "round") {
+      if (slot == "round" || slot == "round_pending") {
         if (!instance.round) continue;
         for (const auto& party : instance.round->parties) {
           if (!party.acted) add(party.org, cmd.name);

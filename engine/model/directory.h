@@ -105,6 +105,8 @@ class Directory {
 // command may also name a routing function as its `check` (reference data, issue 15): it is then
 // given the acting principal, the command's payload, and the instance it acts on (its id, its
 // fields and its state), and its participants are ignored: only a refusal counts.
+struct InstanceState;
+
 struct RoutingInput {
   const Directory& directory;
   std::string_view creator_org;
@@ -113,6 +115,7 @@ struct RoutingInput {
   std::string_view instance_id = {};
   const nlohmann::json* fields = nullptr;  // null at creation
   std::string_view command = {};           // "create" at creation
+  const InstanceState* instance = nullptr;  // a check's instance as it stands; null at creation
 };
 
 // Participant name -> organisation id, e.g. {"association": "assoc-05", "umc": "umc-05",

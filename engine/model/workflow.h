@@ -133,6 +133,15 @@ struct DeadlineSpec {
   // payload date F names, not its own time (agreement v2: the yearly meeting counts from the
   // meeting's date, seed 000 annex 2 §3.3).
   std::string restart_from;
+  // "extend_on": [C], "extend_to": F: command C (one that stays in the state) moves the armed
+  // deadline to the end of the Moscow day its payload date F names, when that is later than the
+  // due time armed (never earlier); a deadline that has passed already is armed again for that
+  // day. An expert's extension granted by the UMC (industry_proposal v2, issue 16).
+  std::vector<std::string> extend_on;
+  std::string extend_to;
+  // "after_parameter": P: `after` is the value of the definition's parameter P (a norm whose
+  // value and source the definition states, not a term of the regulations).
+  std::string after_parameter;
   // Schedules: "once" or "recurring" arms it only for a schedule of that kind ("" for both).
   std::string applies_to;
   // Schedules, "periods": "derived" (protocol_assignment v2): no period list in the events; a
@@ -163,6 +172,10 @@ struct Definition {
   // stays in it is refused (commands that move on still go). 0: no limit. A draft updated
   // 120,000 times is abuse, not work, and its history costs every reader.
   std::uint32_t max_commands_per_state = 0;
+  // "parameters": {P: {"value": V, "source": S, "note": N}}: named values the definition uses
+  // (a deadline's `after_parameter`), each with where it comes from: an IRPO working norm is
+  // not a regulation, and the definition says which it is (issue 16).
+  nlohmann::json parameters = nlohmann::json::object();
   nlohmann::json document;  // the definition as loaded, for GET /workflows/{id}
 
   const StateSpec* FindState(std::string_view name) const;

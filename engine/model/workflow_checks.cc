@@ -37,7 +37,7 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const
   }
   if (cmd.by.empty()) c.Fail(where, "command \"" + cmd.name + "\" says nobody may act (\"by\")");
   for (const auto& b : cmd.by) {
-    if (b == "round") {
+    if (b == "round" || b == "round_pending") {
       if (is_create) c.Fail(where, "create cannot act in a round");
       continue;
     }
@@ -142,6 +142,10 @@ void CheckCommand(Checker& c, const Definition& d, const CommandSpec& cmd, const
   for (const auto& s : cmd.from) {
     const StateSpec* st = d.FindState(s);
     if (st == nullptr) continue;
+    if (Contains(cmd.by, "round_pending") && !st->round) {
+      c.Fail(where, "command \"" + cmd.name + "\" is for the parties a round awaits, but state \"" +
+                        s + "\" has no round");
+    }
     if (is_round_command && (!st->round || st->round->command != cmd.name)) {
       c.Fail(where, "command \"" + cmd.name + "\" acts in a round, but state \"" + s +
                         "\" has no round for it");
@@ -249,6 +253,12 @@ void CheckDeadlines(Checker& c, const Definition& d, const std::string& where) {
       if (std::none_of(d.commands.begin(), d.commands.end(),
                        [&](const CommandSpec& cmd) { return cmd.name == name; })) {
         c.Fail(dw, "restart_on names unknown command \"" + name + "\"");
+      }
+    }
+    for (const auto& name : dl.extend_on) {
+      if (std::none_of(d.commands.begin(), d.commands.end(),
+                       [&](const CommandSpec& cmd) { return cmd.name == name; })) {
+        c.Fail(dw, "extend_on names unknown command \"" + name + "\"");
       }
     }
   }

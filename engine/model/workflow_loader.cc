@@ -299,11 +299,23 @@ void ParseCommands(Checker& c, const Doc& doc, const std::string& where, Definit
   }
 }
 
-DeadlineSpec ParseDeadline(Checker& c, const Doc& spec, const std::string& dw) {
+DeadlineSpec ParseDeadline(Checker& c, const Doc& spec, const std::string& dw,
+                           const Doc& parameters) {
   DeadlineSpec dl;
   dl.name = c.String(spec, "name", dw, true);
   dl.while_in = c.Strings(spec, "while_in", dw);
   std::string after = c.String(spec, "after", dw, false);
+  dl.after_parameter = c.String(spec, "after_parameter", dw, false);
+  if (!dl.after_parameter.empty()) {
+    if (!after.empty()) c.Fail(dw, "\"after\" and \"after_parameter\" exclude each other");
+    auto p = parameters.find(dl.after_parameter);
+    if (p == parameters.end() || !p->is_object() || !p->contains("value") ||
+        !(*p)["value"].is_string()) {
+      c.Fail(dw, "\"after_parameter\" names no parameter \"" + dl.after_parameter + "\"");
+    } else {
+      after = (*p)["value"].get<std::string>();
+    }
+  }
   if (!after.empty()) {
     dl.after = ParseIsoDuration(after);
     if (!dl.after) c.Fail(dw, "\"after\" is not a duration like P30D: \"" + after + "\"");
@@ -318,6 +330,10 @@ DeadlineSpec ParseDeadline(Checker& c, const Doc& spec, const std::string& dw) {
   dl.restart_from = c.String(spec, "restart_from", dw, false);
   if (!dl.restart_from.empty() && (!dl.after || dl.restart_on.empty()))
     c.Fail(dw, "\"restart_from\" needs \"after\" and \"restart_on\"");
+  dl.extend_on = c.Strings(spec, "extend_on", dw);
+  dl.extend_to = c.String(spec, "extend_to", dw, false);
+  if (dl.extend_on.empty() != dl.extend_to.empty())
+    c.Fail(dw, "\"extend_on\" and \"extend_to\" go together");
   dl.applies_to = c.String(spec, "applies_to", dw, false);
   if (!dl.applies_to.empty() && dl.applies_to != "once" && dl.applies_to != "recurring") {
     c.Fail(dw, "\"applies_to\" must be \"once\" or \"recurring\"");
@@ -330,6 +346,20 @@ DeadlineSpec ParseDeadline(Checker& c, const Doc& spec, const std::string& dw) {
 }
 
 void ParseDeadlines(Checker& c, const Doc& doc, const std::string& where, Definition& d) {
+  if (auto it = doc.find("parameters"); it != doc.end()) {
+    if (!it->is_object()) c.Fail(where, "\"parameters\" must be an object");
+    for (auto p = it->begin(); it->is_object() && p != it->end(); ++p) {
+      const std::string pw = where + ".parameters." + p.key();
+      if (!p->is_object() || !p->contains("value") || !p->contains("source") ||
+          !(*p)["source"].is_string() || (*p)["source"].get<std::string>().empty()) {
+        c.Fail(pw, "a parameter is {\"value\", \"source\"}: its value and where it comes from");
+      }
+    }
+    if (it->is_object()) d.parameters = nlohmann::json::parse(it->dump());
+  }
+  static const Doc kNone = Doc::object();
+  auto given = doc.find("parameters");
+  const Doc& parameters = given != doc.end() && given->is_object() ? *given : kNone;
   if (auto it = doc.find("deadlines"); it != doc.end()) {
     if (!it->is_array()) c.Fail(where, "\"deadlines\" must be a list");
     for (std::size_t i = 0; it->is_array() && i < it->size(); ++i) {
@@ -339,7 +369,7 @@ void ParseDeadlines(Checker& c, const Doc& doc, const std::string& where, Defini
         c.Fail(dw, "a deadline must be an object");
         continue;
       }
-      d.deadlines.push_back(ParseDeadline(c, spec, dw));
+      d.deadlines.push_back(ParseDeadline(c, spec, dw, parameters));
     }
   }
 }

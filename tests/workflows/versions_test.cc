@@ -7,11 +7,11 @@ namespace {
 const Principal kAssoc = P("assoc-05", "association_member");
 const Principal kUmc = P("umc-05", "umc_lead");
 
-// The v2 fixture: v1 plus a `request_clarification` command in umc_review that sends the
+// A version 3 fixture (the real version 2 of seed 001 is loaded too): v1 plus a `request_clarification` command in umc_review that sends the
 // proposal back with a question, and a shorter expertise of 20 days.
 void AddV2(engine::DefinitionSet& set) {
-  json doc = set.Latest("industry_proposal")->document;
-  doc["version"] = 2;
+  json doc = set.Find("industry_proposal", 1)->document;
+  doc["version"] = 3;
   doc["states"]["clarification"] = {{"stage", "association"}};
   doc["commands"].push_back({{"name", "request_clarification"},
                              {"from", {"umc_review"}},
@@ -41,7 +41,7 @@ TEST(WorkflowVersions, ShouldRunInstancesOfTwoVersionsSideBySide) {
   std::string old_id;
   {
     World v1_only(&log);
-    auto r = v1_only.Create("proposals", "industry_proposal", kAssoc, Draft());
+    auto r = v1_only.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
     ASSERT_ACCEPTED(r);
     old_id = r->instance.id;
     ASSERT_ACCEPTED(v1_only.Act("proposals", old_id, "submit_to_umc", kAssoc));
@@ -53,7 +53,7 @@ TEST(WorkflowVersions, ShouldRunInstancesOfTwoVersionsSideBySide) {
   ASSERT_ACCEPTED(world.Act("proposals", fresh->instance.id, "submit_to_umc", kAssoc));
 
   // then new instances follow v2 and the old one keeps v1
-  EXPECT_EQ(fresh->instance.workflow_version, 2u);
+  EXPECT_EQ(fresh->instance.workflow_version, 3u);
   EXPECT_EQ(world.Get("proposals", old_id).workflow_version, 1u);
   ASSERT_ACCEPTED(world.Act("proposals", fresh->instance.id, "request_clarification", kUmc,
                             {{"question", "Уточните сроки"}}));

@@ -77,7 +77,7 @@ class Import : public ::testing::Test {
     // A proposal through expertise (a command of two events closes the round), one left in
     // expertise until its deadline fires, and an agreement signed by both.
     auto a = world_.Create("proposals", "industry_proposal", kAssoc,
-                           {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}});
+                           {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}}, 1);
     ASSERT_ACCEPTED(a);
     const std::string id = a->instance.id;
     ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_to_umc", kAssoc));
@@ -86,7 +86,7 @@ class Import : public ::testing::Test {
     ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kFumo, {{"verdict", "approve"}}));
     ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "approve"}}));
     auto b = world_.Create("proposals", "industry_proposal", kAssoc,
-                           {{"title", "t2"}, {"topic", "standard_programme"}, {"summary", "s"}});
+                           {{"title", "t2"}, {"topic", "standard_programme"}, {"summary", "s"}}, 1);
     ASSERT_ACCEPTED(b);
     ASSERT_ACCEPTED(world_.Act("proposals", b->instance.id, "submit_to_umc", kAssoc));
     ASSERT_ACCEPTED(world_.Act("proposals", b->instance.id, "send_to_expertise", kUmc,

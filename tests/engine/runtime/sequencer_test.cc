@@ -29,6 +29,7 @@ engine::Submission DraftBy(const Principal& actor) {
   s.command.kind = engine::Command::Kind::kCreate;
   s.command.collection = "proposals";
   s.command.workflow = "industry_proposal";
+  s.command.workflow_version = 1;  // the flows below are version 1's
   s.command.name = "create";
   s.command.actor = actor;
   s.command.payload = Draft();
@@ -86,7 +87,7 @@ TEST(Sequencer, ShouldShareOneDurableWriteAmongConcurrentCommands) {
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
-        if (world.Create("proposals", "industry_proposal", kAssoc, Draft(t * 100 + i))) ++ok;
+        if (world.Create("proposals", "industry_proposal", kAssoc, Draft(t * 100 + i), 1)) ++ok;
       }
     });
   }
@@ -167,7 +168,7 @@ const json kExperts = {{"experts", {{"fumo", {"fumo-09.00.00"}}, {"business", {"
 TEST(Sequencer, ShouldDecideTheNextBatchOnTheLastOneWhileItsWriteIsUnderWay) {
   HeldLog log;
   World world(&log);
-  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(created);
   const std::string id = created->instance.id;
   log.Hold();
@@ -193,7 +194,7 @@ TEST(Sequencer, ShouldDecideTheNextBatchOnTheLastOneWhileItsWriteIsUnderWay) {
 TEST(Sequencer, ShouldFailWhatWasDecidedOnAWriteThatFailed) {
   HeldLog log;
   World world(&log);
-  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(created);
   const std::string id = created->instance.id;
   const auto head = log.GetHead();
@@ -242,7 +243,7 @@ TEST(Sequencer, ShouldDoNothingWhileIdleOnTheSystemClock) {
 TEST(Sequencer, ShouldAcknowledgeNothingWhenTheWriteFails) {
   engine::MemoryEventLog log;
   World world(&log);
-  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(created);
   const std::string id = created->instance.id;
   const auto head = log.GetHead();
@@ -264,7 +265,7 @@ TEST(Sequencer, ShouldAcknowledgeNothingWhenTheWriteFails) {
 TEST(Sequencer, ShouldNotRefuseOnEffectsOfAWriteThatFailed) {
   SlowLog log;
   World world(&log);
-  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(created);
   const std::string id = created->instance.id;
 
@@ -307,7 +308,7 @@ TEST(Sequencer, ShouldNotRefuseOnEffectsOfAWriteThatFailed) {
 TEST(Sequencer, ShouldDecideLaterCommandsOfABatchOnTheEarlierOnesEffects) {
   SlowLog log;
   World world(&log);
-  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(created);
   const std::string id = created->instance.id;
   // Two updates that both expect version 1: exactly one wins, whichever batch they land in.
@@ -338,7 +339,7 @@ TEST(Sequencer, ShouldDecideLaterCommandsOfABatchOnTheEarlierOnesEffects) {
 TEST(Sequencer, ShouldKeepTimersAcrossARestartAndFireThemOnce) {
   engine::MemoryEventLog log;
   World world(&log);
-  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(created);
   const std::string id = created->instance.id;
   ASSERT_ACCEPTED(world.Act("proposals", id, "submit_to_umc", kAssoc));
@@ -360,7 +361,7 @@ TEST(Sequencer, ShouldRebuildStatesFromTheLogWhenViewsAreMissing) {
   World world(&log);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(i));
+    auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(i), 1);
     ASSERT_ACCEPTED(r);
     ids.push_back(r->instance.id);
   }
@@ -394,7 +395,7 @@ TEST(Sequencer, ShouldNotLetACheckpointCoverViewsAFailedWriteLost) {
   World world = World::WithViewCheckpoints(log, 3, 1);
   std::vector<std::string> ids;
   auto create = [&](int n) {
-    auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(n));
+    auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(n), 1);
     ASSERT_ACCEPTED(r);
     ids.push_back(r->instance.id);
   };
@@ -403,7 +404,7 @@ TEST(Sequencer, ShouldNotLetACheckpointCoverViewsAFailedWriteLost) {
   // next two batches would carry the other two views and the checkpoint's seq: that seq must not
   // be stored, since one of the views is not.
   log.FailNextAppends(1);
-  EXPECT_FALSE(world.Create("proposals", "industry_proposal", kAssoc, Draft(3)));
+  EXPECT_FALSE(world.Create("proposals", "industry_proposal", kAssoc, Draft(3), 1));
   create(4);
   create(5);
   const ViewsOnDisk right_after = ViewsStored(log);
@@ -542,12 +543,12 @@ TEST(Sequencer, ShouldNotPurgeARecordThatTheSameBatchWritesAgain) {
 TEST(Sequencer, ShouldRefuseWritesAfterStop) {
   World world;
   world.sequencer().Stop();
-  EXPECT_REJECTED(world.Create("proposals", "industry_proposal", kAssoc, Draft()), kUnavailable);
+  EXPECT_REJECTED(world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1), kUnavailable);
 }
 
 TEST(Sequencer, ShouldPinTheWorkflowVersionOfEachInstance) {
   World world;
-  auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto r = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(r);
   EXPECT_EQ(r->instance.workflow_version, 1u);
 }
@@ -556,10 +557,10 @@ TEST(Sequencer, ShouldPinTheWorkflowVersionOfEachInstance) {
 TEST(Sequencer, ShouldRefuseToDecideAtATimeNoRecordCanHold) {
   World world;
   world.clock().Set(engine::kLastRecordableTime);
-  ASSERT_ACCEPTED(world.Create("proposals", "industry_proposal", kAssoc, Draft()));
+  ASSERT_ACCEPTED(world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1));
   const auto head = world.log().GetHead();
   world.clock().Advance(std::chrono::seconds(1));
-  EXPECT_REJECTED(world.Create("proposals", "industry_proposal", kAssoc, Draft()), kUnavailable);
+  EXPECT_REJECTED(world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1), kUnavailable);
   EXPECT_EQ(world.log().GetHead(), head);
   EXPECT_TRUE(engine::Verify(world.log()).value().ok);
 }
@@ -567,11 +568,11 @@ TEST(Sequencer, ShouldRefuseToDecideAtATimeNoRecordCanHold) {
 // Business time never goes backwards: not when a clock is set back, not across a restart.
 TEST(Sequencer, ShouldNeverDecideBeforeTheLastEventsTime) {
   World world;
-  auto first = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto first = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(first);
   const auto then = world.clock().Now();
   world.clock().Set(then - days(3));
-  auto second = world.Create("proposals", "industry_proposal", kAssoc, Draft());
+  auto second = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
   ASSERT_ACCEPTED(second);
   EXPECT_EQ(second->instance.created_at, then) << "not three days before the event before it";
   world.clock().Set(then - days(5));
