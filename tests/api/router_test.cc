@@ -65,7 +65,8 @@ TEST_F(Api, ShouldCreateWithLocationETagAndView) {
   auto g = w_.Get("/api/v1/proposals/" + id, umc_);
   EXPECT_EQ(g.status, 200);
   EXPECT_EQ(g.headers["ETag"], "\"1\"");
-  EXPECT_EQ(g.body["allowed_commands"], json({"update", "withdraw"}));
+  // Version 2 (seed 001 §5.2): before the association submits, its draft is its own.
+  EXPECT_EQ(g.body["allowed_commands"], json::array());
 }
 
 TEST_F(Api, ShouldRunACommandAndAnswerItsEvents) {
@@ -234,7 +235,8 @@ TEST_F(Api, ListsAreNewestFirstWithCursorsAndFilters) {
   ASSERT_EQ(filtered.body["items"].size(), 1u);
   EXPECT_EQ(filtered.body["items"][0]["id"], ids[0]);
   auto awaiting = w_.Get("/api/v1/proposals?awaiting=umc-05", irpo_);
-  EXPECT_EQ(awaiting.body["items"].size(), 5u);  // update/withdraw while drafting, review after
+  // The one the association submitted: its drafts await only the association (version 2).
+  EXPECT_EQ(awaiting.body["items"].size(), 1u);
   ExpectProblem(w_.Get("/api/v1/proposals?limit=501", umc_), 400, "bad_request");
   ExpectProblem(w_.Get("/api/v1/proposals?limit=0", umc_), 400, "bad_request");
   ExpectProblem(w_.Get("/api/v1/proposals?colour=red", umc_), 400, "bad_request");

@@ -106,35 +106,70 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
   const std::string ministry = w_.Token("ministry", "ministry_official");
   const std::string irpo = w_.Token("irpo", "irpo_staff");
   const std::string fumo = w_.Token("fumo-14.00.00", "fumo_expert");
-  auto created = Send(
-      http::verb::post, "/api/v1/proposals", assoc,
-      R"({"workflow":"industry_proposal","payload":{"title":"Единый подход","topic":"standard_programme","summary":"s"}})");
+  const std::string employer = w_.Token("business-key-01", "business_expert");
+  // Seed 001 §5.1: the association forms a position and sends it to its UMC.
+  auto position = Send(
+      http::verb::post, "/api/v1/positions", assoc,
+      R"({"payload":{"title":"Позиция","topic":"standard_programme","summary":"s"}})");
+  ASSERT_EQ(position.result_int(), 201) << position.body();
+  const std::string pos = Parse(position)["id"];
+  ASSERT_EQ(Send(http::verb::post, "/api/v1/positions/" + pos + "/commands", assoc,
+                 R"({"command":"send_to_umc"})")
+                .result_int(),
+            200);
+  // Consolidation is recorded by creating the proposal, never alone.
+  EXPECT_EQ(Send(http::verb::post, "/api/v1/positions/" + pos + "/commands", umc,
+                 R"({"command":"consolidate","payload":{"proposal":"x"}})")
+                .result_int(),
+            403);
+  // §5.2: the UMC forms the draft from it; the position shows the proposal it went into.
+  auto created = Send(http::verb::post, "/api/v1/proposals", umc,
+                      R"({"workflow":"industry_proposal","payload":{"title":"Единый подход",)"
+                      R"("topic":"standard_programme","summary":"s","ugps":["14.00.00"],)"
+                      R"("positions":[")" + pos + R"("]}})");
   ASSERT_EQ(created.result_int(), 201) << created.body();
   EXPECT_EQ(created[http::field::etag], "\"1\"");
   const std::string id = Parse(created)["id"];
+  EXPECT_EQ(Parse(created)["workflow_version"], 2);
+  auto consolidated = Parse(Send(http::verb::get, "/api/v1/positions/" + pos, assoc));
+  EXPECT_EQ(consolidated["state"], "consolidated");
+  EXPECT_EQ(consolidated["fields"]["proposal"], id);
   const std::string commands = "/api/v1/proposals/" + id + "/commands";
   auto step = [&](const std::string& token, const std::string& body) {
     auto r = Send(http::verb::post, commands, token, body);
     EXPECT_EQ(r.result_int(), 200) << body << " -> " << r.body();
     return Parse(r).value("state", "");
   };
-  EXPECT_EQ(step(assoc, R"({"command":"submit_to_umc"})"), "umc_review");
   EXPECT_EQ(
       step(umc,
            R"({"command":"send_to_expertise","payload":{"experts":{"fumo":["fumo-14.00.00"]}}})"),
       "expertise");
   EXPECT_EQ(step(fumo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
             "expertise");
-  EXPECT_EQ(step(irpo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
+  EXPECT_EQ(step(irpo, R"({"command":"submit_conclusion","payload":{"verdict":"revise"}})"),
+            "expertise");
+  EXPECT_EQ(step(employer, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
+            "umc_decision");
+  EXPECT_EQ(step(umc, R"({"command":"start_approbation","payload":{"plan":"p"}})"),
             "approbation");
   EXPECT_EQ(
       step(ftpo,
            R"({"command":"record_approbation","payload":{"outcome":"successful","report":"ok"}})"),
+      "approbation");
+  EXPECT_EQ(
+      step(umc,
+           R"({"command":"record_approbation","payload":{"outcome":"successful","report":"ok"}})"),
       "ministry_review");
   EXPECT_EQ(step(ministry, R"({"command":"approve"})"), "dissemination");
+  EXPECT_EQ(step(ftpo, R"({"command":"plan_course","payload":{"number":"1","programme":"p",)"
+                       R"("starts_on":"2026-02-01","ends_on":"2026-02-10","places":20}})"),
+            "dissemination");
+  EXPECT_EQ(step(ftpo, R"({"command":"record_course_result","payload":{"number":"1",)"
+                       R"("teachers_trained":18}})"),
+            "dissemination");
   EXPECT_EQ(step(ftpo, R"({"command":"complete"})"), "scaled");
   auto history = Send(http::verb::get, "/api/v1/proposals/" + id + "/events", irpo);
-  EXPECT_EQ(Parse(history)["events"].size(), 9u);
+  EXPECT_EQ(Parse(history)["events"].size(), 14u);
   auto verify = Send(http::verb::get, "/api/v1/audit/verify", irpo);
   EXPECT_EQ(Parse(verify)["ok"], true);
 }

@@ -38,7 +38,8 @@ std::vector<std::string> ZipNames(const std::string& zip) {
 
 json StatsDraft() {
   return {{"workflow", "industry_proposal"},
-          {"payload", {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}}};
+          {"payload",
+           {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}, {"ugps", {"09.00.00"}}}}};
 }
 
 TEST(ApiStats, StagesCountStaysAndTimeInStageExactly) {

@@ -29,7 +29,8 @@ void Client(std::uint16_t port, const std::string& assoc, const std::string& umc
     const std::string created =
         Http(port, "POST", "/api/v1/proposals", assoc,
              R"({"workflow":"industry_proposal","payload":{"title":"c)" + std::to_string(seed) +
-                 "-" + std::to_string(n) + R"(","topic":"infrastructure","summary":"s"}})");
+                 "-" + std::to_string(n) +
+                 R"(","topic":"infrastructure","summary":"s","ugps":["09.00.00"]}})");
     if (StatusOf(created) != 201) return;  // the server is gone
     const std::string id = json::parse(BodyOf(created))["id"];
     {
