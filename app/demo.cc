@@ -47,6 +47,12 @@ sys_days RegistrationDay(const json& body) {
 constexpr sys_days kSeriesEnded = sys_days(std::chrono::year(2023) / 8 / 21);
 
 class Demo {
+  struct Tracked {
+    std::string id;
+    engine::Participants participants;
+    std::string expert;
+  };
+
  public:
   Demo(engine::Sequencer& seq, engine::ManualClock& clock, Timestamp end)
       : seq_(seq), clock_(clock), end_(end), rng_(20241023) {}
@@ -72,8 +78,11 @@ class Demo {
       }
       if (clock_.Now() >= traffic_from) {
         // Every UMC's association drafts two or three proposals over the year.
+        // The first twelve weeks run on version 1 (as if created before the upgrade to seed
+        // 001 as written; they keep it to their end), the rest on version 2.
         for (std::size_t i = 0; i < umcs.size(); ++i) {
-          if ((week + 3 * i) % 19 == 0) NewIndustryProposal(umcs[i]->id, i);
+          if ((week + 3 * i) % 19 == 0) NewIndustryProposal(umcs[i]->id, i, week < 12 ? 1 : 2);
+          if (week >= 12 && (week + i) % 52 == 13) NewEventsPlan(umcs[i]->id);
         }
         if (week % 9 == 2) NewFgosProposal();
         if (week % 11 == 1) NewAgreement();
@@ -86,7 +95,8 @@ class Demo {
     }
     summary_.assignments = assignments_.size();
     summary_.instances = static_cast<std::uint64_t>(industry_.size() + fgos_.size() +
-                                                    agreements_.size() + assignments_.size());
+                                                    agreements_.size() + assignments_.size() +
+                                                    plans_.size());
     std::vector<engine::InstanceState> all;
     seq_.ForEachInstance([&](const engine::InstanceState& s) {
       if (s.collection == "assignments") all.push_back(s);
@@ -119,13 +129,28 @@ class Demo {
     return std::move(*r);
   }
 
+  std::optional<std::vector<engine::CommandResult>> SendGroup(
+      std::vector<engine::Submission> group) {
+    std::promise<engine::Result<std::vector<engine::CommandResult>>> done;
+    auto future = done.get_future();
+    seq_.SubmitGroup(std::move(group), [&done](auto r) { done.set_value(std::move(r)); });
+    auto r = future.get();
+    ++summary_.commands;
+    if (!r) {
+      ++summary_.refused;
+      return std::nullopt;
+    }
+    return std::move(*r);
+  }
+
   std::optional<engine::CommandResult> Create(const std::string& collection,
                                               const std::string& workflow, engine::Principal actor,
-                                              json payload) {
+                                              json payload, std::uint32_t version = 0) {
     engine::Command c;
     c.kind = engine::Command::Kind::kCreate;
     c.collection = collection;
     c.workflow = workflow;
+    c.workflow_version = version;
     c.name = "create";
     c.actor = std::move(actor);
     c.payload = std::move(payload);
@@ -143,7 +168,7 @@ class Demo {
     return Send(std::move(c)).has_value();
   }
 
-  void NewIndustryProposal(const std::string& umc, std::size_t index) {
+  void NewIndustryProposal(const std::string& umc, std::size_t index, std::uint32_t version) {
     static const char* kTopics[] = {"unified_training_approach", "new_profession_or_specialty",
                                     "standard_programme",        "teaching_materials",
                                     "normative_documents",       "infrastructure",
@@ -158,14 +183,88 @@ class Demo {
     const std::size_t t = (index + industry_.size()) % 7;
     const std::string assoc = "assoc-" + umc.substr(4);
     const auto* fumo = fumos_[(index * 5 + industry_.size()) % fumos_.size()];
-    auto r = Create(
-        "proposals", "industry_proposal", As(assoc, "association_member"),
-        {{"title", kTitles[t]},
-         {"topic", kTopics[t]},
-         {"summary",
-          "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
-         {"ugps", {fumo->ugps}}});
-    if (r) industry_.push_back({r->instance.id, r->instance.participants, fumo->id});
+    json draft = {
+        {"title", kTitles[t]},
+        {"topic", kTopics[t]},
+        {"summary",
+         "Позиция отраслевой ассоциации, сформированная по итогам обсуждения с работодателями"},
+        {"ugps", {fumo->ugps}}};
+    if (version == 1) {
+      auto r = Create("proposals", "industry_proposal", As(assoc, "association_member"), draft, 1);
+      if (r) industry_.push_back({r->instance.id, r->instance.participants, fumo->id});
+      return;
+    }
+    // Version 2 (seed 001 §5.1, §5.2): the association forms one or two positions and sends
+    // them to its UMC, which forms the draft from them, as POST /api/v1/proposals does.
+    json positions = json::array();
+    for (std::size_t n = 0, count = 1 + Pick(2); n < count; ++n) {
+      auto pos = Create("positions", "industry_position", As(assoc, "association_member"),
+                        {{"title", std::string("Позиция: ") + kTitles[t]},
+                         {"topic", kTopics[t]},
+                         {"summary", "Предложения участников кластеров отрасли"}});
+      if (!pos) return;
+      if (!Act("positions", pos->instance.id, "send_to_umc", As(assoc, "association_member")))
+        return;
+      positions.push_back(pos->instance.id);
+    }
+    draft["positions"] = positions;
+    draft["summary"] = "Проект предложений УМЦ при участии отраслевой ассоциации";
+    std::vector<engine::Submission> group(1);
+    engine::RandomIdGenerator ids;
+    group[0].command.kind = engine::Command::Kind::kCreate;
+    group[0].command.collection = "proposals";
+    group[0].command.workflow = "industry_proposal";
+    group[0].command.instance_id = ids.NewId();
+    group[0].command.name = "create";
+    group[0].command.actor = As(umc, "umc_lead");
+    group[0].command.payload = draft;
+    for (const auto& id : positions) {
+      engine::Submission sub;
+      sub.command.kind = engine::Command::Kind::kAct;
+      sub.command.collection = "positions";
+      sub.command.instance_id = id.get<std::string>();
+      sub.command.name = "consolidate";
+      sub.command.actor = As(umc, "umc_lead");
+      sub.command.payload = {{"proposal", group[0].command.instance_id}};
+      group.push_back(std::move(sub));
+    }
+    auto r = SendGroup(std::move(group));
+    if (r) industry_.push_back({r->front().instance.id, r->front().instance.participants, fumo->id});
+  }
+
+  // §6.4: the UMC's yearly plan of industry events at the FTPO.
+  void NewEventsPlan(const std::string& umc) {
+    const int year = static_cast<int>(engine::MoscowDate(clock_.Now()).year()) + 1;
+    auto r = Create("event_plans", "industry_events_plan", As(umc, "umc_lead"),
+                    {{"year", year},
+                     {"events",
+                      {{{"title", "Отраслевой методический семинар"}, {"month", 3},
+                        {"format", "seminar"}},
+                       {{"title", "Стажировка преподавателей на производстве"}, {"month", 6},
+                        {"format", "training"}},
+                       {{"title", "Конференция отраслевого УМЦ"}, {"month", 10},
+                        {"format", "conference"}}}}});
+    if (r) plans_.push_back({r->instance.id, r->instance.participants, ""});
+  }
+
+  void ProgressEventsPlan(Tracked& p) {
+    auto s = seq_.Find("event_plans", p.id);
+    if (!s) return;
+    const auto umc = As(p.participants["umc"], "umc_lead");
+    if (s->state == "drafting" && Chance(50)) {
+      Act("event_plans", p.id, "submit_for_agreement", umc);
+    } else if (s->state == "agreeing" && s->round) {
+      for (const auto& party : s->round->parties) {
+        if (party.acted || !Chance(50)) continue;
+        Act("event_plans", p.id, "agree", As(party.org, party.role),
+            {{"verdict", Chance(90) ? "agree" : "revise"}});
+      }
+    } else if (s->state == "in_effect" && Chance(15)) {
+      Act("event_plans", p.id, "record_event", As(p.participants["ftpo"], "ftpo_coordinator"),
+          {{"title", "Отраслевое мероприятие в ФТПО"},
+           {"held_on", Date(0)},
+           {"participants", 20 + static_cast<int>(Pick(100))}});
+    }
   }
 
   void NewFgosProposal() {
@@ -404,19 +503,15 @@ class Demo {
 
   void Progress() {
     for (auto& p : industry_) ProgressIndustry(p);
+    for (auto& p : plans_) ProgressEventsPlan(p);
     for (auto& p : fgos_) ProgressFgos(p);
     for (auto& a : agreements_) ProgressAgreement(a);
   }
 
-  struct Tracked {
-    std::string id;
-    engine::Participants participants;
-    std::string expert;
-  };
-
   void ProgressIndustry(Tracked& p) {
     auto s = seq_.Find("proposals", p.id);
     if (!s) return;
+    if (s->workflow_version >= 2) return ProgressIndustryV2(p, *s);
     const auto umc = As(p.participants["umc"], "umc_lead");
     const auto assoc = As(p.participants["association"], "association_member");
     const auto ftpo = As(p.participants["ftpo"], "ftpo_coordinator");
@@ -460,6 +555,80 @@ class Demo {
         Act("proposals", p.id, "record_training", ftpo,
             {{"programme", "Повышение квалификации педагогов"},
              {"teachers_trained", 20 + static_cast<int>(Pick(80))}});
+      } else {
+        Act("proposals", p.id, "complete", ftpo);
+      }
+    }
+  }
+
+  // Seed 001 as written: experts conclude over days to weeks, some ask for more time; the UMC
+  // decides; approbation at the UMC and the FTPO takes months; then courses for teachers.
+  void ProgressIndustryV2(Tracked& p, const engine::InstanceState& s) {
+    const auto umc = As(p.participants["umc"], "umc_lead");
+    const auto ftpo = As(p.participants["ftpo"], "ftpo_coordinator");
+    const auto ministry = As("ministry", "ministry_official");
+    const std::string& st = s.state;
+    auto experts = [&] {
+      json e = {{"fumo", {p.expert}}};
+      if (Chance(50)) e["business"] = {business_[Pick(business_.size())]->id};
+      return json{{"experts", e}};
+    };
+    if ((st == "drafting" || st == "umc_review") && Chance(45)) {
+      Act("proposals", p.id, "send_to_expertise", umc, experts());
+    } else if (st == "expertise" && s.round) {
+      for (const auto& party : s.round->parties) {
+        if (party.acted) continue;
+        if (Chance(5) && s.overdue.empty()) {
+          const std::string until = Date(21);
+          if (Act("proposals", p.id, "request_extension", As(party.org, party.role),
+                  {{"until", until}, {"reason", "Требуется дополнительное обсуждение"}}))
+            Act("proposals", p.id, "grant_extension", umc, {{"expert", party.org}, {"until", until}});
+          continue;
+        }
+        if (!Chance(30)) continue;
+        const int dice = static_cast<int>(Pick(100));
+        Act("proposals", p.id, "submit_conclusion", As(party.org, party.role),
+            {{"verdict", dice < 75 ? "approve" : dice < 93 ? "revise" : "reject"},
+             {"comment", "Экспертное заключение"}});
+      }
+    } else if (st == "umc_decision" && Chance(60)) {
+      const int dice = static_cast<int>(Pick(100));
+      if (dice < 75)
+        Act("proposals", p.id, "start_approbation", umc,
+            {{"plan", "Апробация на базе УМЦ и ФТПО в течение учебного семестра"}});
+      else if (dice < 92)
+        Act("proposals", p.id, "send_to_expertise", umc, experts());
+      else
+        Act("proposals", p.id, "withdraw", umc, {{"comment", "Замечания экспертов не устранимы"}});
+    } else if (st == "approbation" && s.round) {
+      for (const auto& party : s.round->parties) {
+        if (party.acted || !Chance(10)) continue;
+        Act("proposals", p.id, "record_approbation", As(party.org, party.role),
+            {{"outcome", Chance(88) ? "successful" : "unsuccessful"},
+             {"report", "Отчёт об апробации"}});
+      }
+    } else if (st == "ministry_review" && Chance(30)) {
+      const int dice = static_cast<int>(Pick(100));
+      if (dice < 65)
+        Act("proposals", p.id, "approve", ministry);
+      else if (dice < 88)
+        Act("proposals", p.id, "return_for_revision", ministry,
+            {{"comment", "Уточнить финансово-экономическое обоснование"}});
+      else
+        Act("proposals", p.id, "reject", ministry, {{"comment", "Не соответствует приоритетам"}});
+    } else if (st == "dissemination" && Chance(40)) {
+      const auto planned = s.fields.value("courses", json::array());
+      const auto done = s.fields.value("courses_completed", json::array());
+      if (planned.size() < 2 && (planned.empty() || Chance(40))) {
+        Act("proposals", p.id, "plan_course", ftpo,
+            {{"number", std::to_string(planned.size() + 1)},
+             {"programme", "Повышение квалификации педагогических работников"},
+             {"starts_on", Date(7)},
+             {"ends_on", Date(21)},
+             {"places", 25}});
+      } else if (done.size() < planned.size()) {
+        Act("proposals", p.id, "record_course_result", ftpo,
+            {{"number", planned[done.size()]}, {"teachers_trained", 15 + static_cast<int>(Pick(10))}});
       } else {
         Act("proposals", p.id, "complete", ftpo);
       }
@@ -512,7 +681,7 @@ class Demo {
   const Timestamp end_;
   std::mt19937_64 rng_;
   std::vector<const engine::Organization*> fumos_, business_, rumos_;
-  std::vector<Tracked> industry_, fgos_, agreements_;
+  std::vector<Tracked> industry_, fgos_, agreements_, plans_;
   std::vector<Assignment> assignments_;
   std::uint64_t letters_ = 0;
   DemoSummary summary_;

@@ -19,7 +19,10 @@ struct DemoSummary {
 
 // Drives a plausible year of traffic, ending at `end`, through the real registry by the same
 // command path as the API: proposals of every UMC through expertise, approbation at both FTPOs and
-// the ministry; FGOS proposals; FUMO–RUMO agreements; and seeds 002 and 003 as written (the
+// the ministry (the first twelve weeks on version 1, which they keep to their end; then version
+// 2: positions consolidated by the UMC, the key employer among the experts, extensions, the
+// UMC's decision, approbation at the UMC and the FTPO, courses for teachers); the UMCs' yearly
+// plans of industry events; FGOS proposals; FUMO–RUMO agreements; and seeds 002 and 003 as written (the
 // request bodies of tests/fixtures/protocols/), each registered when the clock reaches the date of
 // its distribution letter (else its own date) or at once when that is past, with their assignees
 // reporting — on time, late, returned and sent again, left unreviewed or never — by letters
