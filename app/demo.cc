@@ -94,9 +94,8 @@ class Demo {
       seq_.FireDueTimers();
     }
     summary_.assignments = assignments_.size();
-    summary_.instances = static_cast<std::uint64_t>(industry_.size() + fgos_.size() +
-                                                    agreements_.size() + assignments_.size() +
-                                                    plans_.size());
+    summary_.instances = static_cast<std::uint64_t>(
+        industry_.size() + fgos_.size() + agreements_.size() + assignments_.size() + plans_.size());
     std::vector<engine::InstanceState> all;
     seq_.ForEachInstance([&](const engine::InstanceState& s) {
       if (s.collection == "assignments") all.push_back(s);
@@ -229,21 +228,22 @@ class Demo {
       group.push_back(std::move(sub));
     }
     auto r = SendGroup(std::move(group));
-    if (r) industry_.push_back({r->front().instance.id, r->front().instance.participants, fumo->id});
+    if (r)
+      industry_.push_back({r->front().instance.id, r->front().instance.participants, fumo->id});
   }
 
   // §6.4: the UMC's yearly plan of industry events at the FTPO.
   void NewEventsPlan(const std::string& umc) {
     const int year = static_cast<int>(engine::MoscowDate(clock_.Now()).year()) + 1;
-    auto r = Create("event_plans", "industry_events_plan", As(umc, "umc_lead"),
-                    {{"year", year},
-                     {"events",
-                      {{{"title", "Отраслевой методический семинар"}, {"month", 3},
-                        {"format", "seminar"}},
-                       {{"title", "Стажировка преподавателей на производстве"}, {"month", 6},
-                        {"format", "training"}},
-                       {{"title", "Конференция отраслевого УМЦ"}, {"month", 10},
-                        {"format", "conference"}}}}});
+    auto r = Create(
+        "event_plans", "industry_events_plan", As(umc, "umc_lead"),
+        {{"year", year},
+         {"events",
+          {{{"title", "Отраслевой методический семинар"}, {"month", 3}, {"format", "seminar"}},
+           {{"title", "Стажировка преподавателей на производстве"},
+            {"month", 6},
+            {"format", "training"}},
+           {{"title", "Конференция отраслевого УМЦ"}, {"month", 10}, {"format", "conference"}}}}});
     if (r) plans_.push_back({r->instance.id, r->instance.participants, ""});
   }
 
@@ -582,13 +582,16 @@ class Demo {
           const std::string until = Date(21);
           if (Act("proposals", p.id, "request_extension", As(party.org, party.role),
                   {{"until", until}, {"reason", "Требуется дополнительное обсуждение"}}))
-            Act("proposals", p.id, "grant_extension", umc, {{"expert", party.org}, {"until", until}});
+            Act("proposals", p.id, "grant_extension", umc,
+                {{"expert", party.org}, {"until", until}});
           continue;
         }
         if (!Chance(30)) continue;
         const int dice = static_cast<int>(Pick(100));
         Act("proposals", p.id, "submit_conclusion", As(party.org, party.role),
-            {{"verdict", dice < 75 ? "approve" : dice < 93 ? "revise" : "reject"},
+            {{"verdict", dice < 75   ? "approve"
+                         : dice < 93 ? "revise"
+                                     : "reject"},
              {"comment", "Экспертное заключение"}});
       }
     } else if (st == "umc_decision" && Chance(60)) {
@@ -628,7 +631,8 @@ class Demo {
              {"places", 25}});
       } else if (done.size() < planned.size()) {
         Act("proposals", p.id, "record_course_result", ftpo,
-            {{"number", planned[done.size()]}, {"teachers_trained", 15 + static_cast<int>(Pick(10))}});
+            {{"number", planned[done.size()]},
+             {"teachers_trained", 15 + static_cast<int>(Pick(10))}});
       } else {
         Act("proposals", p.id, "complete", ftpo);
       }

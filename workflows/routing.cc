@@ -86,7 +86,8 @@ std::string IndustryNumber(const engine::Organization& org) {
 
 // The association, the UMC and the FTPO of the creator's industry; the creator must be one of
 // the kinds `kinds` names.
-Result<Participants> IndustrySlots(const RoutingInput& in, std::initializer_list<std::string_view> kinds,
+Result<Participants> IndustrySlots(const RoutingInput& in,
+                                   std::initializer_list<std::string_view> kinds,
                                    const char* refusal) {
   const engine::Organization* creator = in.directory.FindOrganization(in.creator_org);
   if (creator == nullptr ||
@@ -174,7 +175,8 @@ Result<Participants> IndustryExpertise(const RoutingInput& in) {
       expected.insert(f->id);
   }
   const nlohmann::json& experts = in.payload.value("experts", nlohmann::json::object());
-  const std::vector<std::string> fumo = Strings(experts.contains("fumo") ? &experts["fumo"] : nullptr);
+  const std::vector<std::string> fumo =
+      Strings(experts.contains("fumo") ? &experts["fumo"] : nullptr);
   std::set<std::string> named;
   for (std::size_t i = 0; i < fumo.size(); ++i) {
     const std::string field = "experts.fumo[" + std::to_string(i) + "]";
@@ -194,8 +196,8 @@ Result<Participants> IndustryExpertise(const RoutingInput& in) {
     const engine::Organization* b = in.directory.FindOrganization(business[i]);
     if (b != nullptr && b->retired) return Invalid(field, "is a retired organisation");
   }
-  const bool key_employer = in.instance != nullptr &&
-                            in.instance->participants.contains("key_employer");
+  const bool key_employer =
+      in.instance != nullptr && in.instance->participants.contains("key_employer");
   if (!key_employer && business.empty())
     return Invalid("experts.business",
                    "needs a business-community body: the industry has no key employer on record "

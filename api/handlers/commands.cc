@@ -91,7 +91,8 @@ std::optional<engine::Error> PlanConsolidation(Context& ctx, const json& spec,
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string at = field + "[" + std::to_string(i) + "]";
     auto problem = [&](const std::string& message) {
-      return engine::Error{ErrorCode::kValidationFailed, at + " " + message,
+      return engine::Error{ErrorCode::kValidationFailed,
+                           at + " " + message,
                            {{"errors", {{{"field", at}, {"message", message}}}}}};
     };
     if (!(*list)[i].is_string()) return problem("must be a string");

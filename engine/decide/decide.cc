@@ -557,8 +557,7 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
     data["to"] = next;
     PlanTimers(def, s.state, next, nullptr, ctx.now, cmd.payload, s.fields, data);
   } else {
-    PlanTimers(def, s.state, s.state, &spec->name, ctx.now, cmd.payload, s.fields, data,
-               &s.timers);
+    PlanTimers(def, s.state, s.state, &spec->name, ctx.now, cmd.payload, s.fields, data, &s.timers);
   }
   if (!spec->opens_round.empty()) {
     data["round"] = {

@@ -113,8 +113,8 @@ struct RoutingInput {
   std::string_view creator_role;
   const nlohmann::json& payload;
   std::string_view instance_id = {};
-  const nlohmann::json* fields = nullptr;  // null at creation
-  std::string_view command = {};           // "create" at creation
+  const nlohmann::json* fields = nullptr;   // null at creation
+  std::string_view command = {};            // "create" at creation
   const InstanceState* instance = nullptr;  // a check's instance as it stands; null at creation
 };
 

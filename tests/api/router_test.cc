@@ -421,10 +421,10 @@ TEST_F(Api, CutsAStreamedExportShortWhenItsTokenIsRevoked) {
   ASSERT_TRUE(got.pieces);
   auto first = got.pieces();
   ASSERT_TRUE(first && !first->empty());
-  ASSERT_EQ(w_.Call("DELETE", "/api/v1/tokens/" + me.body["token_id"].get<std::string>(),
-                    w_.admin())
-                .status,
-            204);
+  ASSERT_EQ(
+      w_.Call("DELETE", "/api/v1/tokens/" + me.body["token_id"].get<std::string>(), w_.admin())
+          .status,
+      204);
   auto second = got.pieces();
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code, engine::ErrorCode::kUnauthenticated);

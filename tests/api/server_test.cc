@@ -108,9 +108,9 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
   const std::string fumo = w_.Token("fumo-14.00.00", "fumo_expert");
   const std::string employer = w_.Token("business-key-01", "business_expert");
   // Seed 001 §5.1: the association forms a position and sends it to its UMC.
-  auto position = Send(
-      http::verb::post, "/api/v1/positions", assoc,
-      R"({"payload":{"title":"Позиция","topic":"standard_programme","summary":"s"}})");
+  auto position =
+      Send(http::verb::post, "/api/v1/positions", assoc,
+           R"({"payload":{"title":"Позиция","topic":"standard_programme","summary":"s"}})");
   ASSERT_EQ(position.result_int(), 201) << position.body();
   const std::string pos = Parse(position)["id"];
   ASSERT_EQ(Send(http::verb::post, "/api/v1/positions/" + pos + "/commands", assoc,
@@ -126,7 +126,8 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
   auto created = Send(http::verb::post, "/api/v1/proposals", umc,
                       R"({"workflow":"industry_proposal","payload":{"title":"Единый подход",)"
                       R"("topic":"standard_programme","summary":"s","ugps":["14.00.00"],)"
-                      R"("positions":[")" + pos + R"("]}})");
+                      R"("positions":[")" +
+                          pos + R"("]}})");
   ASSERT_EQ(created.result_int(), 201) << created.body();
   EXPECT_EQ(created[http::field::etag], "\"1\"");
   const std::string id = Parse(created)["id"];
@@ -150,8 +151,7 @@ TEST_F(LiveServer, DrivesAnIndustryProposalToScalingOverHttp) {
             "expertise");
   EXPECT_EQ(step(employer, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
             "umc_decision");
-  EXPECT_EQ(step(umc, R"({"command":"start_approbation","payload":{"plan":"p"}})"),
-            "approbation");
+  EXPECT_EQ(step(umc, R"({"command":"start_approbation","payload":{"plan":"p"}})"), "approbation");
   EXPECT_EQ(
       step(ftpo,
            R"({"command":"record_approbation","payload":{"outcome":"successful","report":"ok"}})"),

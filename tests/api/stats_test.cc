@@ -37,9 +37,10 @@ std::vector<std::string> ZipNames(const std::string& zip) {
 }
 
 json StatsDraft() {
-  return {{"workflow", "industry_proposal"},
-          {"payload",
-           {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}, {"ugps", {"09.00.00"}}}}};
+  return {
+      {"workflow", "industry_proposal"},
+      {"payload",
+       {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}, {"ugps", {"09.00.00"}}}}};
 }
 
 TEST(ApiStats, StagesCountStaysAndTimeInStageExactly) {

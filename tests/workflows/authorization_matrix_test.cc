@@ -216,7 +216,10 @@ json ValidPayload(const std::string& command, World& w, const std::string& workf
   if (command == "grant_extension") return {{"expert", "irpo"}, {"until", later}};
   if (command == "refuse_extension") return {{"expert", "irpo"}, {"comment", "c"}};
   if (command == "plan_course")
-    return {{"number", "3"}, {"programme", "p"}, {"starts_on", today}, {"ends_on", later},
+    return {{"number", "3"},
+            {"programme", "p"},
+            {"starts_on", today},
+            {"ends_on", later},
             {"places", 10}};
   if (command == "record_course_result") return {{"number", "2"}, {"teachers_trained", 1}};
   if (command == "record_event") return {{"title", "t"}, {"held_on", today}};
@@ -239,9 +242,9 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
   if (workflow == "industry_proposal") {
     const Principal assoc = P("assoc-01", "association_member"), umc = P("umc-01", "umc_lead"),
                     ftpo = P("ftpo-nnovgorod", "ftpo_coordinator");
-    auto r = w.Create("proposals", workflow, assoc,
-                      {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"},
-                       {"ugps", {"14.00.00"}}});
+    auto r = w.Create(
+        "proposals", workflow, assoc,
+        {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}, {"ugps", {"14.00.00"}}});
     const std::string id = r->instance.id;
     const std::vector<std::string> path = {"drafting",     "umc_review",  "expertise",
                                            "umc_decision", "approbation", "ministry_review",
@@ -250,9 +253,9 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
       if (path[i] == "drafting") act("proposals", id, "submit_to_umc", assoc);
       if (path[i] == "umc_review") act("proposals", id, "send_to_expertise", umc);
       if (path[i] == "expertise") {
-        for (const auto& p : {P("fumo-14.00.00", "fumo_expert"), P("irpo", "irpo_staff"),
-                              P("business-key-01", "business_expert"),
-                              P("business-rspp", "business_expert")}) {
+        for (const auto& p :
+             {P("fumo-14.00.00", "fumo_expert"), P("irpo", "irpo_staff"),
+              P("business-key-01", "business_expert"), P("business-rspp", "business_expert")}) {
           act("proposals", id, "submit_conclusion", p);
         }
       }
@@ -269,8 +272,11 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
       const std::string today = engine::FormatRfc3339(w.clock().Now()).substr(0, 10);
       for (const char* n : {"1", "2"}) {
         EXPECT_TRUE(w.Act("proposals", id, "plan_course", ftpo,
-                          {{"number", n}, {"programme", "p"}, {"starts_on", today},
-                           {"ends_on", today}, {"places", 5}}));
+                          {{"number", n},
+                           {"programme", "p"},
+                           {"starts_on", today},
+                           {"ends_on", today},
+                           {"places", 5}}));
       }
       for (const char* n : {"1", "2"}) {
         if (std::string(n) == "2" && command != "complete") break;
@@ -295,8 +301,8 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
     const std::string id = r->instance.id;
     if (state != "drafting") act("event_plans", id, "submit_for_agreement", umc);
     if (state == "in_effect") {
-      for (const auto& p : {umc, P("assoc-01", "association_member"),
-                            P("ftpo-nnovgorod", "ftpo_coordinator")}) {
+      for (const auto& p :
+           {umc, P("assoc-01", "association_member"), P("ftpo-nnovgorod", "ftpo_coordinator")}) {
         act("event_plans", id, "agree", p);
       }
     }

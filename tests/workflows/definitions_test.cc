@@ -1,8 +1,8 @@
-#include <set>
-
 #include "workflows/definitions.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 namespace expertflow::workflows {
 namespace {

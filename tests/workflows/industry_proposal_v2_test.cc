@@ -131,7 +131,8 @@ TEST_F(IndustryV2, ShouldRouteTheKeyEmployerOfTheIndustryAndRecordTheAuthor) {
 
 TEST_F(IndustryV2, ShouldKeepTheAssociationsDraftItsOwnUntilSubmitted) {
   std::string id = Created();
-  EXPECT_REJECTED(world_.Act("proposals", id, "update", kUmc, {{"title", "УМЦ правит"}}), kForbidden);
+  EXPECT_REJECTED(world_.Act("proposals", id, "update", kUmc, {{"title", "УМЦ правит"}}),
+                  kForbidden);
   EXPECT_REJECTED(world_.Act("proposals", id, "withdraw", kUmc), kForbidden);
   EXPECT_REJECTED(world_.Act("proposals", id, "send_to_expertise", kUmc, Experts()), kForbidden);
   ASSERT_ACCEPTED(world_.Act("proposals", id, "update", kAssoc, {{"title", "Уточнено"}}));
@@ -159,8 +160,8 @@ TEST_F(IndustryV2, ShouldReturnOnlyTheAssociationsDraftToIt) {
   EXPECT_EQ(StateOf(id), "drafting");
   std::string own = Created(kUmc);
   ASSERT_ACCEPTED(world_.Act("proposals", own, "send_to_expertise", kUmc, Experts()));
-  ASSERT_ACCEPTED(world_.Act("proposals", own, "recall_from_expertise", kUmc,
-                             {{"comment", "Отозвано"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", own, "recall_from_expertise", kUmc, {{"comment", "Отозвано"}}));
   EXPECT_EQ(StateOf(own), "umc_review");
   EXPECT_REJECTED(world_.Act("proposals", own, "return_to_association", kUmc,
                              {{"comment", "Нет черновика ассоциации"}}),
@@ -188,26 +189,31 @@ TEST_F(IndustryV2, ShouldSendToTheFumosOfTheProposalsGroupsIrpoAndTheBusinessCom
   EXPECT_REJECTED(r, kValidationFailed);
   EXPECT_EQ(FieldOf(r), "experts.fumo[2]");
   r = world_.Act("proposals", id, "send_to_expertise", kUmc,
-                 {{"experts", {{"fumo", {"fumo-14.00.00", "fumo-09.00.00"}},
-                               {"business", {"business-rspp", "business-rspp"}}}}});
+                 {{"experts",
+                   {{"fumo", {"fumo-14.00.00", "fumo-09.00.00"}},
+                    {"business", {"business-rspp", "business-rspp"}}}}});
   EXPECT_REJECTED(r, kValidationFailed);
   EXPECT_EQ(FieldOf(r), "experts.business[1]");
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "send_to_expertise", kUmc,
-                             {{"experts", {{"fumo", {"fumo-14.00.00", "fumo-09.00.00"}},
-                                           {"business", {"business-rspp"}}}}}));
+  ASSERT_ACCEPTED(world_.Act(
+      "proposals", id, "send_to_expertise", kUmc,
+      {{"experts",
+        {{"fumo", {"fumo-14.00.00", "fumo-09.00.00"}}, {"business", {"business-rspp"}}}}}));
   const InstanceState s = world_.Get("proposals", id);
   ASSERT_TRUE(s.round);
   EXPECT_EQ(Orgs(*s.round), (std::vector<std::string>{"fumo-14.00.00", "fumo-09.00.00", "irpo",
-                                                       "business-key-01", "business-rspp"}));
+                                                      "business-key-01", "business-rspp"}));
 }
 
 TEST_F(IndustryV2, ShouldLeaveTheDecisionToTheUmcWhateverTheConclusions) {
   std::string id = InExpertise();
-  EXPECT_REJECTED(world_.Act("proposals", id, "submit_conclusion", kFumo09, {{"verdict", "approve"}}),
-                  kForbidden);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kFumo14, {{"verdict", "reject"}}));
+  EXPECT_REJECTED(
+      world_.Act("proposals", id, "submit_conclusion", kFumo09, {{"verdict", "approve"}}),
+      kForbidden);
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kFumo14, {{"verdict", "reject"}}));
   ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kIrpo, {{"verdict", "revise"}}));
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kRspp, {{"verdict", "approve"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kRspp, {{"verdict", "approve"}}));
   EXPECT_EQ(StateOf(id), "expertise") << "the key employer's conclusion is still awaited";
   ASSERT_ACCEPTED(
       world_.Act("proposals", id, "submit_conclusion", kKeyEmployer, {{"verdict", "approve"}}));
@@ -226,7 +232,8 @@ TEST_F(IndustryV2, ShouldReportTheNormsOverdueWithTheExpertsAwaited) {
   EXPECT_NE(def->parameters["expertise_norm"]["source"].get<std::string>().find("not a regulation"),
             std::string::npos);
   std::string id = InExpertise();
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kFumo14, {{"verdict", "approve"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kFumo14, {{"verdict", "approve"}}));
   world_.Advance(days(30) + std::chrono::seconds(1));
   EXPECT_EQ(world_.EventTypes("proposals", id).back(), "ExpertiseOverdue");
   EXPECT_EQ(StateOf(id), "expertise") << "a norm is reported; it moves nothing";
@@ -245,7 +252,8 @@ TEST_F(IndustryV2, ShouldLetAnExpertAskForMoreTimeAndTheUmcGrantIt) {
   EXPECT_REJECTED(world_.Act("proposals", id, "request_extension", kFumo09,
                              {{"until", DaysAhead(45)}, {"reason", "x"}}),
                   kForbidden);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "submit_conclusion", kFumo14, {{"verdict", "approve"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "submit_conclusion", kFumo14, {{"verdict", "approve"}}));
   EXPECT_REJECTED(world_.Act("proposals", id, "request_extension", kFumo14,
                              {{"until", DaysAhead(45)}, {"reason", "x"}}),
                   kForbidden);  // an expert that concluded needs no more time
@@ -316,8 +324,8 @@ TEST_F(IndustryV2, ShouldBeDecidedByTheMinistry) {
   RecordApprobation(id, "successful", "successful");
   EXPECT_REJECTED(world_.Act("proposals", id, "approve", kUmc), kForbidden);
   EXPECT_REJECTED(world_.Act("proposals", id, "reject", kMinistry), kValidationFailed);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "return_for_revision", kMinistry,
-                             {{"comment", "Доработать"}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "return_for_revision", kMinistry, {{"comment", "Доработать"}}));
   EXPECT_EQ(StateOf(id), "umc_review");
   std::string rejected = InApprobation();
   RecordApprobation(rejected, "successful", "successful");
@@ -342,8 +350,9 @@ TEST_F(IndustryV2, ShouldTrainTeachersInPlannedCoursesBeforeItIsScaled) {
   r = world_.Act("proposals", id, "record_course_result", kFtpo,
                  {{"number", "3"}, {"teachers_trained", 20}});
   EXPECT_REJECTED(r, kValidationFailed);
-  ASSERT_ACCEPTED(world_.Act("proposals", id, "record_course_result", kFtpo,
-                             {{"number", "1"}, {"teachers_trained", 24}, {"regions", {"74", "66"}}}));
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", id, "record_course_result", kFtpo,
+                 {{"number", "1"}, {"teachers_trained", 24}, {"regions", {"74", "66"}}}));
   EXPECT_REJECTED(world_.Act("proposals", id, "record_course_result", kFtpo,
                              {{"number", "1"}, {"teachers_trained", 1}}),
                   kValidationFailed);
@@ -397,9 +406,8 @@ class Positions : public IndustryV2 {
     }
     std::promise<Result<std::vector<CommandResult>>> done;
     auto answer = done.get_future();
-    world_.sequencer().SubmitGroup(group, [&done](Result<std::vector<CommandResult>> r) {
-      done.set_value(std::move(r));
-    });
+    world_.sequencer().SubmitGroup(
+        group, [&done](Result<std::vector<CommandResult>> r) { done.set_value(std::move(r)); });
     return answer.get();
   }
 };
@@ -413,9 +421,9 @@ TEST_F(Positions, ShouldBeTheAssociationsAndGoToItsUmc) {
   EXPECT_REJECTED(world_.Act("positions", id, "update", kUmc, {{"title", "x"}}), kForbidden);
   ASSERT_ACCEPTED(world_.Act("positions", id, "update", kAssoc, {{"title", "Уточнено"}}));
   ASSERT_ACCEPTED(world_.Act("positions", id, "send_to_umc", kAssoc));
-  EXPECT_REJECTED(world_.Act("positions", id, "return_to_association", kOtherUmc,
-                             {{"comment", "x"}}),
-                  kForbidden);
+  EXPECT_REJECTED(
+      world_.Act("positions", id, "return_to_association", kOtherUmc, {{"comment", "x"}}),
+      kForbidden);
   ASSERT_ACCEPTED(world_.Act("positions", id, "return_to_association", kUmc,
                              {{"comment", "Дополнить обоснование"}}));
   ASSERT_ACCEPTED(world_.Act("positions", id, "send_to_umc", kAssoc));
@@ -450,8 +458,9 @@ TEST_F(Positions, ShouldGoIntoOneProposalTogetherWithItsCreation) {
 
 json Plan() {
   return {{"year", 2027},
-          {"events", {{{"title", "Отраслевой семинар"}, {"month", 3}, {"format", "seminar"}},
-                      {{"title", "Конференция УМЦ"}, {"month", 10}, {"format", "conference"}}}}};
+          {"events",
+           {{{"title", "Отраслевой семинар"}, {"month", 3}, {"format", "seminar"}},
+            {{"title", "Конференция УМЦ"}, {"month", 10}, {"format", "conference"}}}}};
 }
 
 TEST_F(IndustryV2, ShouldAgreeThePlanOfEventsAmongUmcAssociationAndFtpo) {
@@ -482,8 +491,9 @@ TEST_F(IndustryV2, ShouldAgreeThePlanOfEventsAmongUmcAssociationAndFtpo) {
   EXPECT_REJECTED(world_.Act("event_plans", id, "record_event", kOtherAssoc,
                              {{"title", "Семинар"}, {"held_on", DaysAhead(0)}}),
                   kForbidden);
-  ASSERT_ACCEPTED(world_.Act("event_plans", id, "record_event", kFtpo,
-                             {{"title", "Семинар"}, {"held_on", DaysAhead(0)}, {"participants", 40}}));
+  ASSERT_ACCEPTED(
+      world_.Act("event_plans", id, "record_event", kFtpo,
+                 {{"title", "Семинар"}, {"held_on", DaysAhead(0)}, {"participants", 40}}));
   ASSERT_ACCEPTED(world_.Act("event_plans", id, "amend", kUmc, {{"comment", "Добавить конкурс"}}));
   EXPECT_EQ(world_.Get("event_plans", id).state, "drafting");
   ASSERT_ACCEPTED(world_.Act("event_plans", id, "submit_for_agreement", kUmc));
@@ -494,11 +504,11 @@ TEST_F(IndustryV2, ShouldAgreeThePlanOfEventsAmongUmcAssociationAndFtpo) {
   EXPECT_EQ(world_.Get("event_plans", id).state, "closed");
   auto other = world_.Create("event_plans", "industry_events_plan", kAssoc, Plan());
   ASSERT_ACCEPTED(other);
-  EXPECT_REJECTED(world_.Act("event_plans", other->instance.id, "abandon", kAssoc,
-                             {{"comment", "x"}}),
-                  kForbidden);
-  ASSERT_ACCEPTED(world_.Act("event_plans", other->instance.id, "abandon", kUmc,
-                             {{"comment", "Дубликат"}}));
+  EXPECT_REJECTED(
+      world_.Act("event_plans", other->instance.id, "abandon", kAssoc, {{"comment", "x"}}),
+      kForbidden);
+  ASSERT_ACCEPTED(
+      world_.Act("event_plans", other->instance.id, "abandon", kUmc, {{"comment", "Дубликат"}}));
 }
 
 }  // namespace

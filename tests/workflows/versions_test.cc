@@ -7,8 +7,9 @@ namespace {
 const Principal kAssoc = P("assoc-05", "association_member");
 const Principal kUmc = P("umc-05", "umc_lead");
 
-// A version 3 fixture (the real version 2 of seed 001 is loaded too): v1 plus a `request_clarification` command in umc_review that sends the
-// proposal back with a question, and a shorter expertise of 20 days.
+// A version 3 fixture (the real version 2 of seed 001 is loaded too): v1 plus a
+// `request_clarification` command in umc_review that sends the proposal back with a question, and a
+// shorter expertise of 20 days.
 void AddV2(engine::DefinitionSet& set) {
   json doc = set.Find("industry_proposal", 1)->document;
   doc["version"] = 3;
