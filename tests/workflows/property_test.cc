@@ -1,5 +1,6 @@
 // A property test: thousands of random commands (fixed seed) from right and wrong actors, with
 // time moving on, never break an invariant, and replaying the log gives exactly the live state.
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -97,14 +98,20 @@ class RandomDriver {
         {"assignments", "protocol_assignment"}, {"agreements", "agreement"},
         {"organizations", "organization"},      {"groups", "group"}};
     auto [collection, workflow] = kinds[Pick(kinds.size())];
-    const engine::Definition* def = world_.definitions().Latest(workflow);
+    // Version 1 FGOS proposals keep being created beside version 2 ones, with a version 1 body.
+    std::uint32_t version = workflow == "fgos_proposal" && Pick(3) == 0 ? 1 : 0;
+    const engine::Definition* def = version != 0 ? world_.definitions().Find(workflow, version)
+                                                 : world_.definitions().Latest(workflow);
     json payload = Payload(def->create.payload, false);
     Principal actor;
     if (workflow == "industry_proposal") {
       actor = P(Num("assoc-", 22), "association_member");
     } else if (workflow == "fgos_proposal") {
-      actor = P("rumo-52", "rumo_member");
-      payload["ugps"] = "09.00.00";
+      // Version 2: a RUMO's proposal, or the FUMO's own (of its group, or now and then of
+      // another: refused), of any kind (a RUMO's list is refused).
+      actor = version == 0 && Pick(3) == 0 ? P("fumo-09.00.00", "fumo_expert")
+                                           : P("rumo-52", "rumo_member");
+      payload["ugps"] = actor.org == "fumo-09.00.00" && Pick(8) == 0 ? "15.00.00" : "09.00.00";
     } else if (workflow == "protocol_assignment") {
       actor = P("ministry", "ministry_official");
       payload["issuer"] = "ministry";
@@ -136,7 +143,6 @@ class RandomDriver {
     }
     // Version 1 agreements keep being created beside version 2 ones (issue 16: both run in one
     // server), with a version 1 body.
-    std::uint32_t version = 0;
     if (workflow == "agreement" && Pick(3) == 0) {
       version = 1;
       payload.erase("date");
@@ -297,6 +303,23 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
   }
   EXPECT_GT(agreement_versions[1], 0) << "version 1 agreements run beside version 2 ones";
   EXPECT_GT(agreement_versions[2], 0);
+  // And version 1 FGOS proposals beside version 2 ones, some of those the FUMO's own, some of
+  // them through an expertise the FUMO concluded in.
+  std::map<std::uint32_t, int> fgos_versions;
+  int fgos_by_fumo = 0, fgos_reviewed = 0;
+  for (const auto& [collection, id] : driver.ids()) {
+    const InstanceState s = world.Get(collection, id);
+    if (s.workflow != "fgos_proposal") continue;
+    ++fgos_versions[s.workflow_version];
+    if (s.workflow_version == 2 && s.created_by == "fumo-09.00.00") ++fgos_by_fumo;
+    if (s.workflow_version == 2 &&
+        std::binary_search(s.concluded.begin(), s.concluded.end(), "fumo-09.00.00"))
+      ++fgos_reviewed;
+  }
+  EXPECT_GT(fgos_versions[1], 0) << "version 1 FGOS proposals run beside version 2 ones";
+  EXPECT_GT(fgos_versions[2], 0);
+  EXPECT_GT(fgos_by_fumo, 0);
+  EXPECT_GT(fgos_reviewed, 0);
 
   // Replaying the whole log through evolve gives exactly the live states.
   std::map<std::string, InstanceState> replayed;
