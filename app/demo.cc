@@ -267,13 +267,20 @@ class Demo {
     }
   }
 
+  // A RUMO's proposal to the FUMO of a group, or now and then the FUMO's own (seed 000 §4.2а):
+  // on a draft standard, or on an exemplary programme.
   void NewFgosProposal() {
     const auto* rumo = rumos_[Pick(rumos_.size())];
     const auto* fumo = fumos_[Pick(fumos_.size())];
-    auto r = Create("proposals", "fgos_proposal", As(rumo->id, "rumo_member"),
-                    {{"title", "Предложения к проекту ФГОС СПО"},
+    const bool own = Chance(30);
+    const bool programme = Chance(25);
+    auto r = Create("proposals", "fgos_proposal",
+                    own ? As(fumo->id, "fumo_expert") : As(rumo->id, "rumo_member"),
+                    {{"title", programme ? "Проект примерной образовательной программы"
+                                         : "Предложения к проекту ФГОС СПО"},
                      {"ugps", fumo->ugps},
-                     {"standard", "Проект ФГОС СПО по специальности группы " + fumo->ugps},
+                     {"kind", programme ? "pop" : "fgos"},
+                     {"standard", "ФГОС СПО по специальности группы " + fumo->ugps},
                      {"summary", "Уточнить требования к результатам освоения программы"}});
     if (r) fgos_.push_back({r->instance.id, r->instance.participants, fumo->id});
   }
@@ -639,20 +646,22 @@ class Demo {
     }
   }
 
+  // Version 2: a RUMO submits its draft to the FUMO, the FUMO sends its own to expertise; the
+  // FUMO concludes beside the RUMOs it invites, then sends the proposal to the ministry.
   void ProgressFgos(Tracked& p) {
     auto s = seq_.Find("proposals", p.id);
     if (!s) return;
-    const auto rumo = As(p.participants["rumo"], "rumo_member");
     const auto fumo = As(p.participants["fumo"], "fumo_expert");
+    const json experts = {{"experts", {rumos_[Pick(rumos_.size())]->id}}};
     if (s->state == "drafting" && Chance(50)) {
-      Act("proposals", p.id, "submit_to_fumo", rumo);
+      if (p.participants.contains("rumo"))
+        Act("proposals", p.id, "submit_to_fumo", As(p.participants["rumo"], "rumo_member"));
+      else
+        Act("proposals", p.id, "open_expertise", fumo, experts);
     } else if (s->state == "fumo_review" && Chance(40)) {
-      if (s->rounds == 0) {
-        Act("proposals", p.id, "open_expertise", fumo,
-            {{"experts", {rumos_[Pick(rumos_.size())]->id}}});
-      } else {
-        Act("proposals", p.id, "send_to_ministry", fumo);
-      }
+      Act("proposals", p.id, "open_expertise", fumo, experts);
+    } else if (s->state == "expertise_review" && Chance(40)) {
+      Act("proposals", p.id, "send_to_ministry", fumo);
     } else if (s->state == "expertise" && s->round) {
       for (const auto& party : s->round->parties) {
         if (!party.acted && Chance(40)) {

@@ -62,6 +62,81 @@ Result<Participants> FgosProposal(const RoutingInput& in) {
   return Participants{{"rumo", creator->id}, {"fumo", fumo->id}, {"ministry", "ministry"}};
 }
 
+// --- fgos_proposal v2 (seed 000 §4.2а, в, д; §5.1, §5.4) ------------------------------------
+
+// The kinds of proposal (the creation's `kind`; a version 1 body has none: a draft standard).
+std::string ProposalKind(const nlohmann::json* fields) {
+  if (fields == nullptr) return "fgos";
+  auto it = fields->find("kind");
+  return it != fields->end() && it->is_string() ? it->get<std::string>() : "fgos";
+}
+
+// A RUMO prepares proposals and submits them to the FUMO of their УГПС (§4.2а, second bullet);
+// a FUMO prepares its own, for its own group (§4.2а, first bullet; §4.2в: the list of professions
+// and specialties is the FUMO's alone). The author is recorded; only a RUMO's proposal has a
+// recipient, the FUMO it is submitted to, which alone may return it to the RUMO.
+Result<Participants> FgosProposalV2(const RoutingInput& in) {
+  const engine::Organization* creator = in.directory.FindOrganization(in.creator_org);
+  if (creator == nullptr || (creator->kind != "rumo" && creator->kind != "fumo")) {
+    return engine::Fail(ErrorCode::kForbidden,
+                        "FGOS proposals are prepared by a RUMO or a FUMO (seed 000 §4.2а)");
+  }
+  const std::string ugps = PayloadString(in, "ugps");
+  const std::string kind = ProposalKind(&in.payload);
+  if (kind == "fgos" && PayloadString(in, "standard").empty())
+    return Invalid("standard", "is required for a proposal on a draft standard (kind fgos)");
+  if (creator->kind == "fumo") {
+    std::string own = creator->ugps;
+    if (own.empty() && creator->id.starts_with("fumo-")) own = creator->id.substr(5);
+    if (own != ugps) return Invalid("ugps", "must be the FUMO's own group, " + own);
+    return Participants{{"fumo", creator->id}, {"author", creator->id}, {"ministry", "ministry"}};
+  }
+  if (kind == "list")
+    return Invalid("kind", "list: the list of professions and specialties is a FUMO's (§4.2в)");
+  const engine::Organization* fumo = in.directory.FindOrganization("fumo-" + ugps);
+  if (fumo == nullptr || fumo->retired) return Invalid("ugps", "has no FUMO");
+  return Participants{{"rumo", creator->id},
+                      {"fumo", fumo->id},
+                      {"author", creator->id},
+                      {"recipient", fumo->id},
+                      {"ministry", "ministry"}};
+}
+
+// open_expertise: the RUMOs the FUMO invites. The RUMOs take part in the expertise of a draft
+// standard or programme (§4.2а), so kinds fgos and pop name at least one; for an assessment kit
+// (§5.4 «при необходимости») or the list, none is fine. A RUMO registered for a subject area is
+// of the proposal's УГПС (§5.4 «согласно УГПС»); a region's general RUMO, with no УГПС recorded,
+// may take part in any.
+Result<Participants> FgosExpertise(const RoutingInput& in) {
+  const std::string kind = ProposalKind(in.fields);
+  std::string ugps;
+  if (in.fields != nullptr) {
+    if (auto it = in.fields->find("ugps"); it != in.fields->end() && it->is_string())
+      ugps = it->get<std::string>();
+  }
+  auto experts = in.payload.find("experts");
+  if (experts == in.payload.end() || !experts->is_array())
+    return Invalid("experts", "must be a list of RUMOs");
+  if (experts->empty() && (kind == "fgos" || kind == "pop"))
+    return Invalid("experts",
+                   "must name a RUMO: the RUMOs take part in the expertise of a draft standard "
+                   "or programme (§4.2а)");
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < experts->size(); ++i) {
+    const std::string field = "experts[" + std::to_string(i) + "]";
+    const auto& item = (*experts)[i];
+    if (!item.is_string()) return Invalid(field, "must be an organisation id");
+    const std::string id = item.get<std::string>();
+    if (!seen.insert(id).second) return Invalid(field, "is listed twice");
+    const engine::Organization* o = in.directory.FindOrganization(id);
+    if (o == nullptr || o->kind != "rumo") return Invalid(field, "must be a RUMO");
+    if (o->retired) return Invalid(field, "is a retired organisation");
+    if (!o->ugps.empty() && o->ugps != ugps)
+      return Invalid(field, "is a RUMO of the group " + o->ugps + ", not of " + ugps);
+  }
+  return Participants{};
+}
+
 Result<Participants> Agreement(const RoutingInput& in) {
   const std::string fumo = PayloadString(in, "fumo");
   const std::string rumo = PayloadString(in, "rumo");
@@ -529,6 +604,8 @@ engine::RoutingTable BuiltinRouting() {
                               {"industry_return", IndustryReturn},
                               {"industry_course", IndustryCourse},
                               {"fgos_proposal", FgosProposal},
+                              {"fgos_proposal_v2", FgosProposalV2},
+                              {"fgos_expertise", FgosExpertise},
                               {"agreement", Agreement},
                               {"agreement_v2", AgreementV2},
                               {"agreement_meeting", AgreementMeeting},

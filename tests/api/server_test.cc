@@ -187,7 +187,8 @@ TEST_F(LiveServer, DrivesFgosProposalAgreementAndProtocolOverHttp) {
     EXPECT_EQ(r.result_int(), 200) << body << " -> " << r.body();
     return Parse(r).value("state", "");
   };
-  // FGOS proposal: RUMO -> FUMO -> expertise with another RUMO -> ministry.
+  // FGOS proposal (version 2, a version 1 body): RUMO -> FUMO -> expertise with another RUMO and
+  // the FUMO -> ministry.
   auto f = Send(
       http::verb::post, "/api/v1/proposals", rumo,
       R"({"workflow":"fgos_proposal","payload":{"title":"t","ugps":"09.00.00","standard":"s","summary":"s"}})");
@@ -197,7 +198,9 @@ TEST_F(LiveServer, DrivesFgosProposalAgreementAndProtocolOverHttp) {
   EXPECT_EQ(step(fc, fumo, R"({"command":"open_expertise","payload":{"experts":["rumo-74"]}})"),
             "expertise");
   EXPECT_EQ(step(fc, rumo74, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
-            "fumo_review");
+            "expertise");
+  EXPECT_EQ(step(fc, fumo, R"({"command":"submit_conclusion","payload":{"verdict":"approve"}})"),
+            "expertise_review");
   EXPECT_EQ(step(fc, fumo, R"({"command":"send_to_ministry"})"), "ministry_review");
   EXPECT_EQ(step(fc, ministry, R"({"command":"approve"})"), "accepted");
   // Agreement (version 2, a version 1 body): both chairs sign, then a termination notice.

@@ -50,7 +50,15 @@ std::string Key(const Principal& p) { return p.role + "@" + p.org; }
 struct Row {
   std::string workflow, state, command;
   std::set<std::string> allowed;  // role@org
+  std::uint32_t version = 0;      // 0: the newest
+  // How the instance was made, where a version has several ways: "fumo" for an FGOS proposal a
+  // FUMO drafted itself (version 2); "" for the usual one.
+  std::string variant = "";
 };
+
+const std::set<std::string> kFgosFumo = {"fumo_expert@fumo-09.00.00"};
+const std::set<std::string> kFgosExperts = {"fumo_expert@fumo-09.00.00", "rumo_member@rumo-74"};
+const std::set<std::string> kMinistry = {"ministry_official@ministry"};
 
 // Agreement v2 (seed 000 annex 2): each party acts through its chair to sign and terminate.
 // Industry v2 expertise: the FUMO of the proposal's УГПС, IRPO, the key employer, an invitee.
@@ -63,7 +71,9 @@ const std::set<std::string> kAgreementAll = {"fumo_expert@fumo-09.00.00", "rumo_
 
 // WORKFLOWS.md, with the participants the drivers below create:
 // industry — assoc-01/umc-01 (Ural: ftpo-nnovgorod), experts fumo-14.00.00 and business-rspp;
-// fgos — rumo-52, fumo-09.00.00, expert rumo-74; assignment (version 2, a weekly deadline) —
+// fgos — rumo-52, fumo-09.00.00, expert rumo-74 (version 2: a RUMO's proposal, received by
+// fumo-09.00.00, or the FUMO's own, "fumo"; the FUMO concludes in its expertise beside the
+// RUMO); assignment (version 2, a weekly deadline) —
 // issuer ministry, assignee roiv-52, its report addressed to IRPO's centre irpo-crst;
 // agreement — fumo-09.00.00 and rumo-52, amendment and notice by fumo-09.00.00.
 const std::vector<Row> kMatrix = {
@@ -99,6 +109,41 @@ const std::vector<Row> kMatrix = {
      "record_course_result",
      {"ftpo_coordinator@ftpo-nnovgorod"}},
     {"industry_proposal", "dissemination", "complete", {"ftpo_coordinator@ftpo-nnovgorod"}},
+    // Industry version 1: its instances run on beside version 2 ones.
+    {"industry_proposal",
+     "drafting",
+     "update",
+     {"association_member@assoc-01", "umc_lead@umc-01"},
+     1},
+    {"industry_proposal", "drafting", "submit_to_umc", {"association_member@assoc-01"}, 1},
+    {"industry_proposal",
+     "drafting",
+     "withdraw",
+     {"association_member@assoc-01", "umc_lead@umc-01"},
+     1},
+    {"industry_proposal", "umc_review", "update", {"umc_lead@umc-01"}, 1},
+    {"industry_proposal", "umc_review", "return_to_association", {"umc_lead@umc-01"}, 1},
+    {"industry_proposal", "umc_review", "send_to_expertise", {"umc_lead@umc-01"}, 1},
+    {"industry_proposal", "umc_review", "withdraw", {"umc_lead@umc-01"}, 1},
+    {"industry_proposal",
+     "expertise",
+     "submit_conclusion",
+     {"fumo_expert@fumo-14.00.00", "business_expert@business-rspp", "irpo_staff@irpo"},
+     1},
+    {"industry_proposal",
+     "approbation",
+     "record_approbation",
+     {"ftpo_coordinator@ftpo-nnovgorod"},
+     1},
+    {"industry_proposal", "ministry_review", "approve", kMinistry, 1},
+    {"industry_proposal", "ministry_review", "return_for_revision", kMinistry, 1},
+    {"industry_proposal", "ministry_review", "reject", kMinistry, 1},
+    {"industry_proposal",
+     "dissemination",
+     "record_training",
+     {"ftpo_coordinator@ftpo-nnovgorod"},
+     1},
+    {"industry_proposal", "dissemination", "complete", {"ftpo_coordinator@ftpo-nnovgorod"}, 1},
     {"industry_position", "drafting", "update", {"association_member@assoc-01"}},
     {"industry_position", "drafting", "send_to_umc", {"association_member@assoc-01"}},
     {"industry_position", "drafting", "withdraw", {"association_member@assoc-01"}},
@@ -126,17 +171,58 @@ const std::vector<Row> kMatrix = {
      {"umc_lead@umc-01", "ftpo_coordinator@ftpo-nnovgorod"}},
     {"industry_events_plan", "in_effect", "amend", {"umc_lead@umc-01"}},
     {"industry_events_plan", "in_effect", "close", {"umc_lead@umc-01"}},
-    {"fgos_proposal", "drafting", "update", {"rumo_member@rumo-52"}},
-    {"fgos_proposal", "drafting", "withdraw", {"rumo_member@rumo-52"}},
-    {"fgos_proposal", "drafting", "submit_to_fumo", {"rumo_member@rumo-52"}},
-    {"fgos_proposal", "fumo_review", "return_to_rumo", {"fumo_expert@fumo-09.00.00"}},
-    {"fgos_proposal", "fumo_review", "open_expertise", {"fumo_expert@fumo-09.00.00"}},
-    {"fgos_proposal", "fumo_review", "send_to_ministry", {"fumo_expert@fumo-09.00.00"}},
-    {"fgos_proposal", "fumo_review", "decline", {"fumo_expert@fumo-09.00.00"}},
-    {"fgos_proposal", "expertise", "submit_conclusion", {"rumo_member@rumo-74"}},
-    {"fgos_proposal", "ministry_review", "approve", {"ministry_official@ministry"}},
-    {"fgos_proposal", "ministry_review", "return_for_revision", {"ministry_official@ministry"}},
-    {"fgos_proposal", "ministry_review", "reject", {"ministry_official@ministry"}},
+    // Version 1 instances run on beside version 2 ones.
+    {"fgos_proposal", "drafting", "update", {"rumo_member@rumo-52"}, 1},
+    {"fgos_proposal", "drafting", "withdraw", {"rumo_member@rumo-52"}, 1},
+    {"fgos_proposal", "drafting", "submit_to_fumo", {"rumo_member@rumo-52"}, 1},
+    {"fgos_proposal", "fumo_review", "return_to_rumo", kFgosFumo, 1},
+    {"fgos_proposal", "fumo_review", "open_expertise", kFgosFumo, 1},
+    {"fgos_proposal", "fumo_review", "send_to_ministry", kFgosFumo, 1},
+    {"fgos_proposal", "fumo_review", "decline", kFgosFumo, 1},
+    {"fgos_proposal", "expertise", "submit_conclusion", {"rumo_member@rumo-74"}, 1},
+    {"fgos_proposal", "ministry_review", "approve", kMinistry, 1},
+    {"fgos_proposal", "ministry_review", "return_for_revision", kMinistry, 1},
+    {"fgos_proposal", "ministry_review", "reject", kMinistry, 1},
+    // Version 2, a RUMO's proposal: only the author edits its draft; the FUMO that received it
+    // returns it; the FUMO concludes in the expertise it opens.
+    {"fgos_proposal", "drafting", "update", {"rumo_member@rumo-52"}, 2},
+    {"fgos_proposal", "drafting", "withdraw", {"rumo_member@rumo-52"}, 2},
+    {"fgos_proposal", "drafting", "submit_to_fumo", {"rumo_member@rumo-52"}, 2},
+    {"fgos_proposal", "drafting", "open_expertise", {}, 2},
+    {"fgos_proposal", "fumo_review", "return_to_rumo", kFgosFumo, 2},
+    {"fgos_proposal", "fumo_review", "return_to_drafting", {}, 2},
+    {"fgos_proposal", "fumo_review", "open_expertise", kFgosFumo, 2},
+    {"fgos_proposal", "fumo_review", "decline", kFgosFumo, 2},
+    {"fgos_proposal", "expertise", "submit_conclusion", kFgosExperts, 2},
+    {"fgos_proposal", "expertise", "recall_expertise", kFgosFumo, 2},
+    {"fgos_proposal", "expertise_review", "send_to_ministry", kFgosFumo, 2},
+    {"fgos_proposal", "expertise_review", "open_expertise", kFgosFumo, 2},
+    {"fgos_proposal", "expertise_review", "return_to_rumo", kFgosFumo, 2},
+    {"fgos_proposal", "expertise_review", "return_to_drafting", {}, 2},
+    {"fgos_proposal", "expertise_review", "decline", kFgosFumo, 2},
+    {"fgos_proposal", "ministry_review", "approve", kMinistry, 2},
+    {"fgos_proposal", "ministry_review", "return_for_revision", kMinistry, 2},
+    {"fgos_proposal", "ministry_review", "reject", kMinistry, 2},
+    // Version 2, the FUMO's own proposal: it drafts, sends it to its expertise itself, and takes
+    // it back to drafting; there is no RUMO to submit or return it.
+    {"fgos_proposal", "drafting", "update", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "drafting", "withdraw", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "drafting", "submit_to_fumo", {}, 2, "fumo"},
+    {"fgos_proposal", "drafting", "open_expertise", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "fumo_review", "return_to_rumo", {}, 2, "fumo"},
+    {"fgos_proposal", "fumo_review", "return_to_drafting", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "fumo_review", "open_expertise", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "fumo_review", "decline", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "expertise", "submit_conclusion", kFgosExperts, 2, "fumo"},
+    {"fgos_proposal", "expertise", "recall_expertise", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "expertise_review", "send_to_ministry", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "expertise_review", "open_expertise", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "expertise_review", "return_to_rumo", {}, 2, "fumo"},
+    {"fgos_proposal", "expertise_review", "return_to_drafting", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "expertise_review", "decline", kFgosFumo, 2, "fumo"},
+    {"fgos_proposal", "ministry_review", "approve", kMinistry, 2, "fumo"},
+    {"fgos_proposal", "ministry_review", "return_for_revision", kMinistry, 2, "fumo"},
+    {"fgos_proposal", "ministry_review", "reject", kMinistry, 2, "fumo"},
     {"protocol_assignment", "assigned", "submit_report", {"region_official@roiv-52"}},
     {"protocol_assignment", "assigned", "cancel", {"ministry_official@ministry"}},
     {"protocol_assignment",
@@ -196,6 +282,7 @@ json ValidPayload(const std::string& command, World& w, const std::string& workf
       {"reject", {{"comment", "c"}}},
       {"record_training", {{"programme", "p"}, {"teachers_trained", 1}}},
       {"return_to_rumo", {{"comment", "c"}}},
+      {"recall_expertise", {{"comment", "c"}}},
       {"open_expertise", {{"experts", {"rumo-74"}}}},
       {"decline", {{"comment", "c"}}},
       {"submit_report", {{"text", "t"}}},
@@ -232,13 +319,37 @@ json ValidPayload(const std::string& command, World& w, const std::string& workf
 
 // Creates an instance and drives it, as its rightful actors, into `state`.
 std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
-                                          const std::string& state,
+                                          const std::string& state, std::uint32_t version = 0,
+                                          const std::string& variant = "",
                                           const std::string& command = "") {
   auto act = [&](const std::string& c, const std::string& id, const std::string& cmd,
                  const Principal& p) {
     auto r = w.Act(c, id, cmd, p, ValidPayload(cmd, w));
     EXPECT_TRUE(r) << workflow << " driving " << cmd << ": " << r.error().ToString();
   };
+  if (workflow == "industry_proposal" && version == 1) {
+    const Principal assoc = P("assoc-01", "association_member"), umc = P("umc-01", "umc_lead"),
+                    ftpo = P("ftpo-nnovgorod", "ftpo_coordinator");
+    auto r = w.Create("proposals", workflow, assoc,
+                      {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}, 1);
+    const std::string id = r->instance.id;
+    const std::vector<std::string> path = {"drafting",    "umc_review",      "expertise",
+                                           "approbation", "ministry_review", "dissemination"};
+    for (std::size_t i = 0; path[i] != state; ++i) {
+      if (path[i] == "drafting") act("proposals", id, "submit_to_umc", assoc);
+      if (path[i] == "umc_review") act("proposals", id, "send_to_expertise", umc);
+      if (path[i] == "expertise") {
+        for (const auto& p : {P("fumo-14.00.00", "fumo_expert"),
+                              P("business-rspp", "business_expert"), P("irpo", "irpo_staff")}) {
+          act("proposals", id, "submit_conclusion", p);
+        }
+      }
+      if (path[i] == "approbation") act("proposals", id, "record_approbation", ftpo);
+      if (path[i] == "ministry_review")
+        act("proposals", id, "approve", P("ministry", "ministry_official"));
+    }
+    return {"proposals", id};
+  }
   if (workflow == "industry_proposal") {
     const Principal assoc = P("assoc-01", "association_member"), umc = P("umc-01", "umc_lead"),
                     ftpo = P("ftpo-nnovgorod", "ftpo_coordinator");
@@ -308,15 +419,36 @@ std::pair<std::string, std::string> Drive(World& w, const std::string& workflow,
     }
     return {"event_plans", id};
   }
-  if (workflow == "fgos_proposal") {
-    auto r = w.Create("proposals", workflow, P("rumo-52", "rumo_member"),
-                      {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}});
+  if (workflow == "fgos_proposal" && version == 1) {
+    auto r =
+        w.Create("proposals", workflow, P("rumo-52", "rumo_member"),
+                 {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}}, 1);
+    EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
     const std::string id = r->instance.id;
     if (state != "drafting") act("proposals", id, "submit_to_fumo", P("rumo-52", "rumo_member"));
     if (state == "expertise")
       act("proposals", id, "open_expertise", P("fumo-09.00.00", "fumo_expert"));
     if (state == "ministry_review")
       act("proposals", id, "send_to_ministry", P("fumo-09.00.00", "fumo_expert"));
+    return {"proposals", id};
+  }
+  if (workflow == "fgos_proposal") {
+    const Principal fumo = P("fumo-09.00.00", "fumo_expert");
+    const Principal rumo = P("rumo-52", "rumo_member");
+    const bool own = variant == "fumo";
+    auto r = w.Create("proposals", workflow, own ? fumo : rumo,
+                      {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}});
+    EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
+    const std::string id = r->instance.id;
+    if (state == "drafting") return {"proposals", id};
+    if (!own) act("proposals", id, "submit_to_fumo", rumo);
+    if (state == "fumo_review" && !own) return {"proposals", id};
+    act("proposals", id, "open_expertise", fumo);
+    if (state == "fumo_review") act("proposals", id, "recall_expertise", fumo);
+    if (state == "fumo_review" || state == "expertise") return {"proposals", id};
+    act("proposals", id, "submit_conclusion", P("rumo-74", "rumo_member"));
+    act("proposals", id, "submit_conclusion", fumo);
+    if (state == "ministry_review") act("proposals", id, "send_to_ministry", fumo);
     return {"proposals", id};
   }
   static int registered = 0;
@@ -373,23 +505,28 @@ TEST(AuthorizationMatrix, ExactlyTheAllowedCellsSucceed) {
   std::size_t cells = 0, allowed = 0;
   for (const Row& row : kMatrix) {
     for (const Principal& p : kPrincipals) {
-      auto [collection, id] = Drive(world, row.workflow, row.state, row.command);
+      auto [collection, id] =
+          Drive(world, row.workflow, row.state, row.version, row.variant, row.command);
       ASSERT_EQ(world.Get(collection, id).state, row.state) << row.workflow;
+      if (row.version != 0) {
+        ASSERT_EQ(world.Get(collection, id).workflow_version, row.version);
+      }
       auto r =
           world.Act(collection, id, row.command, p, ValidPayload(row.command, world, row.workflow));
       const bool expected = row.allowed.contains(Key(p));
       ++cells;
       if (expected) {
         ++allowed;
-        EXPECT_TRUE(r) << row.workflow << "/" << row.state << "/" << row.command << " by " << Key(p)
+        EXPECT_TRUE(r) << row.workflow << " v" << row.version << row.variant << "/" << row.state
+                       << "/" << row.command << " by " << Key(p)
                        << " must succeed: " << (r ? "" : r.error().ToString());
       } else {
-        EXPECT_FALSE(r) << row.workflow << "/" << row.state << "/" << row.command << " by "
-                        << Key(p) << " must be refused";
+        EXPECT_FALSE(r) << row.workflow << " v" << row.version << row.variant << "/" << row.state
+                        << "/" << row.command << " by " << Key(p) << " must be refused";
         if (!r) {
           EXPECT_EQ(r.error().code, ErrorCode::kForbidden)
-              << row.workflow << "/" << row.command << " by " << Key(p) << ": "
-              << r.error().ToString();
+              << row.workflow << " v" << row.version << row.variant << "/" << row.command << " by "
+              << Key(p) << ": " << r.error().ToString();
         }
       }
     }
@@ -398,20 +535,33 @@ TEST(AuthorizationMatrix, ExactlyTheAllowedCellsSucceed) {
   EXPECT_GT(allowed, kMatrix.size());
 }
 
+// Every command of the newest version of each workflow, and of every version rows pin, has a row
+// of its version; an older version no row pins (agreement version 1, tested in agreement_test.cc)
+// has a row of any version for each of its commands.
 TEST(AuthorizationMatrix, CoversEveryCommandOfEveryWorkflow) {
   World world;
-  std::set<std::tuple<std::string, std::string, std::string>> rows;
-  for (const Row& r : kMatrix) rows.insert({r.workflow, r.state, r.command});
-  // The newest version of each workflow: new instances follow it; an older version keeps the
-  // given/when/then tests of its own file (industry_proposal_test.cc, agreement_test.cc).
+  std::set<std::tuple<std::string, std::uint32_t, std::string, std::string>> rows;
+  std::set<std::tuple<std::string, std::string, std::string>> any_version;
+  std::set<std::pair<std::string, std::uint32_t>> pinned;
+  for (const Row& r : kMatrix) {
+    const std::uint32_t v =
+        r.version != 0 ? r.version : world.definitions().Latest(r.workflow)->version;
+    rows.insert({r.workflow, v, r.state, r.command});
+    any_version.insert({r.workflow, r.state, r.command});
+    pinned.insert({r.workflow, v});
+  }
   for (const auto* def : world.definitions().All()) {
-    if (def->version != world.definitions().Latest(def->id)->version) continue;
+    const bool exact = pinned.contains({def->id, def->version});
     for (const auto& cmd : def->commands) {
       for (const auto& state : cmd.from) {
-        EXPECT_TRUE(rows.contains({def->id, state, cmd.name}))
-            << def->id << "/" << state << "/" << cmd.name << " has no row in the matrix";
+        EXPECT_TRUE(exact ? rows.contains({def->id, def->version, state, cmd.name})
+                          : any_version.contains({def->id, state, cmd.name}))
+            << def->id << " v" << def->version << "/" << state << "/" << cmd.name
+            << " has no row in the matrix";
       }
     }
+    EXPECT_TRUE(exact || def->commands.empty() || def != world.definitions().Latest(def->id))
+        << "the newest " << def->id << " has no rows";
   }
 }
 
@@ -421,6 +571,8 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
       {"industry_proposal",
        {"proposals", {{"title", "t"}, {"topic", "infrastructure"}, {"summary", "s"}}}},
       {"fgos_proposal",
+       {"proposals", {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}}}},
+      {"fgos_proposal@1",
        {"proposals", {{"title", "t"}, {"ugps", "09.00.00"}, {"standard", "s"}, {"summary", "s"}}}},
       {"protocol_assignment",
        {"assignments",
@@ -449,7 +601,11 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
       {"industry_proposal",
        {"association_member@assoc-01", "association_member@assoc-12", "umc_lead@umc-01",
         "umc_lead@umc-12"}},
-      {"fgos_proposal", {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77"}},
+      // Version 2: a RUMO, or the FUMO of the proposal's own group (seed 000 §4.2а).
+      {"fgos_proposal",
+       {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77",
+        "fumo_expert@fumo-09.00.00"}},
+      {"fgos_proposal@1", {"rumo_member@rumo-52", "rumo_member@rumo-74", "rumo_member@rumo-77"}},
       {"protocol_assignment", {"ministry_official@ministry"}},  // issuer ministry in the payload
       {"agreement", kAgreementAll},
       {"organization", {"admin@admin"}},
@@ -458,14 +614,24 @@ TEST(AuthorizationMatrix, CreationIsAllowedToTheRightRolesOnly) {
       {"industry_events_plan",
        {"association_member@assoc-01", "association_member@assoc-12", "umc_lead@umc-01",
         "umc_lead@umc-12"}}};
-  for (const auto& [workflow, spec] : creations) {
+  // Who may create the workflow, but not with this payload: another group's FUMO (422 on ugps).
+  const std::map<std::string, std::set<std::string>> wrong_group = {
+      {"fgos_proposal", {"fumo_expert@fumo-14.00.00", "fumo_expert@fumo-15.00.00"}}};
+  for (const auto& [label, spec] : creations) {
+    // "<workflow>@<version>" pins a version; the newest otherwise.
+    const std::string workflow = label.substr(0, label.find('@'));
+    const std::uint32_t version =
+        label.find('@') == std::string::npos ? 0 : std::stoul(label.substr(label.find('@') + 1));
     for (const Principal& p : kPrincipals) {
-      auto r = world.Create(spec.first, workflow, p, spec.second);
-      const bool expected = allowed.at(workflow).contains(Key(p));
+      auto r = world.Create(spec.first, workflow, p, spec.second, version);
+      const bool expected = allowed.at(label).contains(Key(p));
       EXPECT_EQ(r.has_value(), expected)
-          << "create " << workflow << " by " << Key(p) << ": " << (r ? "" : r.error().ToString());
+          << "create " << label << " by " << Key(p) << ": " << (r ? "" : r.error().ToString());
       if (!r) {
-        EXPECT_EQ(r.error().code, ErrorCode::kForbidden) << workflow << " by " << Key(p);
+        const bool bad_group =
+            wrong_group.contains(label) && wrong_group.at(label).contains(Key(p));
+        EXPECT_EQ(r.error().code, bad_group ? ErrorCode::kValidationFailed : ErrorCode::kForbidden)
+            << label << " by " << Key(p) << ": " << r.error().ToString();
       }
     }
   }

@@ -14,10 +14,10 @@ TEST(BuiltinDefinitions, LoadsTheFourWorkflowsOfRecord) {
     const char* id;
     const char* collection;
     const char* initial;
-    std::uint32_t version;  // v2: protocols as written (issue 15), seed 000 and 001 (issue 16)
+    std::uint32_t version;  // v2: protocols as written (issue 15), seeds 000 and 001 (issue 16)
   };
   for (const Expect& e : {Expect{"industry_proposal", "proposals", "drafting", 2},
-                          Expect{"fgos_proposal", "proposals", "drafting", 1},
+                          Expect{"fgos_proposal", "proposals", "drafting", 2},
                           Expect{"protocol_assignment", "assignments", "assigned", 2},
                           Expect{"agreement", "agreements", "draft", 2}}) {
     const engine::Definition* def = set->Latest(e.id);

@@ -1,4 +1,5 @@
-// Given/when/then tests of the RUMO proposal on a draft FGOS (seed 000 §4.2a, WORKFLOWS.md).
+// Given/when/then tests of the RUMO proposal on a draft FGOS (seed 000 §4.2a, WORKFLOWS.md),
+// version 1: its instances run on it still (version 2 is fgos_proposal_v2_test.cc).
 #include "tests/workflows/harness.h"
 
 namespace expertflow::testing {
@@ -21,8 +22,11 @@ json Draft() {
 class FgosProposal : public ::testing::Test {
  protected:
   std::string Created() {
-    auto r = world_.Create("proposals", "fgos_proposal", kRumo, Draft());
+    auto r = world_.Create("proposals", "fgos_proposal", kRumo, Draft(), 1);
     EXPECT_TRUE(r) << r.error().ToString();
+    if (r) {
+      EXPECT_EQ(r->instance.workflow_version, 1u);
+    }
     return r ? r->instance.id : "";
   }
   std::string InFumoReview() {
@@ -40,7 +44,7 @@ class FgosProposal : public ::testing::Test {
 };
 
 TEST_F(FgosProposal, ShouldRouteToTheFumoOfTheGroup) {
-  auto r = world_.Create("proposals", "fgos_proposal", kRumo, Draft());
+  auto r = world_.Create("proposals", "fgos_proposal", kRumo, Draft(), 1);
   ASSERT_ACCEPTED(r);
   EXPECT_EQ(r->instance.participants.at("rumo"), "rumo-52");
   EXPECT_EQ(r->instance.participants.at("fumo"), "fumo-09.00.00");
@@ -48,10 +52,10 @@ TEST_F(FgosProposal, ShouldRouteToTheFumoOfTheGroup) {
 }
 
 TEST_F(FgosProposal, ShouldRejectCreationByOthersOrWithABadGroup) {
-  EXPECT_REJECTED(world_.Create("proposals", "fgos_proposal", kFumo, Draft()), kForbidden);
+  EXPECT_REJECTED(world_.Create("proposals", "fgos_proposal", kFumo, Draft(), 1), kForbidden);
   json bad = Draft();
   bad["ugps"] = "9.00";
-  EXPECT_REJECTED(world_.Create("proposals", "fgos_proposal", kRumo, bad), kValidationFailed);
+  EXPECT_REJECTED(world_.Create("proposals", "fgos_proposal", kRumo, bad, 1), kValidationFailed);
 }
 
 TEST_F(FgosProposal, ShouldNeedTheWorkflowNamedInASharedCollection) {

@@ -1,5 +1,6 @@
 // A property test: thousands of random commands (fixed seed) from right and wrong actors, with
 // time moving on, never break an invariant, and replaying the log gives exactly the live state.
+#include <algorithm>
 #include <random>
 #include <set>
 
@@ -98,10 +99,13 @@ class RandomDriver {
         {"organizations", "organization"},      {"groups", "group"},
         {"positions", "industry_position"},     {"event_plans", "industry_events_plan"}};
     auto [collection, workflow] = kinds[Pick(kinds.size())];
-    // Version 1 agreements and industry proposals keep being created beside version 2 ones
-    // (issue 16: both run in one server), with a version 1 body.
+    // Version 1 agreements, industry and FGOS proposals keep being created beside version 2
+    // ones (issue 16: both run in one server), with a version 1 body.
     std::uint32_t version = 0;
-    if ((workflow == "agreement" || workflow == "industry_proposal") && Pick(3) == 0) version = 1;
+    if ((workflow == "agreement" || workflow == "industry_proposal" ||
+         workflow == "fgos_proposal") &&
+        Pick(3) == 0)
+      version = 1;
     const engine::Definition* def = version ? world_.definitions().Find(workflow, version)
                                             : world_.definitions().Latest(workflow);
     json payload = Payload(def->create.payload, false);
@@ -114,8 +118,11 @@ class RandomDriver {
     } else if (workflow == "industry_events_plan") {
       actor = P(Num("umc-", 22), "umc_lead");
     } else if (workflow == "fgos_proposal") {
-      actor = P("rumo-52", "rumo_member");
-      payload["ugps"] = "09.00.00";
+      // Version 2: a RUMO's proposal, or the FUMO's own (of its group, or now and then of
+      // another: refused), of any kind (a RUMO's list is refused).
+      actor = version == 0 && Pick(3) == 0 ? P("fumo-09.00.00", "fumo_expert")
+                                           : P("rumo-52", "rumo_member");
+      payload["ugps"] = actor.org == "fumo-09.00.00" && Pick(8) == 0 ? "15.00.00" : "09.00.00";
     } else if (workflow == "protocol_assignment") {
       actor = P("ministry", "ministry_official");
       payload["issuer"] = "ministry";
@@ -301,6 +308,23 @@ TEST(Property, RandomCommandsKeepInvariantsAndReplayEqualsLiveState) {
   }
   EXPECT_GT(agreement_versions[1], 0) << "version 1 agreements run beside version 2 ones";
   EXPECT_GT(agreement_versions[2], 0);
+  // And version 1 FGOS proposals beside version 2 ones, some of those the FUMO's own, some of
+  // them through an expertise the FUMO concluded in.
+  std::map<std::uint32_t, int> fgos_versions;
+  int fgos_by_fumo = 0, fgos_reviewed = 0;
+  for (const auto& [collection, id] : driver.ids()) {
+    const InstanceState s = world.Get(collection, id);
+    if (s.workflow != "fgos_proposal") continue;
+    ++fgos_versions[s.workflow_version];
+    if (s.workflow_version == 2 && s.created_by == "fumo-09.00.00") ++fgos_by_fumo;
+    if (s.workflow_version == 2 &&
+        std::binary_search(s.concluded.begin(), s.concluded.end(), "fumo-09.00.00"))
+      ++fgos_reviewed;
+  }
+  EXPECT_GT(fgos_versions[1], 0) << "version 1 FGOS proposals run beside version 2 ones";
+  EXPECT_GT(fgos_versions[2], 0);
+  EXPECT_GT(fgos_by_fumo, 0);
+  EXPECT_GT(fgos_reviewed, 0);
 
   // Replaying the whole log through evolve gives exactly the live states.
   std::map<std::string, InstanceState> replayed;

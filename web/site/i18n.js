@@ -219,6 +219,7 @@ const NAMES = {
     ministry_review: ['Рассмотрение в министерстве', 'Ministry review'],
     dissemination: ['Тиражирование', 'Dissemination'],
     fumo_review: ['Рассмотрение в ФУМО', 'FUMO review'],
+    expertise_review: ['Решение ФУМО по итогам экспертизы', 'FUMO decision after expertise'],
     assigned: ['Исполняется', 'Assigned'],
     reported: ['Отчёт на проверке', 'Reported'],
     draft: ['Проект', 'Draft'],
