@@ -210,6 +210,11 @@ const NAMES = {
     terminated: ['Расторгнуто', 'Terminated'],
     abandoned: ['Не заключено', 'Abandoned'],
     registered: ['Зарегистрирован', 'Registered'],
+    consolidated: ['Включено в предложение', 'Consolidated'],
+    drafting: ['Подготовка', 'Drafting'],
+    agreeing: ['Согласование', 'Agreeing'],
+    in_effect: ['Действует', 'In effect'],
+    closed: ['Завершён', 'Closed'],
   },
   state: {
     drafting: ['Подготовка', 'Drafting'],
@@ -223,6 +228,8 @@ const NAMES = {
     assigned: ['Исполняется', 'Assigned'],
     reported: ['Отчёт на проверке', 'Reported'],
     draft: ['Проект', 'Draft'],
+    umc_decision: ['Решение УМЦ по итогам экспертизы', 'UMC decision after expertise'],
+    submitted: ['Направлено в УМЦ', 'Sent to the UMC'],
   },
   role: {
     association_member: ['член ассоциации', 'association member'],
@@ -236,6 +243,8 @@ const NAMES = {
     region_official: ['представитель региона', 'regional official'],
     auditor: ['аудитор', 'auditor'],
     admin: ['администратор', 'administrator'],
+    fumo_chair: ['председатель ФУМО', 'FUMO chair'],
+    rumo_chair: ['председатель РУМО', 'RUMO chair'],
     system: ['система (таймер)', 'system (timer)'],
   },
   district: {
