@@ -152,6 +152,30 @@ TEST_F(IndustryV2, ShouldLetTheUmcSendItsOwnDraftStraightToExpertise) {
   EXPECT_EQ(StateOf(id), "expertise");
 }
 
+TEST_F(IndustryV2, ShouldBeWithdrawnByItsAuthorBeforeSubmissionAndByTheUmcAfter) {
+  std::string draft = Created();
+  EXPECT_REJECTED(world_.Act("proposals", draft, "withdraw", kOtherAssoc), kForbidden);
+  ASSERT_ACCEPTED(world_.Act("proposals", draft, "withdraw", kAssoc, {{"comment", "Снято"}}));
+  EXPECT_EQ(StateOf(draft), "withdrawn");
+  std::string reviewed = InUmcReview();
+  EXPECT_REJECTED(world_.Act("proposals", reviewed, "withdraw", kAssoc), kForbidden);
+  ASSERT_ACCEPTED(world_.Act("proposals", reviewed, "withdraw", kUmc));
+  EXPECT_EQ(StateOf(reviewed), "withdrawn");
+  std::string decided = InUmcDecision();
+  ASSERT_ACCEPTED(world_.Act("proposals", decided, "return_to_association", kUmc,
+                             {{"comment", "Переработать с учётом заключений"}}));
+  EXPECT_EQ(StateOf(decided), "drafting");
+  ASSERT_ACCEPTED(world_.Act("proposals", decided, "submit_to_umc", kAssoc));
+  ASSERT_ACCEPTED(world_.Act("proposals", decided, "send_to_expertise", kUmc, Experts()));
+  ConcludeAll(decided, "revise");
+  EXPECT_EQ(StateOf(decided), "umc_decision");
+  ASSERT_ACCEPTED(
+      world_.Act("proposals", decided, "withdraw", kUmc, {{"comment", "Замечания не устранимы"}}));
+  EXPECT_EQ(StateOf(decided), "withdrawn");
+  EXPECT_REJECTED(world_.Act("proposals", decided, "update", kUmc, {{"title", "x"}}),
+                  kInvalidTransition);
+}
+
 TEST_F(IndustryV2, ShouldReturnOnlyTheAssociationsDraftToIt) {
   std::string id = InUmcReview();
   EXPECT_REJECTED(world_.Act("proposals", id, "return_to_association", kUmc), kValidationFailed);
