@@ -87,7 +87,7 @@ std::optional<engine::Error> PlanConsolidation(Context& ctx, const json& spec,
     return std::nullopt;
   const engine::Principal& p = create.command.actor;
   create.command.instance_id = ctx.ids.NewId();
-  group.push_back(create);
+  group.push_back(create);  // its Idempotency-Key stands for the group (Sequencer::SubmitGroup)
   for (std::size_t i = 0; i < list->size(); ++i) {
     const std::string at = field + "[" + std::to_string(i) + "]";
     auto problem = [&](const std::string& message) {
@@ -105,8 +105,14 @@ std::optional<engine::Error> PlanConsolidation(Context& ctx, const json& spec,
       state = s.state;
       def = ctx.seq.definitions().Find(s.workflow, s.workflow_version);
     });
-    if (!exists || !visible) return problem("is not one of " + collection + " you can see");
-    if (def == nullptr || def->FindCommand(command, state) == nullptr)
+    // These answers name the field; the sequencer decides the same again in the write. A request
+    // with an Idempotency-Key goes to the sequencer regardless, so that its repeat (the positions
+    // consolidated by then) is answered from the first result, not refused here.
+    const bool keyed = !create.idempotency_key.empty();
+    if ((!exists || !visible) && !keyed)
+      return problem("is not one of " + collection + " you can see");
+    if ((def == nullptr || def->FindCommand(command, state) == nullptr) && exists && visible &&
+        !keyed)
       return problem("is in state " + state + ", where it cannot be consolidated");
     engine::Submission sub;
     sub.command.kind = engine::Command::Kind::kAct;

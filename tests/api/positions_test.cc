@@ -66,5 +66,26 @@ TEST(ApiPositions, AProposalConsolidatesItsPositionsOrWritesNothing) {
   refused(w.Post("/api/v1/proposals", umc, Proposal({sent})), "positions[0]");
 }
 
+TEST(ApiPositions, ARepeatWithTheSameKeyAnswersTheFirstConsolidation) {
+  ApiWorld w;
+  const std::string assoc = w.Token("assoc-01", "association_member");
+  const std::string umc = w.Token("umc-01", "umc_lead");
+  auto r = w.Post("/api/v1/positions", assoc, Position());
+  ASSERT_EQ(r.status, 201) << r.text;
+  const std::string pos = r.body["id"];
+  ASSERT_EQ(
+      w.Post("/api/v1/positions/" + pos + "/commands", assoc, {{"command", "send_to_umc"}}).status,
+      200);
+  const std::map<std::string, std::string> key = {{"idempotency-key", "consolidate-1"}};
+  auto first = w.Post("/api/v1/proposals", umc, Proposal({pos}), key);
+  ASSERT_EQ(first.status, 201) << first.text;
+  const std::uint64_t head = w.Head();
+  // The response was lost; the client sends it again. The position is consolidated by now.
+  auto again = w.Post("/api/v1/proposals", umc, Proposal({pos}), key);
+  EXPECT_EQ(again.status, 201) << again.text;
+  EXPECT_EQ(again.body["id"], first.body["id"]);
+  EXPECT_EQ(w.Head(), head) << "a repeat writes nothing";
+}
+
 }  // namespace
 }  // namespace expertflow::testing
