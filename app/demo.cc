@@ -12,6 +12,7 @@
 #include "app/seed_protocols.h"
 #include "engine/model/payload.h"
 #include "engine/projections/discipline.h"
+#include "engine/runtime/consolidation.h"
 #include "engine/runtime/protocols.h"
 
 namespace expertflow::app {
@@ -208,26 +209,22 @@ class Demo {
     }
     draft["positions"] = positions;
     draft["summary"] = "Проект предложений УМЦ при участии отраслевой ассоциации";
-    std::vector<engine::Submission> group(1);
+    engine::Submission create;
+    create.command.kind = engine::Command::Kind::kCreate;
+    create.command.collection = "proposals";
+    create.command.workflow = "industry_proposal";
+    create.command.name = "create";
+    create.command.actor = As(umc, "umc_lead");
+    create.command.payload = draft;
     engine::RandomIdGenerator ids;
-    group[0].command.kind = engine::Command::Kind::kCreate;
-    group[0].command.collection = "proposals";
-    group[0].command.workflow = "industry_proposal";
-    group[0].command.instance_id = ids.NewId();
-    group[0].command.name = "create";
-    group[0].command.actor = As(umc, "umc_lead");
-    group[0].command.payload = draft;
-    for (const auto& id : positions) {
-      engine::Submission sub;
-      sub.command.kind = engine::Command::Kind::kAct;
-      sub.command.collection = "positions";
-      sub.command.instance_id = id.get<std::string>();
-      sub.command.name = "consolidate";
-      sub.command.actor = As(umc, "umc_lead");
-      sub.command.payload = {{"proposal", group[0].command.instance_id}};
-      group.push_back(std::move(sub));
+    auto group = engine::PlanConsolidation(seq_, seq_.definitions().Latest("industry_proposal"),
+                                           std::move(create), ids);
+    if (!group) {
+      ++summary_.commands;
+      ++summary_.refused;
+      return;
     }
-    auto r = SendGroup(std::move(group));
+    auto r = SendGroup(std::move(*group));
     if (r)
       industry_.push_back({r->front().instance.id, r->front().instance.participants, fumo->id});
   }

@@ -150,7 +150,12 @@ Result<Participants> Agreement(const RoutingInput& in) {
   return Participants{{"fumo", fumo}, {"rumo", rumo}};
 }
 
-std::optional<std::chrono::year_month_day> PayloadDate(const nlohmann::json& j, const char* key);
+// A date of the payload, or nothing.
+std::optional<std::chrono::year_month_day> PayloadDate(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) return std::nullopt;
+  return engine::ParseDate(it->get<std::string>());
+}
 
 // --- industry_proposal v2 and its neighbours (seed 001 as written, issue 16) ------------------
 
@@ -352,13 +357,6 @@ Result<Participants> AgreementV2(const RoutingInput& in) {
   if (f != nullptr && !f->ugps.empty() && f->ugps != PayloadString(in, "ugps"))
     return Invalid("ugps", "must be the FUMO's own group, " + f->ugps);
   return parties;
-}
-
-// A date of the payload, or nothing.
-std::optional<std::chrono::year_month_day> PayloadDate(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return engine::ParseDate(it->get<std::string>());
 }
 
 // §3.3: a meeting of the working group is not before the agreement's date.

@@ -6,6 +6,7 @@
 #include "api/reply.h"
 #include "engine/core/hash.h"
 #include "engine/model/registry_layer.h"
+#include "engine/runtime/consolidation.h"
 #include "engine/runtime/protocols.h"
 
 namespace expertflow::api::handlers {
@@ -71,61 +72,6 @@ std::optional<engine::Submission> AdoptionOf(const engine::Directory& embedded,
   return sub;
 }
 
-// "consolidates": {"field", "collection", "command"} on a definition's create (industry_proposal
-// v2, seed 001 §5.2): the instances the payload's list names are moved on by `command` with
-// {"as": the new instance's id} in the same write, or nothing is written. Each must be one the
-// caller sees, in a state where the command applies; the engine decides the rest (who may).
-std::optional<engine::Error> PlanConsolidation(Context& ctx, const json& spec,
-                                               engine::Submission& create,
-                                               std::vector<engine::Submission>& group) {
-  const std::string field = spec.value("field", "");
-  const std::string collection = spec.value("collection", "");
-  const std::string command = spec.value("command", "");
-  const std::string as = spec.value("as", "");
-  auto list = create.command.payload.find(field);
-  if (list == create.command.payload.end() || !list->is_array() || list->empty())
-    return std::nullopt;
-  const engine::Principal& p = create.command.actor;
-  create.command.instance_id = ctx.ids.NewId();
-  group.push_back(create);  // its Idempotency-Key stands for the group (Sequencer::SubmitGroup)
-  for (std::size_t i = 0; i < list->size(); ++i) {
-    const std::string at = field + "[" + std::to_string(i) + "]";
-    auto problem = [&](const std::string& message) {
-      return engine::Error{ErrorCode::kValidationFailed,
-                           at + " " + message,
-                           {{"errors", {{{"field", at}, {"message", message}}}}}};
-    };
-    if (!(*list)[i].is_string()) return problem("must be a string");
-    const std::string id = (*list)[i].get<std::string>();
-    bool visible = false;
-    std::string state;
-    const engine::Definition* def = nullptr;
-    const bool exists = ctx.seq.Inspect(collection, id, [&](const engine::InstanceState& s) {
-      visible = engine::CanSee(s, p);
-      state = s.state;
-      def = ctx.seq.definitions().Find(s.workflow, s.workflow_version);
-    });
-    // These answers name the field; the sequencer decides the same again in the write. A request
-    // with an Idempotency-Key goes to the sequencer regardless, so that its repeat (the positions
-    // consolidated by then) is answered from the first result, not refused here.
-    const bool keyed = !create.idempotency_key.empty();
-    if ((!exists || !visible) && !keyed)
-      return problem("is not one of " + collection + " you can see");
-    if ((def == nullptr || def->FindCommand(command, state) == nullptr) && exists && visible &&
-        !keyed)
-      return problem("is in state " + state + ", where it cannot be consolidated");
-    engine::Submission sub;
-    sub.command.kind = engine::Command::Kind::kAct;
-    sub.command.collection = collection;
-    sub.command.instance_id = id;
-    sub.command.name = command;
-    sub.command.payload = {{as, create.command.instance_id}};
-    sub.command.actor = p;
-    group.push_back(std::move(sub));
-  }
-  return std::nullopt;
-}
-
 // A command a definition marks "via": recorded only as part of another request.
 std::optional<std::string> OnlyVia(const engine::Definition& def, const std::string& name) {
   auto commands = def.document.find("commands");
@@ -178,34 +124,28 @@ void CreateInstance(Context& ctx, const Call& call, Respond respond) {
                                            def->document["create_via"].get<std::string>()));
   }
   if (auto e = IdempotencyOf(req, p, sub)) return respond(Problem(*e));
-  if (def != nullptr && def->document.contains("create") &&
-      def->document["create"].contains("consolidates")) {
-    std::vector<engine::Submission> group;
-    if (auto e = PlanConsolidation(ctx, def->document["create"]["consolidates"], sub, group))
-      return respond(Problem(*e));
-    if (!group.empty()) {
-      return ctx.seq.SubmitGroup(
-          std::move(group), [&ctx, p, respond = std::move(respond)](
-                                engine::Result<std::vector<engine::CommandResult>> r) {
-            if (!r) return respond(Problem(r.error()));
-            const engine::CommandResult& created = r->front();
-            HttpResponse out = Json(201, View(ctx, created.instance, p));
-            out.headers.emplace_back(
-                "Location", "/api/v1/" + created.instance.collection + "/" + created.instance.id);
-            out.headers.emplace_back("ETag", "\"" + std::to_string(created.version) + "\"");
-            respond(std::move(out));
-          });
-    }
+  // A proposal that consolidates positions is written with them, or not at all.
+  auto group = engine::PlanConsolidation(ctx.seq, def, std::move(sub), ctx.ids);
+  if (!group) return respond(Problem(group.error()));
+  auto answer = [&ctx, p](Respond& respond, const engine::CommandResult& r) {
+    HttpResponse out = Json(201, View(ctx, r.instance, p));
+    out.headers.emplace_back("Location", "/api/v1/" + r.instance.collection + "/" + r.instance.id);
+    out.headers.emplace_back("ETag", "\"" + std::to_string(r.version) + "\"");
+    respond(std::move(out));
+  };
+  if (group->size() > 1) {
+    return ctx.seq.SubmitGroup(std::move(*group),
+                               [answer, respond = std::move(respond)](
+                                   engine::Result<std::vector<engine::CommandResult>> r) mutable {
+                                 if (!r) return respond(Problem(r.error()));
+                                 answer(respond, r->front());  // the creation comes first
+                               });
   }
-  ctx.seq.Submit(std::move(sub),
-                 [&ctx, p, respond = std::move(respond)](engine::Result<engine::CommandResult> r) {
-                   if (!r) return respond(Problem(r.error()));
-                   HttpResponse out = Json(201, View(ctx, r->instance, p));
-                   out.headers.emplace_back(
-                       "Location", "/api/v1/" + r->instance.collection + "/" + r->instance.id);
-                   out.headers.emplace_back("ETag", "\"" + std::to_string(r->version) + "\"");
-                   respond(std::move(out));
-                 });
+  ctx.seq.Submit(std::move(group->front()), [answer, respond = std::move(respond)](
+                                                engine::Result<engine::CommandResult> r) mutable {
+    if (!r) return respond(Problem(r.error()));
+    answer(respond, *r);
+  });
 }
 
 void Act(Context& ctx, const Call& call, Respond respond) {
