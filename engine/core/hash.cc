@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -43,6 +44,20 @@ Hash Digest(std::string_view a, std::string_view b) {
 }
 
 }  // namespace
+
+Hash LeafHash(std::string_view record) {
+  static constexpr char kLeafPrefix = 0x00;
+  return Digest(std::string_view(&kLeafPrefix, 1), record);
+}
+
+Hash NodeHash(const Hash& left, const Hash& right) {
+  // One update of the 65 bytes: the prefix and both children side by side.
+  char buf[65];
+  buf[0] = 0x01;
+  std::memcpy(buf + 1, left.data(), 32);
+  std::memcpy(buf + 33, right.data(), 32);
+  return Digest(std::string_view(buf, sizeof buf), {});
+}
 
 Hash ChainHash(const Hash& prev, std::string_view record) {
   return Digest(std::string_view(reinterpret_cast<const char*>(prev.data()), prev.size()), record);

@@ -17,6 +17,11 @@ inline constexpr Hash kZeroHash{};
 // it.
 Hash ChainHash(const Hash& prev, std::string_view record);
 
+// RFC 9162 §2.1.1 (the Merkle tree over the log, docs/audit.md): a leaf's hash is
+// SHA-256(0x00 || record), an interior node's SHA-256(0x01 || left || right).
+Hash LeafHash(std::string_view record);
+Hash NodeHash(const Hash& left, const Hash& right);
+
 // Plain SHA-256 of bytes, e.g. of a bearer token.
 Hash Sha256(std::string_view bytes);
 
