@@ -74,7 +74,8 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   };
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
+  // A family added since the store was made (the tree) is created on a writable open.
+  db_options.create_missing_column_families = !options.read_only;
   db_options.max_background_jobs = 2;
   // Compactions run at the lowest CPU priority: on two cores they otherwise take turns with the
   // callers preparing the next batch and leave the synced writer waiting for it (flushes keep
@@ -106,6 +107,16 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
     descriptors.emplace_back(kFamilyNames[f], cf);
   }
   impl->path = path;
+  if (options.read_only) {
+    // A store from before the tree has no family for it, and a read-only open cannot make one:
+    // the tree is then built in memory.
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok() &&
+        std::find(existing.begin(), existing.end(), kFamilyNames[kTree]) == existing.end()) {
+      descriptors.pop_back();
+      impl->tree_in_memory = true;
+    }
+  }
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =
       options.read_only
@@ -113,6 +124,7 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
           : rocksdb::DB::Open(db_options, path, descriptors, &impl->families, &raw);
   if (!s.ok()) return FromStatus(s, "opening " + path);
   impl->db.reset(raw);
+  impl->families.resize(kFamilies, nullptr);
 
   // The head survives restarts in `meta` and must agree with the last stored event.
   std::string value;
@@ -180,17 +192,44 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   }
   if (auto r = impl->IndexFromLog(indexed + 1); !r) return std::unexpected(r.error());
   impl->prepared_head = impl->head;
-  if (!options.read_only && !impl->broken) {
+  if (options.read_only || impl->broken) impl->tree_in_memory = true;
+  auto covered = impl->RestoreTree();
+  if (!covered) return std::unexpected(covered.error());
+  std::unique_ptr<RocksDbEventLog> log(new RocksDbEventLog(std::move(impl)));
+  Impl* d = log->impl_.get();
+  // The leaves the stored tiles do not cover, from the log: the last partial tile's, what a crash
+  // lost of the unsynced tiles, or the whole log of a store from before the tree. Read on one
+  // thread, hashed on this one, appended a chunk at a time.
+  if (*covered < d->head.seq) {
+    std::vector<engine::Hash> leaves;
+    leaves.reserve(64 * 1024);
+    engine::Result<void> appended;
+    auto read = engine::ForEachPipelined(
+        *log, *covered + 1, d->head.seq,
+        [&](std::uint64_t seq, const engine::Hash&, std::string_view record) {
+          // A missing event (a damaged store, which verify names) ends the tree there.
+          if (seq != d->tree->Size() + leaves.size() + 1) return false;
+          leaves.push_back(engine::LeafHash(record));
+          if (leaves.size() == leaves.capacity()) {
+            appended = d->tree->Append(leaves);
+            leaves.clear();
+          }
+          return appended.has_value();
+        });
+    if (!read) return std::unexpected(read.error());
+    if (appended) appended = d->tree->Append(leaves);
+    if (!appended) return std::unexpected(appended.error());
+  }
+  if (!options.read_only && !d->broken) {
     std::error_code ignored;
     std::filesystem::remove_all(std::filesystem::path(path) / kIndexFileDir, ignored);
-    Impl* d = impl.get();
-    impl->flusher = std::thread([d] { d->FlushLoop(); });
-    impl->completer = std::thread([d] { d->CompleteLoop(); });
-    impl->writer = std::thread([d] { d->WriteLoop(); });
-    std::unique_lock index_lock(impl->index_mu);
-    if (impl->tail_events >= options.index_flush_events) impl->StartFlush();
+    d->flusher = std::thread([d] { d->FlushLoop(); });
+    d->completer = std::thread([d] { d->CompleteLoop(); });
+    d->writer = std::thread([d] { d->WriteLoop(); });
+    std::unique_lock index_lock(d->index_mu);
+    if (d->tail_events >= options.index_flush_events) d->StartFlush();
   }
-  return std::unique_ptr<RocksDbEventLog>(new RocksDbEventLog(std::move(impl)));
+  return log;
 }
 
 }  // namespace expertflow::storage

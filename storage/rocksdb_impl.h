@@ -51,6 +51,7 @@ enum Family : std::size_t {
   kTokens,
   kTimers,
   kMeta,
+  kTree,  // the Merkle tree's full tiles and how far they go (storage/README.md, "The tree")
   kFamilies
 };
 inline const char* const kFamilyNames[kFamilies] = {rocksdb::kDefaultColumnFamilyName.c_str(),
@@ -61,7 +62,8 @@ inline const char* const kFamilyNames[kFamilies] = {rocksdb::kDefaultColumnFamil
                                                     "idempotency",
                                                     "tokens",
                                                     "timers",
-                                                    "meta"};
+                                                    "meta",
+                                                    "tree"};
 
 inline Family FamilyOf(engine::Space space) {
   switch (space) {
@@ -224,6 +226,21 @@ struct RocksDbEventLog::Impl {
     }
     db.reset();
   }
+
+  // The Merkle tree (engine/log/merkle.h): full tiles in the tree family, written unsynced by the
+  // completer once their events are durable (derived data: an open rebuilds what a crash lost
+  // from the log), and "covered" beside them, the tree size they complete. A read-only open, or
+  // one on a store from before the tree with no family for it, keeps the tiles it builds in
+  // `tile_overlay` instead.
+  std::unique_ptr<engine::MerkleTree> tree;
+  bool tree_in_memory = false;
+  mutable std::mutex overlay_mu;
+  std::unordered_map<std::string, std::string> tile_overlay;
+  engine::Result<std::optional<std::string>> ReadTile(int level, std::uint64_t index) const;
+  engine::Result<void> WriteTiles(const std::vector<engine::FullTile>& tiles,
+                                  std::uint64_t covered);
+  // Restores the tree's edge from the stored tiles; returns the size it covers.
+  engine::Result<std::uint64_t> RestoreTree();
 
   void WriteLoop();
   void CompleteLoop();

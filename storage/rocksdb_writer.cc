@@ -143,6 +143,16 @@ void RocksDbEventLog::Impl::CompleteLoop() {
       completing = true;
     }
     for (std::vector<Queued>& group : groups) {
+      // The group's leaves, hashed before the records go to the callers; the tree takes them
+      // after they are answered (it trails the head by that much).
+      std::vector<engine::Hash> leaves;
+      std::uint64_t first_seq = 0;
+      for (const Queued& q : group) {
+        for (const engine::AppendedEvent& e : q.prepared.events) {
+          if (first_seq == 0) first_seq = e.seq;
+          leaves.push_back(engine::LeafHash(e.record));
+        }
+      }
       {
         // Only now, with the batches durable, do the versions, the index and the head move. A
         // queued version stays queued while a later batch still has the stream in flight.
@@ -165,6 +175,9 @@ void RocksDbEventLog::Impl::CompleteLoop() {
         head = group.back().prepared.head;
       }
       for (Queued& q : group) q.done(std::move(q.prepared));
+      // A store with a gap (which verify names) keeps its tree up to the gap. A failed tile
+      // write is retried with the next (MerkleTree keeps the tiles meanwhile).
+      if (!leaves.empty() && tree->Size() + 1 == first_seq) (void)tree->Append(leaves);
     }
     {
       std::lock_guard lock(written_mu);

@@ -13,6 +13,7 @@
 #include "engine/core/error.h"
 #include "engine/core/hash.h"
 #include "engine/log/event.h"
+#include "engine/log/merkle.h"
 
 namespace expertflow::engine {
 
@@ -141,6 +142,11 @@ class EventLog {
   // Entries of `space` with from <= key < to (an empty `to` means to the end), in key order.
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::string>>> Scan(
       Space space, std::string_view from, std::string_view to, std::size_t max) const = 0;
+
+  // The Merkle tree over the log (engine/log/merkle.h, docs/audit.md): the record of seq s is
+  // leaf s - 1. The log keeps it beside the events once they are durable, so it may trail the
+  // head for a moment; an open brings it up to the head. nullptr when a log keeps none.
+  virtual const MerkleTree* Tree() const { return nullptr; }
 
   // One page of the global log: events with seq >= from_seq, at most `max`.
   [[nodiscard]] Result<std::vector<StoredEvent>> ReadAll(std::uint64_t from_seq,

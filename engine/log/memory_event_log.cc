@@ -27,6 +27,10 @@ Result<AppendResult> MemoryEventLog::Append(const AppendBatch& batch) {
     }
   }
   head_ = prepared->head;
+  std::vector<Hash> leaves;
+  leaves.reserve(prepared->events.size());
+  for (const AppendedEvent& e : prepared->events) leaves.push_back(LeafHash(e.record));
+  if (auto r = tree_.Append(leaves); !r) return std::unexpected(r.error());
   return prepared;
 }
 

@@ -26,6 +26,8 @@ class MemoryEventLog final : public EventLog {
                                                                 std::string_view to,
                                                                 std::size_t max) const override;
 
+  const MerkleTree* Tree() const override { return &tree_; }
+
   void FailNextAppends(int n);
   // Replaces the stored record of `seq` without touching the hash: a tampering for tests.
   void TamperRecord(std::uint64_t seq, std::string record);
@@ -37,6 +39,20 @@ class MemoryEventLog final : public EventLog {
   std::map<std::string, std::string, std::less<>> spaces_[kSpaceCount];
   Head head_;
   int fail_appends_ = 0;
+  // The tree's full tiles, under their own lock (the tree calls in under its own).
+  mutable std::mutex tiles_mu_;
+  std::map<std::pair<int, std::uint64_t>, std::string> tiles_;
+  MerkleTree tree_{[this](int level, std::uint64_t index) -> Result<std::optional<std::string>> {
+                     std::lock_guard lock(tiles_mu_);
+                     auto it = tiles_.find({level, index});
+                     if (it == tiles_.end()) return std::nullopt;
+                     return it->second;
+                   },
+                   [this](const std::vector<FullTile>& tiles, std::uint64_t) -> Result<void> {
+                     std::lock_guard lock(tiles_mu_);
+                     for (const FullTile& t : tiles) tiles_[{t.level, t.index}] = t.hashes;
+                     return {};
+                   }};
 };
 
 }  // namespace expertflow::engine
