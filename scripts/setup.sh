@@ -12,6 +12,7 @@ packages=(
   libhowardhinnant-date-dev libjemalloc-dev libxlsxwriter-dev
   clang-19 libclang-rt-19-dev
   python3 curl
+  golang-go golang-golang-x-mod-dev
   chromium fonts-dejavu-core
 )
 # node and npm may come from Debian or be there already from another source; only a missing
