@@ -244,7 +244,8 @@ void AuditVerify(Context& ctx, const Call& call, Respond respond) {
           ctx.log, engine::note::ParseVerifierKey(ctx.options.checkpoints->VerifierKey()).value());
       if (!proofs) return respond(Problem(proofs.error()));
       tree_ok = proofs->ok;
-      tree = {{"ok", proofs->ok}, {"size", proofs->tree_size}, {"checkpoints", proofs->checkpoints}};
+      tree = {
+          {"ok", proofs->ok}, {"size", proofs->tree_size}, {"checkpoints", proofs->checkpoints}};
       if (!proofs->ok) tree["reason"] = proofs->reason;
     }
     if (v->ok) {

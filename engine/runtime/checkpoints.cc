@@ -1,8 +1,7 @@
 #include "engine/runtime/checkpoints.h"
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace expertflow::engine {
 namespace {
@@ -296,25 +295,26 @@ Result<ProofsVerifyResult> VerifyProofs(const EventLog& log,
     return {};
   };
   Result<void> appended;
-  auto read = ForEachPipelined(log, 1, head,
-                               [&](std::uint64_t seq, const Hash&, std::string_view record) {
-                                 if (seq != fresh.Size() + leaves.size() + 1) {
-                                   problem = "seq " + std::to_string(fresh.Size() + leaves.size() + 1) +
-                                             " is missing from the log";
-                                   return false;
-                                 }
-                                 leaves.push_back(LeafHash(record));
-                                 if (leaves.size() == leaves.capacity()) appended = flush();
-                                 return appended.has_value() && !problem;
-                               });
+  auto read =
+      ForEachPipelined(log, 1, head, [&](std::uint64_t seq, const Hash&, std::string_view record) {
+        if (seq != fresh.Size() + leaves.size() + 1) {
+          problem = "seq " + std::to_string(fresh.Size() + leaves.size() + 1) +
+                    " is missing from the log";
+          return false;
+        }
+        leaves.push_back(LeafHash(record));
+        if (leaves.size() == leaves.capacity()) appended = flush();
+        return appended.has_value() && !problem;
+      });
   if (!read) return std::unexpected(read.error());
   if (appended) appended = flush();
   if (!appended) return std::unexpected(appended.error());
   out.tree_size = fresh.Size();
   if (problem) return fail(*problem);
   if (next < kept.size())
-    return fail("checkpoint " + std::to_string(kept[next].size) + " is of a longer log than this (" +
-                std::to_string(fresh.Size()) + " events): events were removed");
+    return fail("checkpoint " + std::to_string(kept[next].size) +
+                " is of a longer log than this (" + std::to_string(fresh.Size()) +
+                " events): events were removed");
   // The tree the server serves proofs from must be the records' tree.
   if (const MerkleTree* stored = log.Tree(); stored != nullptr && stored->Size() > 0) {
     const std::uint64_t size = std::min(stored->Size(), fresh.Size());

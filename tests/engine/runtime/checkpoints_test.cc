@@ -25,8 +25,8 @@ void AppendEvents(EventLog& log, int from, int to, int altered = -1) {
     e.actor = {"umc-05", "umc_lead"};
     e.command = "create";
     e.command_id = "c" + std::to_string(i);
-    e.data = i == altered ? R"({"title":"переписано"})" : R"({"title":"предложение )" +
-                                                              std::to_string(i) + R"("})";
+    e.data = i == altered ? R"({"title":"переписано"})"
+                          : R"({"title":"предложение )" + std::to_string(i) + R"("})";
     batch.appends.push_back({"proposals/p" + std::to_string(i), 0, {e}});
     ASSERT_TRUE(log.Append(batch));
   }
