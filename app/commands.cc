@@ -287,6 +287,16 @@ int Serve(const ServeOptions& o) {
       last_size = size;
       last_time = now;
     }
+    // Stopping: a last checkpoint of everything written, so that a restart or a backup begins
+    // with the whole log signed. The tree takes the last events a moment after they are
+    // answered: it is given up to a second to reach the head.
+    lock.unlock();
+    for (int i = 0; i < 100 && log->Tree()->Size() < log->GetHead().seq; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (auto made = checkpoints.Make(); !made)
+      spdlog::error("no last checkpoint made: {}", made.error().ToString());
+    else if (*made)
+      spdlog::info("checkpoint of {} events signed on stopping", (*made)->size);
   });
   struct JoinCheckpointer {
     std::mutex& mu;
@@ -432,9 +442,41 @@ int Verify(const std::string& data) {
   return 0;
 }
 
-int Export(const std::string& data, std::uint64_t after) {
+int Export(const std::string& data, std::uint64_t after, const std::string& checkpoints_file) {
   auto log = OpenStore(data, Access::kReadOnly);
   if (!log) return 1;
+  if (!checkpoints_file.empty()) {
+    // Every kept checkpoint with its cosignatures, one NDJSON line {"size", "note"} each: what an
+    // import adopts beside the events (docs/audit.md).
+    std::ofstream out(checkpoints_file, std::ios::binary | std::ios::trunc);
+    std::uint64_t from = 0;
+    std::size_t written = 0;
+    auto key = LoadLogKey(data);
+    if (!key) {
+      std::cerr << "expertflow: " << key.error().message << "\n";
+      return 1;
+    }
+    engine::SystemClock clock;
+    engine::Checkpoints checkpoints(*log, *key, {}, clock);
+    while (out) {
+      auto page = checkpoints.Range(from, 0, 1000);
+      if (!page) {
+        std::cerr << "expertflow: " << page.error().ToString() << "\n";
+        return 1;
+      }
+      for (const auto& c : *page)
+        out << nlohmann::json{{"size", c.size}, {"note", c.note}}.dump() << "\n";
+      written += page->size();
+      if (page->size() < 1000) break;
+      from = page->back().size + 1;
+    }
+    out.flush();
+    if (!out) {
+      std::cerr << "expertflow: cannot write " << checkpoints_file << "\n";
+      return 1;
+    }
+    std::cerr << written << " checkpoints written to " << checkpoints_file << "\n";
+  }
   std::string line;
   auto r = log->ForEach(after + 1, log->GetHead().seq,
                         [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
@@ -455,7 +497,42 @@ int Export(const std::string& data, std::uint64_t after) {
   return std::cout ? 0 : 1;
 }
 
-int Import(const std::string& data, const std::string& file, const std::string& expect_head) {
+int Import(const std::string& data, const std::string& file, const std::string& expect_head,
+           const std::string& checkpoints_file, const std::string& log_key_file) {
+  // Checkpoints come with the log's own key: the imported store is the same log, signs on
+  // under its origin, and each checkpoint is verified against that key and the rebuilt tree.
+  std::vector<std::string> notes;
+  std::optional<engine::note::SigningKey> log_key;
+  if (!checkpoints_file.empty() || !log_key_file.empty()) {
+    if (checkpoints_file.empty() || log_key_file.empty()) {
+      std::cerr << "expertflow: --checkpoints and --log-key go together\n";
+      return 2;
+    }
+    std::ifstream cin(checkpoints_file, std::ios::binary);
+    std::ifstream kin(log_key_file, std::ios::binary);
+    if (!cin || !kin) {
+      std::cerr << "expertflow: cannot read " << (!cin ? checkpoints_file : log_key_file) << "\n";
+      return 1;
+    }
+    for (std::string line; std::getline(cin, line);) {
+      if (line.empty()) continue;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object() || !j.contains("note") || !j["note"].is_string()) {
+        std::cerr << "expertflow: " << checkpoints_file << ": a line is not {\"size\", \"note\"}\n";
+        return 3;
+      }
+      notes.push_back(j["note"].get<std::string>());
+    }
+    std::string key_text((std::istreambuf_iterator<char>(kin)), std::istreambuf_iterator<char>());
+    while (!key_text.empty() && (key_text.back() == '\n' || key_text.back() == '\r'))
+      key_text.pop_back();
+    auto parsed = engine::note::ParsePrivateKey(key_text);
+    if (!parsed || parsed->alg != engine::note::kAlgEd25519) {
+      std::cerr << "expertflow: " << log_key_file << " is not a log's signing key\n";
+      return 2;
+    }
+    log_key = *parsed;
+  }
   engine::ImportOptions options;
   if (!expect_head.empty()) {
     options.expect_head = engine::HashFromHex(expect_head);
@@ -488,6 +565,19 @@ int Import(const std::string& data, const std::string& file, const std::string& 
   const auto routing = Routing();
   auto report =
       engine::ImportExport(in, *log, *definitions, workflows::Builtin(), routing, options);
+  if (report && log_key) {
+    // The tree is rebuilt from the imported events; each checkpoint must name its root.
+    engine::SystemClock clock;
+    engine::Checkpoints checkpoints(*log, *log_key, {}, clock);
+    if (auto adopted = checkpoints.Adopt(notes, clock.Now()); !adopted) {
+      report = std::unexpected(adopted.error());
+    } else {
+      std::ofstream key_out(staging / kLogKeyFile, std::ios::binary | std::ios::trunc);
+      key_out << engine::note::EncodePrivateKey(*log_key) << "\n";
+      key_out.flush();
+      if (!key_out) report = engine::Fail(engine::ErrorCode::kUnavailable, "cannot write the key");
+    }
+  }
   log.reset();
   if (!report) {
     fs::remove_all(staging, ec);
@@ -503,7 +593,10 @@ int Import(const std::string& data, const std::string& file, const std::string& 
     return 1;
   }
   std::cout << "imported " << report->events << " events; head hash " << engine::ToHex(report->head)
-            << "\nviews are rebuilt from the log at the next start\n";
+            << "\n";
+  if (log_key)
+    std::cout << notes.size() << " signed checkpoints verified against the rebuilt tree and kept\n";
+  std::cout << "views are rebuilt from the log at the next start\n";
   return 0;
 }
 
@@ -545,6 +638,16 @@ int Backup(const std::string& data, const std::string& to) {
   if (auto r = log->Checkpoint(to); !r) {
     std::cerr << "expertflow: " << r.error().ToString() << "\n";
     return 1;
+  }
+  // The copy holds the tree and the signed checkpoints (their families); the signing key goes
+  // with them, so that a restored store signs on as the same log.
+  std::error_code ec;
+  if (fs::exists(fs::path(data) / kLogKeyFile, ec)) {
+    fs::copy_file(fs::path(data) / kLogKeyFile, fs::path(to) / kLogKeyFile, ec);
+    if (ec) {
+      std::cerr << "expertflow: cannot copy the signing key: " << ec.message() << "\n";
+      return 1;
+    }
   }
   std::cout << "backup of " << log->GetHead().seq << " events written to " << to << "\n";
   return 0;

@@ -37,10 +37,14 @@ int TokenRevoke(const std::string& data, const std::string& id);
 int Verify(const std::string& data);
 // Prints the log's verifier key (the note format), which auditors and witnesses are given.
 int KeyShow(const std::string& data);
-int Export(const std::string& data, std::uint64_t after);
+// With `checkpoints_file`, also writes every signed checkpoint there ({"size", "note"} lines).
+int Export(const std::string& data, std::uint64_t after, const std::string& checkpoints_file);
 // Loads an export into a new store (see engine/import.h); with `expect_head`, only a file that
 // ends on that head hash.
-int Import(const std::string& data, const std::string& file, const std::string& expect_head);
+// With `checkpoints_file` and `log_key_file` (the log's signing key), also adopts the exported
+// checkpoints, each verified against that key and the tree rebuilt from the imported events.
+int Import(const std::string& data, const std::string& file, const std::string& expect_head,
+           const std::string& checkpoints_file, const std::string& log_key_file);
 int Backup(const std::string& data, const std::string& to);
 int Rebuild(const std::string& data, const std::string& projection);
 

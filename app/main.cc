@@ -111,12 +111,20 @@ int main(int argc, char** argv) {
       app.add_subcommand("export", "Write the log as NDJSON ({seq, hash, record}) to stdout");
   exp->add_option("--data", data, "Data folder")->capture_default_str();
   exp->add_option("--after", after, "Only events after this seq");
+  std::string checkpoints_file;
+  exp->add_option("--checkpoints", checkpoints_file,
+                  "Also write every signed checkpoint, with its cosignatures, to this file");
 
   std::string file;
   auto* imp = app.add_subcommand("import", "Load an NDJSON export into an empty store");
   imp->add_option("--data", data, "Data folder (must be empty)")->capture_default_str();
   imp->add_option("file", file, "The export file")->required();
   std::string expect_head;
+  std::string log_key_file;
+  imp->add_option("--checkpoints", checkpoints_file,
+                  "Signed checkpoints exported with the log: each is verified and kept");
+  imp->add_option("--log-key", log_key_file,
+                  "The log's signing key file (log.key of its data folder), with --checkpoints");
   imp->add_option("--expect-head", expect_head,
                   "Refuse a file whose last hash is not this one (the head an auditor kept)");
 
@@ -143,8 +151,8 @@ int main(int argc, char** argv) {
   if (revoke->parsed()) return TokenRevoke(data, id);
   if (verify->parsed()) return Verify(data);
   if (key_show->parsed()) return KeyShow(data);
-  if (exp->parsed()) return Export(data, after);
-  if (imp->parsed()) return Import(data, file, expect_head);
+  if (exp->parsed()) return Export(data, after, checkpoints_file);
+  if (imp->parsed()) return Import(data, file, expect_head, checkpoints_file, log_key_file);
   if (backup->parsed()) return Backup(data, to);
   if (rebuild->parsed()) return Rebuild(data, projection);
   return 2;

@@ -35,9 +35,8 @@ class ImportCli : public ::testing::Test {
 
 TEST_F(ImportCli, LoadsAGoodExportIntoAStoreOnlyItsOwnerCanRead) {
   const fs::path into = dir_ / "copy";
-  Output imported =
-      RunCli("import --data " + into.string() + " --expect-head " + head_ + " " +
-             (dir_ / "good.ndjson").string());
+  Output imported = RunCli("import --data " + into.string() + " --expect-head " + head_ + " " +
+                           (dir_ / "good.ndjson").string());
   ASSERT_EQ(imported.status, 0) << imported.out;
   EXPECT_NE(imported.out.find("imported 3 events"), std::string::npos) << imported.out;
   EXPECT_EQ(RunCli("verify --data " + into.string()).status, 0);
@@ -58,7 +57,8 @@ TEST_F(ImportCli, LeavesNothingBehindWhenItRefusesAFile) {
   forged.replace(forged.find("assoc-05"), 8, "assoc-06");
   std::ofstream(dir_ / "forged.ndjson") << forged;
   const fs::path into = dir_ / "copy";
-  Output refused = RunCli("import --data " + into.string() + " " + (dir_ / "forged.ndjson").string());
+  Output refused =
+      RunCli("import --data " + into.string() + " " + (dir_ / "forged.ndjson").string());
   EXPECT_EQ(refused.status, 3) << refused.out;
   EXPECT_NE(refused.out.find("seq 1:"), std::string::npos) << refused.out;
   EXPECT_FALSE(fs::exists(into)) << "a refused import left a store";
@@ -73,6 +73,57 @@ TEST_F(ImportCli, LeavesNothingBehindWhenItRefusesAFile) {
                    (dir_ / "good.ndjson").string())
                 .status,
             2);
+}
+
+TEST_F(ImportCli, CarriesTheSignedCheckpointsVerifiedAgainstTheRebuiltTree) {
+  const fs::path source = dir_ / "source";
+  const fs::path checkpoints = dir_ / "checkpoints.ndjson";
+  Output exported =
+      RunCli("export --data " + source.string() + " --checkpoints " + checkpoints.string());
+  ASSERT_EQ(exported.status, 0) << exported.out;
+  std::ifstream in(checkpoints);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_FALSE(lines.empty()) << "the server signed no checkpoint before it stopped";
+  // The stopping server signed the whole log.
+  const std::string last = lines.back();
+  ASSERT_NE(last.find("\\n3\\n"), std::string::npos) << last;
+
+  const fs::path into = dir_ / "copy";
+  Output imported =
+      RunCli("import --data " + into.string() + " --checkpoints " + checkpoints.string() +
+             " --log-key " + (source / "log.key").string() + " " + (dir_ / "good.ndjson").string());
+  ASSERT_EQ(imported.status, 0) << imported.out;
+  EXPECT_NE(imported.out.find("signed checkpoints verified"), std::string::npos) << imported.out;
+  Output verified = RunCli("verify --data " + into.string());
+  EXPECT_EQ(verified.status, 0) << verified.out;
+  EXPECT_NE(verified.out.find("signatures checked"), std::string::npos) << verified.out;
+  EXPECT_EQ(RunCli("key show --data " + into.string()).out,
+            RunCli("key show --data " + source.string()).out);
+  fs::remove_all(into);
+
+  // A checkpoint whose root is not the events' tree: refused, nothing imported.
+  std::string forged = last;
+  const auto root_at = forged.find("\\n3\\n") + 5;
+  forged[root_at] = forged[root_at] == 'A' ? 'B' : 'A';
+  std::ofstream(dir_ / "forged-checkpoints.ndjson") << forged << "\n";
+  Output refused = RunCli("import --data " + into.string() + " --checkpoints " +
+                          (dir_ / "forged-checkpoints.ndjson").string() + " --log-key " +
+                          (source / "log.key").string() + " " + (dir_ / "good.ndjson").string());
+  EXPECT_EQ(refused.status, 3) << refused.out;
+  EXPECT_FALSE(fs::exists(into));
+  // Checkpoints without the key they were signed with are not taken.
+  EXPECT_EQ(RunCli("import --data " + into.string() + " --checkpoints " + checkpoints.string() +
+                   " " + (dir_ / "good.ndjson").string())
+                .status,
+            2);
+
+  // A backup holds the tree, the checkpoints and the key: it verifies as the same log.
+  Output backup = RunCli("backup --data " + source.string() + " --to " + (dir_ / "bk").string());
+  ASSERT_EQ(backup.status, 0) << backup.out;
+  Output bk = RunCli("verify --data " + (dir_ / "bk").string());
+  EXPECT_EQ(bk.status, 0) << bk.out;
+  EXPECT_NE(bk.out.find("signatures checked"), std::string::npos) << bk.out;
 }
 
 }  // namespace
