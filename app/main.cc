@@ -123,9 +123,9 @@ int main(int argc, char** argv) {
       "variable; a token is never taken on the command line)";
 
   WitnessOptions witness;
-  auto* wit = app.add_subcommand(
-      "witness",
-      "Witness a server's log: verify each new checkpoint extends the last one, keep it, cosign it");
+  auto* wit = app.add_subcommand("witness",
+                                 "Witness a server's log: verify each new checkpoint extends the "
+                                 "last one, keep it, cosign it");
   wit->add_option("--url", witness.url, http_only);
   wit->add_option("--log-key", witness.log_key, "The log's verifier key (NAME+ID+KEY)");
   wit->add_option("--key", witness.key_file, "The witness's private key file (witness keygen)");
@@ -137,7 +137,8 @@ int main(int argc, char** argv) {
   wit->require_subcommand(0, 1);
   std::string key_name, key_out;
   auto* keygen = wit->add_subcommand(
-      "keygen", "Create a witness key (file mode 0600, never overwritten); prints its verifier key");
+      "keygen",
+      "Create a witness key (file mode 0600, never overwritten); prints its verifier key");
   keygen->add_option("--name", key_name, "The witness's name, e.g. witness.example.org");
   keygen->add_option("--out", key_out, "The private key file to create");
 
@@ -162,7 +163,13 @@ int main(int argc, char** argv) {
                 "Recompute the hash chain and the Merkle root from the whole export");
 
   if (int refused = RefuseUnknownSubcommand(app, argc, argv)) return refused;
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // audit and witness promise 2 for every usage error (1 means: something did not verify).
+    return code != 0 && (aud->parsed() || wit->parsed()) ? 2 : code;
+  }
 
   if (s->parsed()) return Serve(serve);
   if (issue->parsed()) return TokenIssue(data, org, role, name);

@@ -284,6 +284,9 @@ TEST_F(ProofCli, UsageErrorsExitTwo) {
       2);
   EXPECT_EQ(Audit("--instance nothing-here").status, 2);
   EXPECT_EQ(RunCli("witness --once --url " + log.Url()).status, 2);
+  EXPECT_EQ(Audit("--no-such-option").status, 2);
+  EXPECT_EQ(Audit("--seq x").status, 2);
+  EXPECT_EQ(RunCli("witness --once --bogus").status, 2);
   Output help = RunCli("audit --help");
   EXPECT_EQ(help.status, 0);
   EXPECT_TRUE(Has(help, "plain http only")) << help.out;
