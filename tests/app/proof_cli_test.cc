@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include <cstdlib>
+#include <functional>
 
 #include "tests/app/binary.h"
 #include "tests/app/fake_log.h"
@@ -224,6 +225,46 @@ TEST_F(ProofCli, TheWitnessRefusesForksAndRollbacksAndNeverCosignsTwiceForOneSiz
   // The state file holds the last checkpoint cosigned.
   const std::string kept = ReadFile(dir / "witness" / (engine::ToHex(engine::Sha256(log.origin))));
   EXPECT_TRUE(kept.starts_with(log.CheckpointText())) << kept;
+}
+
+TEST_F(ProofCli, WithoutOnceTheWitnessLogsARefusalAndCarriesOn) {
+  log.Grow(3);
+  MakeWitness();
+  const fs::path out = dir / "witness.log";
+  const std::string key = (dir / "witness.example.key").string();
+  const std::string state = (dir / "witness").string();
+  const std::string url = log.Url(), log_key = log.LogKey();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    ::dup2(STDOUT_FILENO, STDERR_FILENO);
+    ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "witness", "--url", url.c_str(), "--log-key",
+            log_key.c_str(), "--key", key.c_str(), "--state", state.c_str(), "--interval", "0.1",
+            static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  const auto wait_for = [&](const std::function<bool()>& done) {
+    for (int i = 0; i < 200 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return done();
+  };
+  const auto posts = [&] {
+    std::lock_guard lock(log.mu);
+    return log.posts;
+  };
+  EXPECT_TRUE(wait_for([&] { return posts() == 1; }));
+  {
+    std::lock_guard lock(log.mu);
+    log.published = 2;  // a rollback
+  }
+  EXPECT_TRUE(wait_for([&] { return ReadFile(out).find("rollback") != std::string::npos; }));
+  log.Grow(4);  // the true log goes on: cosigned again
+  EXPECT_TRUE(wait_for([&] { return posts() == 2; })) << ReadFile(out);
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  EXPECT_EQ(posts(), 2) << ReadFile(out);
+  EXPECT_NE(ReadFile(out).find("cosigned fake.example/log size 7"), std::string::npos)
+      << ReadFile(out);
 }
 
 TEST_F(ProofCli, TheWitnessSaysWhenTheServerRefusesOrHasNoCheckpoint) {
