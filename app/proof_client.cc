@@ -117,7 +117,9 @@ Result<Answer> Client::Send(bool post, const std::string& target, const std::str
       return Fail(ErrorCode::kUnavailable, "cannot connect to " + where + ": " + ec.message());
     http::request<http::string_body> req{post ? http::verb::post : http::verb::get,
                                          url_.prefix + target, 11};
-    req.set(http::field::host, url_.host);
+    const bool v6 = url_.host.find(':') != std::string::npos;
+    req.set(http::field::host,
+            (v6 ? "[" + url_.host + "]" : url_.host) + (url_.port == "80" ? "" : ":" + url_.port));
     req.set(http::field::authorization, "Bearer " + token_);
     req.set(http::field::user_agent, "expertflow-verifier");
     req.set(http::field::connection, "close");

@@ -163,7 +163,8 @@ class FakeLog {
     std::lock_guard lock(mu);
     requests.push_back(method + " " + target);
     if (auth != std::string("Bearer ") + kToken) return {401, "application/problem+json", "{}"};
-    const std::string path = target.substr(0, target.find('?'));
+    std::string path = target.substr(0, target.find('?'));
+    if (path.starts_with("/base/")) path = path.substr(5);  // a server behind a path prefix
     auto q = Query(target);
     if (method == "GET" && path == "/api/v1/log/checkpoint") {
       if (published == 0 && !checkpoint_override)

@@ -328,6 +328,16 @@ TEST_F(ProofCli, UsageErrorsExitTwo) {
   EXPECT_EQ(Audit("--no-such-option").status, 2);
   EXPECT_EQ(Audit("--seq x").status, 2);
   EXPECT_EQ(RunCli("witness --once --bogus").status, 2);
+  EXPECT_EQ(RunCli("audit --url ftp://127.0.0.1 --key " + log.LogKey() + " --state " +
+                   (dir / "s").string())
+                .status,
+            2);
+  // A server behind a path prefix, given with or without the trailing slash.
+  for (const char* base : {"/base", "/base/"}) {
+    Output o = RunCli("audit --url " + log.Url() + base + " --key " + log.LogKey() + " --state " +
+                      (dir / "s").string());
+    EXPECT_EQ(o.status, 0) << base << ": " << o.out;
+  }
   Output help = RunCli("audit --help");
   EXPECT_EQ(help.status, 0);
   EXPECT_TRUE(Has(help, "plain http only")) << help.out;
