@@ -11,6 +11,7 @@
 #include "engine/core/clock.h"
 #include "engine/core/embedded.h"
 #include "engine/log/event_log.h"
+#include "engine/runtime/checkpoints.h"
 #include "engine/runtime/sequencer.h"
 
 namespace expertflow::api {
@@ -26,6 +27,9 @@ struct RouterOptions {
   // The dashboard's files, served by GET at every path outside /api/ and the service routes
   // ("/" is index.html). None: those paths are 404 as before.
   std::span<const engine::EmbeddedFile> static_files;
+  // The log's signed checkpoints (engine/runtime/checkpoints.h): /api/v1/log/... answers 404
+  // without them.
+  engine::Checkpoints* checkpoints = nullptr;
 };
 
 // The REST API of API.md as a pure function of a request: it authenticates, authorises, checks

@@ -33,6 +33,13 @@ constexpr std::array kApiRoutes = {
     Route{"GET", "/api/v1/events/stream", handlers::EventStream},
     Route{"GET", "/api/v1/audit/export", handlers::AuditExport},
     Route{"GET", "/api/v1/audit/verify", handlers::AuditVerify},
+    Route{"GET", "/api/v1/log/checkpoint", handlers::LogCheckpoint},
+    Route{"GET", "/api/v1/log/checkpoints", handlers::LogCheckpoints},
+    Route{"GET", "/api/v1/log/key", handlers::LogKey},
+    Route{"GET", "/api/v1/log/proof/inclusion", handlers::LogInclusionProof},
+    Route{"GET", "/api/v1/log/proof/consistency", handlers::LogConsistencyProof},
+    Route{"POST", "/api/v1/log/cosignatures", handlers::PostCosignatures},
+    Route{"GET", "/api/v1/log/tile/{*}", handlers::LogTile},
     Route{"GET", "/api/v1/stats/stages", handlers::StatsStages},
     Route{"GET", "/api/v1/stats/discipline", handlers::StatsDiscipline},
     Route{"POST", "/api/v1/protocols", handlers::CreateProtocol},
@@ -61,8 +68,10 @@ bool Matches(const Route& route, std::string_view method, const std::vector<std:
              const std::function<bool(std::string_view)>& is_collection) {
   if (route.method != method) return false;
   const std::vector<std::string>& pattern = TemplateSegments(route);
-  if (pattern.size() != segments.size()) return false;
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
+  // "{*}" last: one or more segments (the tlog-tiles paths, whose depth varies).
+  const bool rest = !pattern.empty() && pattern.back() == "{*}";
+  if (rest ? segments.size() < pattern.size() : pattern.size() != segments.size()) return false;
+  for (std::size_t i = 0; i < pattern.size() - (rest ? 1 : 0); ++i) {
     if (pattern[i] == "{c}") {
       if (!is_collection(segments[i])) return false;
     } else if (!IsPlaceholder(pattern[i]) && pattern[i] != segments[i]) {

@@ -51,11 +51,12 @@ std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j
 }
 
 // Why `org` cannot hold `role`, or nothing when it can. Auditors and admins may belong to
-// organisations outside the registry (an audit chamber); everyone else acts for a registered
+// organisations outside the registry (an audit chamber), and so may witnesses; everyone else acts for a registered
 // organisation, in the role of its kind.
 std::optional<engine::Error> CheckPrincipal(const engine::Directory& directory,
                                             std::string_view org, std::string_view role) {
-  if (role == "auditor" || role == "admin") return std::nullopt;
+  // A witness (docs/audit.md) cosigns checkpoints; it is an outside party too.
+  if (role == "auditor" || role == "admin" || role == "witness") return std::nullopt;
   auto invalid = [](std::string field, std::string message, std::string detail) {
     return engine::Error{engine::ErrorCode::kValidationFailed,
                          std::move(detail),

@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include "api/router.h"
@@ -16,7 +18,9 @@
 #include "api/tokens.h"
 #include "api/work_pool.h"
 #include "app/demo.h"
+#include "app/log_key.h"
 #include "engine/projections/rebuild.h"
+#include "engine/runtime/checkpoints.h"
 #include "engine/runtime/import.h"
 #include "engine/runtime/sequencer.h"
 #include "storage/rocksdb_event_log.h"
@@ -146,6 +150,28 @@ int Serve(const ServeOptions& o) {
     }
   }
 
+  auto log_key = LoadOrCreateLogKey(o.data, o.origin);
+  if (!log_key) {
+    spdlog::error("{}", log_key.error().message);
+    return 1;
+  }
+  std::vector<engine::note::Verifier> witnesses;
+  for (const std::string& w : o.witnesses) {
+    auto v = engine::note::ParseVerifierKey(w);
+    if (!v || v->alg != engine::note::kAlgCosignatureV1) {
+      std::cerr << "expertflow: --witness must be a witness's verifier key (cosignature/v1)\n";
+      return 2;
+    }
+    witnesses.push_back(*v);
+  }
+  const auto checkpoint_interval = engine::ParseIsoDuration(o.checkpoint_interval);
+  if (!checkpoint_interval || *checkpoint_interval < std::chrono::seconds(1) ||
+      o.checkpoint_events == 0) {
+    std::cerr << "expertflow: --checkpoint-interval must be an ISO 8601 duration of a second or "
+                 "more (PT10S) and --checkpoint-events at least 1\n";
+    return 2;
+  }
+
   auto definitions = workflows::BuiltinDefinitions();
   if (!definitions) {
     spdlog::error("{}", definitions.error().message);
@@ -216,8 +242,70 @@ int Serve(const ServeOptions& o) {
     spdlog::error("cannot start: {}", r.error().ToString());
     return 1;
   }
+  // The log's signed checkpoints: the latest must still be the tree's root at its size, or the
+  // history it signed was changed under the server (which then signs nothing over it).
+  engine::Checkpoints checkpoints(*log, *log_key, witnesses, clock);
+  spdlog::info("log origin \"{}\", verifier key {}", checkpoints.Origin(),
+               checkpoints.VerifierKey());
+  if (auto latest = checkpoints.Latest(); !latest) {
+    spdlog::error("{}", latest.error().ToString());
+    return 1;
+  } else if (*latest) {
+    auto root = log->Tree()->Root((*latest)->size);
+    if (!root || *root != (*latest)->root) {
+      spdlog::error("the log does not match checkpoint {} it signed: its history was changed",
+                    (*latest)->size);
+      if (!o.allow_broken_chain) return 1;
+    }
+  }
+  // Made off the write path: every checkpoint_events events, or every interval when the tree
+  // grew less than that.
+  std::mutex checkpoint_mu;
+  std::condition_variable checkpoint_cv;
+  bool checkpoint_stop = false;
+  std::thread checkpointer([&] {
+    auto last_time = std::chrono::steady_clock::time_point{};
+    std::uint64_t last_size = 0;
+    bool reported = false;
+    std::unique_lock lock(checkpoint_mu);
+    while (!checkpoint_cv.wait_for(lock, std::chrono::milliseconds(200),
+                                   [&] { return checkpoint_stop; })) {
+      const std::uint64_t size = log->Tree()->Size();
+      const auto now = std::chrono::steady_clock::now();
+      if (size == last_size ||
+          (size - last_size < o.checkpoint_events && now - last_time < *checkpoint_interval))
+        continue;
+      lock.unlock();
+      auto made = checkpoints.Make();
+      lock.lock();
+      if (!made) {
+        if (!reported) spdlog::error("no checkpoint made: {}", made.error().ToString());
+        reported = true;
+        continue;
+      }
+      reported = false;
+      last_size = size;
+      last_time = now;
+    }
+  });
+  struct JoinCheckpointer {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& stop;
+    std::thread& thread;
+    ~JoinCheckpointer() {
+      {
+        std::lock_guard lock(mu);
+        stop = true;
+      }
+      cv.notify_all();
+      thread.join();
+    }
+  } join_checkpointer{checkpoint_mu, checkpoint_cv, checkpoint_stop, checkpointer};
+
   api::Metrics metrics;
   api::RouterOptions router_options;
+  router_options.checkpoints = &checkpoints;
   if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
   router_options.static_files = web::EmbeddedFiles();
   // Verify, export and statistics read much of the log: two threads of their own, not the I/O
@@ -251,6 +339,16 @@ int Serve(const ServeOptions& o) {
   heavy.Shutdown();  // its work reads through the router and the log
   sequencer.Stop();
   spdlog::info("stopped; {} events in the log", log->GetHead().seq);
+  return 0;
+}
+
+int KeyShow(const std::string& data) {
+  auto key = LoadLogKey(data);
+  if (!key) {
+    std::cerr << "expertflow: " << key.error().message << " (a first `serve` makes it)\n";
+    return 1;
+  }
+  std::cout << engine::note::VerifierKey(*key) << "\n";
   return 0;
 }
 

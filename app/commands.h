@@ -20,6 +20,12 @@ struct ServeOptions {
   bool allow_broken_chain = false;
   std::string idempotency_retention = "PT24H";  // ISO 8601, fixed units
   std::string log_level = "info";  // trace, debug, info, warn, error
+  // Signed checkpoints (docs/audit.md): the log's origin on the first start, the witnesses whose
+  // cosignatures are kept (verifier keys), and how often a checkpoint is made.
+  std::string origin;
+  std::vector<std::string> witnesses;
+  std::uint64_t checkpoint_events = 1000;
+  std::string checkpoint_interval = "PT10S";
 };
 int Serve(const ServeOptions& options);
 
@@ -29,6 +35,8 @@ int TokenList(const std::string& data);
 int TokenRevoke(const std::string& data, const std::string& id);
 
 int Verify(const std::string& data);
+// Prints the log's verifier key (the note format), which auditors and witnesses are given.
+int KeyShow(const std::string& data);
 int Export(const std::string& data, std::uint64_t after);
 // Loads an export into a new store (see engine/import.h); with `expect_head`, only a file that
 // ends on that head hash.

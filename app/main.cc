@@ -22,7 +22,8 @@ int RefuseUnknownSubcommand(CLI::App& app, int argc, char** argv) {
     if (word.empty() || word[0] == '-') return 0;
     auto subs = at->get_subcommands([](CLI::App*) { return true; });
     if (subs.empty()) return 0;  // a command's own arguments from here
-    auto it = std::find_if(subs.begin(), subs.end(), [&](CLI::App* s) { return s->check_name(word); });
+    auto it =
+        std::find_if(subs.begin(), subs.end(), [&](CLI::App* s) { return s->check_name(word); });
     if (it == subs.end()) {
       std::string names;
       for (CLI::App* s : subs) names += (names.empty() ? "" : ", ") + s->get_name();
@@ -66,6 +67,18 @@ int main(int argc, char** argv) {
                 "How long an Idempotency-Key answers a repeat before its record is purged "
                 "(ISO 8601: PT24H, P7D)")
       ->capture_default_str();
+  s->add_option("--origin", serve.origin,
+                "The log's name in its checkpoints, set on the first start (default: "
+                "expertflow/<random>)");
+  s->add_option("--witness", serve.witnesses,
+                "A witness's verifier key whose cosignatures are kept (repeatable)");
+  s->add_option("--checkpoint-events", serve.checkpoint_events,
+                "Sign a checkpoint after this many events")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  s->add_option("--checkpoint-interval", serve.checkpoint_interval,
+                "...or after this long when fewer came (ISO 8601)")
+      ->capture_default_str();
   s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
               "Serve even when the hash chain does not verify (reads only are safe then)");
 
@@ -86,6 +99,12 @@ int main(int argc, char** argv) {
 
   auto* verify = app.add_subcommand("verify", "Recompute the hash chain; exit 0 when it holds");
   verify->add_option("--data", data, "Data folder")->capture_default_str();
+
+  auto* key = app.add_subcommand("key", "The log's signing key");
+  key->require_subcommand(1);
+  auto* key_show =
+      key->add_subcommand("show", "Print the log's verifier key (for auditors and witnesses)");
+  key_show->add_option("--data", data, "Data folder")->capture_default_str();
 
   std::uint64_t after = 0;
   auto* exp =
@@ -176,6 +195,7 @@ int main(int argc, char** argv) {
   if (list->parsed()) return TokenList(data);
   if (revoke->parsed()) return TokenRevoke(data, id);
   if (verify->parsed()) return Verify(data);
+  if (key_show->parsed()) return KeyShow(data);
   if (exp->parsed()) return Export(data, after);
   if (imp->parsed()) return Import(data, file, expect_head);
   if (backup->parsed()) return Backup(data, to);

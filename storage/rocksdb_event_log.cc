@@ -111,10 +111,13 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
     // A store from before the tree has no family for it, and a read-only open cannot make one:
     // the tree is then built in memory.
     std::vector<std::string> existing;
-    if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok() &&
-        std::find(existing.begin(), existing.end(), kFamilyNames[kTree]) == existing.end()) {
-      descriptors.pop_back();
-      impl->tree_in_memory = true;
+    if (rocksdb::DB::ListColumnFamilies(db_options, path, &existing).ok()) {
+      // The families added last (the tree, the proofs) are opened only where they exist.
+      while (descriptors.size() > kTree && std::find(existing.begin(), existing.end(),
+                                                     descriptors.back().name) == existing.end()) {
+        descriptors.pop_back();
+      }
+      if (descriptors.size() <= kTree) impl->tree_in_memory = true;
     }
   }
   rocksdb::DB* raw = nullptr;

@@ -52,6 +52,7 @@ enum Family : std::size_t {
   kTimers,
   kMeta,
   kTree,  // the Merkle tree's full tiles and how far they go (storage/README.md, "The tree")
+  kProofs,
   kFamilies
 };
 inline const char* const kFamilyNames[kFamilies] = {rocksdb::kDefaultColumnFamilyName.c_str(),
@@ -63,7 +64,8 @@ inline const char* const kFamilyNames[kFamilies] = {rocksdb::kDefaultColumnFamil
                                                     "tokens",
                                                     "timers",
                                                     "meta",
-                                                    "tree"};
+                                                    "tree",
+                                                    "proofs"};
 
 inline Family FamilyOf(engine::Space space) {
   switch (space) {
@@ -77,6 +79,8 @@ inline Family FamilyOf(engine::Space space) {
       return kTokens;
     case engine::Space::kTimers:
       return kTimers;
+    case engine::Space::kProofs:
+      return kProofs;
   }
   return kViews;
 }

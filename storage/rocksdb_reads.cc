@@ -91,8 +91,7 @@ engine::Result<void> RocksDbEventLog::ForEachUncached(std::uint64_t from_seq, st
   return impl_->ReadEvents(from_seq, to_seq, visit, /*fill_cache=*/false, /*readahead=*/256 << 10);
 }
 
-engine::Result<void> RocksDbEventLog::Impl::ReadEvents(std::uint64_t from_seq,
-                                                       std::uint64_t to_seq,
+engine::Result<void> RocksDbEventLog::Impl::ReadEvents(std::uint64_t from_seq, std::uint64_t to_seq,
                                                        const engine::EventVisitor& visit,
                                                        bool fill_cache,
                                                        std::size_t readahead) const {
@@ -122,6 +121,8 @@ engine::Result<void> RocksDbEventLog::Impl::ReadEvents(std::uint64_t from_seq,
 
 engine::Result<std::optional<std::string>> RocksDbEventLog::Get(engine::Space space,
                                                                 std::string_view key) const {
+  // A read-only look at a store from before a space existed: the space is empty.
+  if (impl_->families[FamilyOf(space)] == nullptr) return std::optional<std::string>();
   std::string value;
   rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->families[FamilyOf(space)],
                                      rocksdb::Slice(key.data(), key.size()), &value);
@@ -133,6 +134,7 @@ engine::Result<std::optional<std::string>> RocksDbEventLog::Get(engine::Space sp
 engine::Result<std::vector<std::pair<std::string, std::string>>> RocksDbEventLog::Scan(
     engine::Space space, std::string_view from, std::string_view to, std::size_t max) const {
   std::vector<std::pair<std::string, std::string>> out;
+  if (impl_->families[FamilyOf(space)] == nullptr) return out;  // see Get
   rocksdb::ReadOptions ro;
   // Long scans (a start loading every view and the stage statistics, a rebuild) read once what
   // the block cache should keep for the point reads of the running server, so they pass it by.

@@ -45,7 +45,8 @@ engine::Result<void> RocksDbEventLog::Impl::WriteTiles(const std::vector<engine:
   // Not synced: the tiles are derived from events that are durable already; the WAL keeps their
   // order, so after a crash "covered" never names tiles that are not there.
   rocksdb::WriteBatch wb;
-  for (const engine::FullTile& t : tiles) wb.Put(families[kTree], TileKey(t.level, t.index), t.hashes);
+  for (const engine::FullTile& t : tiles)
+    wb.Put(families[kTree], TileKey(t.level, t.index), t.hashes);
   wb.Put(families[kTree], kCoveredKey, SeqKey(covered));
   rocksdb::Status s = db->Write(rocksdb::WriteOptions(), &wb);
   if (!s.ok()) return FromStatus(s, "writing the tree");

@@ -12,6 +12,7 @@
 #include "engine/log/event_log.h"
 #include "engine/model/instance.h"
 #include "engine/projections/stage_stats.h"
+#include "engine/runtime/checkpoints.h"
 #include "engine/runtime/sequencer.h"
 
 // The handlers of the route table (api/routes.cc), one file per resource. Each is called once the
@@ -62,6 +63,15 @@ void GetOrganization(Context& ctx, const Call& call, Respond respond);
 void ListRegions(Context& ctx, const Call& call, Respond respond);
 void ListGroups(Context& ctx, const Call& call, Respond respond);
 void GetGroup(Context& ctx, const Call& call, Respond respond);
+
+// proofs.cc: the Merkle tree over the log, checkpoints, proofs, tiles and cosignatures.
+void LogCheckpoint(Context& ctx, const Call& call, Respond respond);
+void LogKey(Context& ctx, const Call& call, Respond respond);
+void LogCheckpoints(Context& ctx, const Call& call, Respond respond);
+void LogInclusionProof(Context& ctx, const Call& call, Respond respond);
+void LogConsistencyProof(Context& ctx, const Call& call, Respond respond);
+void LogTile(Context& ctx, const Call& call, Respond respond);
+void PostCosignatures(Context& ctx, const Call& call, Respond respond);
 
 // admin.cc: tokens and the manual clock.
 void IssueToken(Context& ctx, const Call& call, Respond respond);

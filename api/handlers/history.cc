@@ -22,6 +22,43 @@ void Offload(Context& ctx, Respond respond, std::function<void(Respond)> work) {
   (*shared)(std::move(busy));
 }
 
+namespace {
+
+// ?proofs=true: each event with its inclusion proof against the latest checkpoint, which the
+// answer carries ("checkpoint", the signed note): whoever may see the instance can prove its
+// history is in the log the witnesses cosigned. Each event carries its exact "record" (the
+// leaf: LeafHash(record) is what the proof starts from). Events after the checkpoint have
+// "inclusion": null until the next one.
+HttpResponse WithInclusionProofs(const Context& ctx, const std::vector<engine::StoredEvent>& events,
+                                 const std::string& next) {
+  if (ctx.options.checkpoints == nullptr || ctx.log.Tree() == nullptr)
+    return Problem(ErrorCode::kNotFound, "this server keeps no signed checkpoints");
+  auto latest = ctx.options.checkpoints->Latest();
+  if (!latest) return Problem(latest.error());
+  json items = json::parse(EventsArray(events));
+  const std::uint64_t size = *latest ? (*latest)->size : 0;
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    const std::uint64_t seq = events[i].seq;
+    // The exact bytes of the leaf, so that the caller hashes them itself.
+    items[i]["record"] = events[i].record;
+    if (seq > size) {
+      items[i]["inclusion"] = nullptr;
+      continue;
+    }
+    auto proof = ctx.log.Tree()->Inclusion(seq - 1, size);
+    if (!proof) return Problem(proof.error());
+    json hashes = json::array();
+    for (const engine::Hash& h : *proof) hashes.push_back(engine::ToHex(h));
+    items[i]["inclusion"] = {{"tree_size", size}, {"leaf_index", seq - 1}, {"proof", hashes}};
+  }
+  json body = {{"events", std::move(items)},
+               {"next_after", json::parse(next)},
+               {"checkpoint", *latest ? json((*latest)->note) : json(nullptr)}};
+  return Json(200, body);
+}
+
+}  // namespace
+
 // GET /api/v1/{c}/{id}/events[?after=VERSION&limit=N]: the history, oldest first, a page of at
 // most kMaxHistory events at a time, with `next_after` the version to go on after (null at the
 // end). A page is what an I/O thread builds, however long the history grew.
@@ -47,6 +84,8 @@ void InstanceEvents(Context& ctx, const Call& call, Respond respond) {
     events = std::move(*page);
   }
   const std::string next = to < s->version ? std::to_string(to) : "null";
+  if (auto proofs = t.query.find("proofs"); proofs != t.query.end() && proofs->second == "true")
+    return respond(WithInclusionProofs(ctx, events, next));
   respond(JsonText(200, "{\"events\":" + EventsArray(events) + ",\"next_after\":" + next + "}"));
 }
 
@@ -66,8 +105,8 @@ void InstanceVerify(Context& ctx, const Call& call, Respond respond) {
             // A page of the stream at a time: memory does not grow with the history.
             std::uint64_t checked = 0, last = 0;
             for (std::uint64_t from = 1; from <= version; from += kMaxHistory) {
-              auto events =
-                  ctx.log.ReadStream(stream, from, std::min<std::uint64_t>(kMaxHistory, version - from + 1));
+              auto events = ctx.log.ReadStream(
+                  stream, from, std::min<std::uint64_t>(kMaxHistory, version - from + 1));
               if (!events) return respond(Problem(events.error()));
               for (const auto& e : *events) {
                 auto v = engine::Verify(ctx.log, e.seq, e.seq);
@@ -119,8 +158,8 @@ namespace {
 // One line of the export: {"seq","hash","record"}, the record as the chain hashed it.
 void AppendExportLine(std::uint64_t seq, const engine::Hash& hash, std::string_view record,
                       std::string& out) {
-  out += "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" + engine::ToHex(hash) +
-         "\",\"record\":";
+  out +=
+      "{\"seq\":" + std::to_string(seq) + ",\"hash\":\"" + engine::ToHex(hash) + "\",\"record\":";
   engine::AppendJsonString(record, out);
   out += "}\n";
 }
@@ -176,12 +215,12 @@ void AuditExport(Context& ctx, const Call& call, Respond respond) {
   Offload(ctx, std::move(respond), [&ctx, after = *after, limit = *limit, head](Respond respond) {
     HttpResponse r;
     r.content_type = "application/x-ndjson";
-    auto ok = ctx.log.ForEach(
-        after + 1, std::min<std::uint64_t>(head, after + limit),
-        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
-          AppendExportLine(seq, hash, record, r.body);
-          return true;
-        });
+    auto ok =
+        ctx.log.ForEach(after + 1, std::min<std::uint64_t>(head, after + limit),
+                        [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+                          AppendExportLine(seq, hash, record, r.body);
+                          return true;
+                        });
     if (!ok) return respond(Problem(ok.error()));
     r.headers.emplace_back("X-Head-Seq", std::to_string(head));
     respond(std::move(r));

@@ -25,8 +25,9 @@ enum class Space : std::uint8_t {
   kIdempotency,  // Idempotency-Key records
   kTokens,       // SHA-256 of a token -> principal
   kTimers,       // due time + instance -> timer
+  kProofs,       // signed checkpoints and their cosignatures (engine/runtime/checkpoints.h)
 };
-inline constexpr std::size_t kSpaceCount = 5;
+inline constexpr std::size_t kSpaceCount = 6;
 
 // A put (value set) or a delete (value empty) in one space.
 struct KvWrite {

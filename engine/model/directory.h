@@ -16,11 +16,12 @@ namespace expertflow::engine {
 
 // The roles of API.md, "Authentication and who may do what": the one list the definition loader
 // checks commands against and the token issuer checks tokens against.
+// witness: an outside party that cosigns the log's checkpoints (docs/audit.md).
 // fumo_chair and rumo_chair: the chair a party acts through ("в лице председателя", seed 000
 // annex 2) to sign, amend and terminate an agreement (agreement v2).
 // The five before them report on protocol assignments for the kinds of organisation seeds 002 and
 // 003 assign work to (issue 15): colleges, clusters, employers, the Project Office, the university.
-inline constexpr std::array<std::string_view, 18> kRoles = {"association_member",
+inline constexpr std::array<std::string_view, 19> kRoles = {"association_member",
                                                             "umc_lead",
                                                             "fumo_expert",
                                                             "rumo_member",
@@ -30,6 +31,7 @@ inline constexpr std::array<std::string_view, 18> kRoles = {"association_member"
                                                             "ministry_official",
                                                             "region_official",
                                                             "auditor",
+                                                            "witness",
                                                             "admin",
                                                             "college_staff",
                                                             "cluster_staff",

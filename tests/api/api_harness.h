@@ -45,9 +45,13 @@ class ApiWorld {
         definitions_(*workflows::BuiltinDefinitions()),
         routing_(workflows::BuiltinRouting()),
         sequencer_(log_, definitions_, workflows::Builtin(), routing_, clock_, ids_),
-        tokens_(log_, sequencer_.directory()) {
+        tokens_(log_, sequencer_.directory()),
+        log_key_(*engine::note::GenerateKey("test.example/log")),
+        witness_key_(*engine::note::GenerateWitnessKey("witness.example/w1")),
+        checkpoints_(log_, log_key_, {engine::note::VerifierOf(witness_key_)}, clock_) {
     EXPECT_TRUE(sequencer_.Start());
     api::RouterOptions options;
+    options.checkpoints = &checkpoints_;
     if (manual_clock_route) options.manual_clock = &clock_;
     options.static_files = kTestSite;
     router_ = std::make_unique<api::Router>(sequencer_, log_, tokens_, metrics_, options);
@@ -121,6 +125,10 @@ class ApiWorld {
   api::TokenStore& tokens() { return tokens_; }
   api::Router& router() { return *router_; }
   api::Metrics& metrics() { return metrics_; }
+  // The log's signing key and the one witness it knows (docs/audit.md).
+  const engine::note::SigningKey& log_key() const { return log_key_; }
+  const engine::note::SigningKey& witness_key() const { return witness_key_; }
+  engine::Checkpoints& checkpoints() { return checkpoints_; }
 
  private:
   engine::MemoryEventLog memory_log_;
@@ -131,6 +139,9 @@ class ApiWorld {
   engine::RoutingTable routing_;
   engine::Sequencer sequencer_;
   api::TokenStore tokens_;
+  engine::note::SigningKey log_key_;
+  engine::note::SigningKey witness_key_;
+  engine::Checkpoints checkpoints_;
   api::Metrics metrics_;
   std::unique_ptr<api::Router> router_;
   std::string admin_;
