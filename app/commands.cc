@@ -412,6 +412,23 @@ int Verify(const std::string& data) {
   }
   std::cout << "ok: " << v->checked << " events, head seq " << v->head.seq << ", head hash "
             << engine::ToHex(v->head.hash) << "\n";
+  // The Merkle tree and the signed checkpoints, recomputed from the records (docs/audit.md).
+  std::optional<engine::note::Verifier> key;
+  if (auto k = LoadLogKey(data)) key = engine::note::VerifierOf(*k);
+  auto proofs = engine::VerifyProofs(*log, key);
+  if (!proofs) {
+    std::cerr << "expertflow: " << proofs.error().ToString() << "\n";
+    return 1;
+  }
+  if (!proofs->ok) {
+    std::cout << "BROKEN tree: " << proofs->reason << "\n";
+    return 3;
+  }
+  std::cout << "ok: the Merkle tree of " << proofs->tree_size << " events and "
+            << proofs->checkpoints << " signed checkpoints"
+            << (key ? " (signatures checked with the key in " + std::string(kLogKeyFile) + ")"
+                    : " (no signing key in the data folder: signatures not checked)")
+            << "\n";
   return 0;
 }
 

@@ -235,16 +235,31 @@ void AuditVerify(Context& ctx, const Call& call, Respond respond) {
   Offload(ctx, std::move(respond), [&ctx](Respond respond) {
     auto v = engine::Verify(ctx.log);
     if (!v) return respond(Problem(v.error()));
+    // "tree": the Merkle tree and every signed checkpoint recomputed from the records
+    // (docs/audit.md); `ok` is false when either the chain or the tree does not hold.
+    json tree = nullptr;
+    bool tree_ok = true;
+    if (ctx.options.checkpoints != nullptr) {
+      auto proofs = engine::VerifyProofs(
+          ctx.log, engine::note::ParseVerifierKey(ctx.options.checkpoints->VerifierKey()).value());
+      if (!proofs) return respond(Problem(proofs.error()));
+      tree_ok = proofs->ok;
+      tree = {
+          {"ok", proofs->ok}, {"size", proofs->tree_size}, {"checkpoints", proofs->checkpoints}};
+      if (!proofs->ok) tree["reason"] = proofs->reason;
+    }
     if (v->ok) {
-      return respond(Json(200, {{"ok", true},
+      return respond(Json(200, {{"ok", tree_ok},
                                 {"checked", v->checked},
                                 {"head_seq", v->head.seq},
-                                {"head_hash", engine::ToHex(v->head.hash)}}));
+                                {"head_hash", engine::ToHex(v->head.hash)},
+                                {"tree", tree}}));
     }
     respond(Json(200, {{"ok", false},
                        {"checked", v->checked},
                        {"first_bad_seq", v->first_bad_seq},
-                       {"reason", v->reason}}));
+                       {"reason", v->reason},
+                       {"tree", tree}}));
   });
 }
 

@@ -1,5 +1,6 @@
 #include "engine/runtime/checkpoints.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace expertflow::engine {
@@ -212,6 +213,118 @@ Result<void> Checkpoints::Adopt(const std::vector<std::string>& signed_notes, Ti
         {Space::kProofs, std::string(kLatestKey), SizeKey('c', latest).substr(1)});
   if (auto r = log_.Append(batch); !r) return std::unexpected(r.error());
   return {};
+}
+
+Result<ProofsVerifyResult> VerifyProofs(const EventLog& log,
+                                        const std::optional<note::Verifier>& log_key) {
+  ProofsVerifyResult out;
+  // Every kept checkpoint, by size.
+  std::vector<StoredCheckpoint> kept;
+  for (std::string from = SizeKey('c', 0);;) {
+    auto rows = log.Scan(Space::kProofs, from, SizeKey('c', ~std::uint64_t{0}), 1000);
+    if (!rows) return std::unexpected(rows.error());
+    for (const auto& [key, value] : *rows) {
+      auto c = Decode(SizeOf(key), value);
+      if (!c) return std::unexpected(c.error());
+      kept.push_back(std::move(*c));
+    }
+    if (rows->size() < 1000) break;
+    from = SizeKey('c', kept.back().size + 1);
+  }
+  auto fail = [&](std::string reason) {
+    out.ok = false;
+    out.reason = std::move(reason);
+    return out;
+  };
+  // A fresh tree in memory, fed from the records a chunk at a time; its root is read at each
+  // checkpoint's size as the leaves reach it.
+  std::map<std::pair<int, std::uint64_t>, std::string> tiles;
+  MerkleTree fresh(
+      [&tiles](int level, std::uint64_t index) -> Result<std::optional<std::string>> {
+        auto it = tiles.find({level, index});
+        if (it == tiles.end()) return std::nullopt;
+        return it->second;
+      },
+      [&tiles](const std::vector<FullTile>& full, std::uint64_t) -> Result<void> {
+        for (const FullTile& t : full) tiles[{t.level, t.index}] = t.hashes;
+        return {};
+      });
+  std::size_t next = 0;  // the next checkpoint to check
+  std::optional<std::string> problem;
+  auto check_up_to = [&](std::uint64_t size) {
+    for (; next < kept.size() && kept[next].size <= size && !problem; ++next) {
+      const StoredCheckpoint& c = kept[next];
+      auto root = fresh.Root(c.size);
+      if (!root || *root != c.root) {
+        problem = "checkpoint " + std::to_string(c.size) + " names root " + ToHex(c.root) +
+                  "; the records give " + (root ? ToHex(*root) : root.error().message) +
+                  ": the history it signed was changed";
+        return;
+      }
+      auto n = note::ParseNote(c.note);
+      std::optional<note::Checkpoint> parsed;
+      if (n) {
+        if (auto p = note::ParseCheckpoint(n->text)) parsed = *p;
+      }
+      if (!parsed || parsed->size != c.size || parsed->root != c.root) {
+        problem = "checkpoint " + std::to_string(c.size) + " is not the note it says it is";
+        return;
+      }
+      if (log_key && !note::VerifyNote(*log_key, *n)) {
+        problem = "checkpoint " + std::to_string(c.size) + " is not signed by the log's key";
+        return;
+      }
+      ++out.checkpoints;
+    }
+  };
+  std::vector<Hash> leaves;
+  leaves.reserve(64 * 1024);
+  const std::uint64_t head = log.GetHead().seq;
+  auto flush = [&]() -> Result<void> {
+    // Appended in pieces that end at checkpoint sizes, so that each root is read at its size.
+    std::size_t at = 0;
+    while (at < leaves.size() && !problem) {
+      std::size_t take = leaves.size() - at;
+      if (next < kept.size() && kept[next].size > fresh.Size())
+        take = std::min<std::size_t>(take, kept[next].size - fresh.Size());
+      if (auto r = fresh.Append(std::span(leaves).subspan(at, take)); !r) return r;
+      at += take;
+      check_up_to(fresh.Size());
+    }
+    leaves.clear();
+    return {};
+  };
+  Result<void> appended;
+  auto read =
+      ForEachPipelined(log, 1, head, [&](std::uint64_t seq, const Hash&, std::string_view record) {
+        if (seq != fresh.Size() + leaves.size() + 1) {
+          problem = "seq " + std::to_string(fresh.Size() + leaves.size() + 1) +
+                    " is missing from the log";
+          return false;
+        }
+        leaves.push_back(LeafHash(record));
+        if (leaves.size() == leaves.capacity()) appended = flush();
+        return appended.has_value() && !problem;
+      });
+  if (!read) return std::unexpected(read.error());
+  if (appended) appended = flush();
+  if (!appended) return std::unexpected(appended.error());
+  out.tree_size = fresh.Size();
+  if (problem) return fail(*problem);
+  if (next < kept.size())
+    return fail("checkpoint " + std::to_string(kept[next].size) +
+                " is of a longer log than this (" + std::to_string(fresh.Size()) +
+                " events): events were removed");
+  // The tree the server serves proofs from must be the records' tree.
+  if (const MerkleTree* stored = log.Tree(); stored != nullptr && stored->Size() > 0) {
+    const std::uint64_t size = std::min(stored->Size(), fresh.Size());
+    auto a = stored->Root(size);
+    auto b = fresh.Root(size);
+    if (!a || !b || *a != *b)
+      return fail("the stored tree's root at " + std::to_string(size) +
+                  " is not the records' tree root");
+  }
+  return out;
 }
 
 }  // namespace expertflow::engine

@@ -70,4 +70,19 @@ class Checkpoints {
   std::mutex make_mu_;  // one Make (or Adopt) at a time
 };
 
+// What recomputing the tree from the records found (`expertflow verify`, /audit/verify).
+struct ProofsVerifyResult {
+  bool ok = true;
+  std::uint64_t tree_size = 0;    // leaves recomputed (the head, when the log has no gap)
+  std::uint64_t checkpoints = 0;  // checkpoints checked
+  std::string reason;             // when !ok
+};
+
+// Recomputes the Merkle tree from the records alone (not from the stored tiles) and checks that
+// the log's stored tree has that root, and that every kept checkpoint names the recomputed root
+// at its size and (when `log_key` is given) carries the log's signature. A record changed after
+// a checkpoint was signed shows here even when its chain was recomputed.
+[[nodiscard]] Result<ProofsVerifyResult> VerifyProofs(const EventLog& log,
+                                                      const std::optional<note::Verifier>& log_key);
+
 }  // namespace expertflow::engine
