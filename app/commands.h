@@ -48,4 +48,35 @@ int Import(const std::string& data, const std::string& file, const std::string& 
 int Backup(const std::string& data, const std::string& to);
 int Rebuild(const std::string& data, const std::string& projection);
 
+// `expertflow witness` (app/witness.cc): watches a log's checkpoints, verifies that each extends
+// the last one it cosigned, keeps it, then cosigns it and posts the cosignature.
+struct WitnessOptions {
+  std::string url;
+  std::string log_key;    // the log's verifier key
+  std::string key_file;   // the witness's private key
+  std::string state;      // folder: one file per origin
+  std::string token_file;  // else EXPERTFLOW_TOKEN
+  double interval = 10;   // seconds between rounds
+  bool once = false;
+};
+int Witness(const WitnessOptions& options);
+// Writes a new witness key to `out` (mode 0600, never over an existing file); prints its
+// verifier key.
+int WitnessKeygen(const std::string& name, const std::string& out);
+
+// `expertflow audit` (app/audit.cc): verifies the latest checkpoint and what was asked of it
+// against the last one this auditor accepted.
+struct AuditOptions {
+  std::string url;
+  std::string log_key;
+  std::string state;
+  std::string token_file;
+  std::vector<std::string> witnesses;
+  int min_witnesses = 0;
+  std::vector<std::uint64_t> seqs;
+  std::vector<std::string> instances;  // COLLECTION/ID
+  bool replay = false;
+};
+int Audit(const AuditOptions& options);
+
 }  // namespace expertflow::app

@@ -142,8 +142,61 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "instance_views", "stage_statistics"}))
       ->capture_default_str();
 
+  const std::string http_only =
+      "Base URL of the server, http://HOST[:PORT][/PREFIX] (plain http only: no TLS; use it on a "
+      "trusted network or through a tunnel)";
+  const std::string token_help =
+      "File whose first line is the bearer token (else the EXPERTFLOW_TOKEN environment "
+      "variable; a token is never taken on the command line)";
+
+  WitnessOptions witness;
+  auto* wit = app.add_subcommand("witness",
+                                 "Witness a server's log: verify each new checkpoint extends the "
+                                 "last one, keep it, cosign it");
+  wit->add_option("--url", witness.url, http_only);
+  wit->add_option("--log-key", witness.log_key, "The log's verifier key (NAME+ID+KEY)");
+  wit->add_option("--key", witness.key_file, "The witness's private key file (witness keygen)");
+  wit->add_option("--state", witness.state,
+                  "Folder of the last checkpoint cosigned per log (created if missing)");
+  wit->add_option("--token-file", witness.token_file, token_help);
+  wit->add_option("--interval", witness.interval, "Seconds between rounds")->capture_default_str();
+  wit->add_flag("--once", witness.once, "One round; exit 0 when it cosigned");
+  wit->require_subcommand(0, 1);
+  std::string key_name, key_out;
+  auto* keygen = wit->add_subcommand(
+      "keygen",
+      "Create a witness key (file mode 0600, never overwritten); prints its verifier key");
+  keygen->add_option("--name", key_name, "The witness's name, e.g. witness.example.org");
+  keygen->add_option("--out", key_out, "The private key file to create");
+
+  AuditOptions audit;
+  auto* aud = app.add_subcommand(
+      "audit",
+      "Verify a server's log from outside: signed checkpoint, witnesses, consistency with the last "
+      "one accepted, inclusion proofs, replay; exit 0 when all holds, 1 when not, 2 on misuse");
+  aud->add_option("--url", audit.url, http_only);
+  aud->add_option("--key", audit.log_key, "The log's verifier key (NAME+ID+KEY)");
+  aud->add_option("--state", audit.state,
+                  "Folder of the last checkpoint accepted per log (created if missing)");
+  aud->add_option("--token-file", audit.token_file, token_help);
+  aud->add_option("--witness", audit.witnesses, "A witness's verifier key (repeatable)");
+  aud->add_option("--min-witnesses", audit.min_witnesses,
+                  "Cosignatures required from the --witness keys")
+      ->capture_default_str();
+  aud->add_option("--seq", audit.seqs, "Prove this event's inclusion (repeatable)");
+  aud->add_option("--instance", audit.instances,
+                  "Prove every event of COLLECTION/ID included (repeatable)");
+  aud->add_flag("--replay", audit.replay,
+                "Recompute the hash chain and the Merkle root from the whole export");
+
   if (int refused = RefuseUnknownSubcommand(app, argc, argv)) return refused;
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // audit and witness promise 2 for every usage error (1 means: something did not verify).
+    return code != 0 && (aud->parsed() || wit->parsed()) ? 2 : code;
+  }
 
   if (s->parsed()) return Serve(serve);
   if (issue->parsed()) return TokenIssue(data, org, role, name);
@@ -155,5 +208,8 @@ int main(int argc, char** argv) {
   if (imp->parsed()) return Import(data, file, expect_head, checkpoints_file, log_key_file);
   if (backup->parsed()) return Backup(data, to);
   if (rebuild->parsed()) return Rebuild(data, projection);
+  if (keygen->parsed()) return WitnessKeygen(key_name, key_out);
+  if (wit->parsed()) return Witness(witness);
+  if (aud->parsed()) return Audit(audit);
   return 2;
 }

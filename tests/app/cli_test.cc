@@ -10,7 +10,8 @@ namespace {
 TEST(CommandLine, HelpListsEverySubcommandWithWhatItDoes) {
   Output help = RunCli("--help");
   EXPECT_EQ(help.status, 0) << help.out;
-  for (const char* sub : {"serve", "token", "verify", "export", "import", "backup", "rebuild"})
+  for (const char* sub : {"serve", "token", "verify", "export", "import", "backup", "rebuild", "audit",
+                          "witness"})
     EXPECT_NE(help.out.find(sub), std::string::npos) << sub << " missing from:\n" << help.out;
   EXPECT_NE(help.out.find("Recompute the hash chain"), std::string::npos) << help.out;
 }
@@ -26,7 +27,7 @@ TEST(CommandLine, ASubcommandsHelpShowsItsOwnOptions) {
 }
 
 TEST(CommandLine, AnUnknownSubcommandIsAUsageErrorEvenWithHelp) {
-  for (const char* args : {"audit --help", "audit", "token mint --help", "token mint"}) {
+  for (const char* args : {"attest --help", "attest", "token mint --help", "token mint"}) {
     Output o = RunCli(args);
     EXPECT_EQ(o.status, 2) << args << ":\n" << o.out;
     EXPECT_NE(o.out.find("no command"), std::string::npos) << args << ":\n" << o.out;
