@@ -196,14 +196,14 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   if (auto r = impl->IndexFromLog(indexed + 1); !r) return std::unexpected(r.error());
   impl->prepared_head = impl->head;
   if (options.read_only || impl->broken) impl->tree_in_memory = true;
-  auto covered = impl->RestoreTree();
+  auto covered = options.keep_tree ? impl->RestoreTree() : engine::Result<std::uint64_t>(0);
   if (!covered) return std::unexpected(covered.error());
   std::unique_ptr<RocksDbEventLog> log(new RocksDbEventLog(std::move(impl)));
   Impl* d = log->impl_.get();
   // The leaves the stored tiles do not cover, from the log: the last partial tile's, what a crash
   // lost of the unsynced tiles, or the whole log of a store from before the tree. Read on one
   // thread, hashed on this one, appended a chunk at a time.
-  if (*covered < d->head.seq) {
+  if (d->tree && *covered < d->head.seq) {
     std::vector<engine::Hash> leaves;
     leaves.reserve(64 * 1024);
     engine::Result<void> appended;

@@ -32,6 +32,9 @@ class RocksDbEventLog final : public engine::EventLog {
     // Stream-index entries kept in memory before they are written to the store as one file
     // (storage/README.md, "The stream index"). Tests set it low to cross the threshold.
     std::uint64_t index_flush_events = 64 * 1024;
+    // Keeps the Merkle tree (engine/log/merkle.h) beside the log. Off only in the benchmark that
+    // measures what the tree costs the appends (benchmarks/tree_bench.cc).
+    bool keep_tree = true;
     // Test support: the store's files are written through these faults (a full disk, failing
     // syncs) when set.
     std::shared_ptr<DiskFaults> disk_faults;
@@ -69,6 +72,9 @@ class RocksDbEventLog final : public engine::EventLog {
   engine::Result<void> TamperRecordForTesting(std::uint64_t seq, std::string_view record);
   // Test support: deletes the stored event `seq` (and nothing else), as a careless hand would.
   engine::Result<void> DeleteEventForTesting(std::uint64_t seq);
+  // Test support: removes the stored tree (as a store from before it had none), so that the next
+  // open builds it from the log.
+  engine::Result<void> DropTreeForTesting();
   // Test support: makes the next `n` appends fail as a failing disk would.
   void FailNextAppendsForTesting(int n);
 

@@ -20,6 +20,17 @@ std::string TileKey(int level, std::uint64_t index) {
 
 const engine::MerkleTree* RocksDbEventLog::Tree() const { return impl_->tree.get(); }
 
+engine::Result<void> RocksDbEventLog::DropTreeForTesting() {
+  Impl& d = *impl_;
+  if (d.families[kTree] == nullptr) return {};
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s =
+      d.db->DeleteRange(wo, d.families[kTree], std::string(1, '\0'), std::string(9, '\xff'));
+  if (!s.ok()) return FromStatus(s, "dropping the tree");
+  return {};
+}
+
 engine::Result<std::optional<std::string>> RocksDbEventLog::Impl::ReadTile(
     int level, std::uint64_t index) const {
   const std::string key = TileKey(level, index);
