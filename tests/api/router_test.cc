@@ -532,6 +532,8 @@ TEST_F(Api, EveryRouteOfTheOpenApiDocumentExists) {
           target.replace(at, from.size(), to);
       };
       replace("{c}", "proposals");
+      replace("{L}", "0");  // a tlog-tiles tile: level and index
+      replace("{N}", "000.p/1");
       replace("{id}", path.starts_with("/api/v1/workflows")       ? "industry_proposal"
                       : path.starts_with("/api/v1/organizations") ? "umc-01"
                       : path.starts_with("/api/v1/tokens")        ? "000000000000"
