@@ -47,7 +47,7 @@ HttpResponse Text(std::string body, std::string_view cache) {
 
 // A tlog-tiles index: path elements of three digits, all but the last led by "x".
 std::optional<std::uint64_t> TileIndex(std::span<const std::string> parts) {
-  if (parts.empty() || parts.size() > 7) return std::nullopt;
+  if (parts.empty() || parts.size() > 6) return std::nullopt;  // 18 digits fit in 64 bits
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     std::string_view s = parts[i];
