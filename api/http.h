@@ -39,6 +39,9 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   BodyPieces pieces;  // when set, the body (sent chunked); `body` is not used
+  // False when the ETag does not stand for the whole body (a protocol's view also shows its
+  // assignments' states, which change without its version): never answered 304.
+  bool revalidate = true;
 };
 
 // The router answers through this, at once or later (a write answers when it is durable).

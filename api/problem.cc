@@ -16,6 +16,8 @@ const char* TitleOf(engine::ErrorCode code) {
       return "Not allowed";
     case ErrorCode::kNotFound:
       return "Not found";
+    case ErrorCode::kMethodNotAllowed:
+      return "Method not allowed";
     case ErrorCode::kVersionConflict:
       return "Version conflict";
     case ErrorCode::kInvalidTransition:
@@ -53,6 +55,8 @@ int StatusOf(engine::ErrorCode code) {
       return 403;
     case ErrorCode::kNotFound:
       return 404;
+    case ErrorCode::kMethodNotAllowed:
+      return 405;
     case ErrorCode::kVersionConflict:
       return 409;
     case ErrorCode::kInvalidTransition:

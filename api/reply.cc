@@ -1,5 +1,7 @@
 #include "api/reply.h"
 
+#include <cctype>
+
 namespace expertflow::api {
 
 using nlohmann::json;
@@ -33,6 +35,59 @@ std::string EventsArray(const std::vector<engine::AppendedEvent>& events) {
   stored.reserve(events.size());
   for (const auto& e : events) stored.push_back({e.seq, e.hash, e.record});
   return EventsArray(stored);
+}
+
+namespace {
+
+// Percent-encodes all but RFC 3986's unreserved characters (and `/` in a path).
+void AppendEncoded(std::string_view s, std::string& out, bool path = false) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || (path && c == '/')) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+}
+
+}  // namespace
+
+std::string NextLink(const Target& t, std::string_view param, std::string_view value) {
+  std::string out = "<";
+  AppendEncoded(t.path, out, true);
+  char sep = '?';
+  bool set = false;
+  const auto add = [&](std::string_view k, std::string_view v) {
+    out += sep;
+    sep = '&';
+    AppendEncoded(k, out);
+    out += '=';
+    AppendEncoded(v, out);
+  };
+  for (const auto& [k, v] : t.query) {
+    if (k == param) {
+      add(k, value);
+      set = true;
+    } else {
+      add(k, v);
+    }
+  }
+  if (!set) add(param, value);
+  out += ">; rel=\"next\"";
+  return out;
+}
+
+HttpResponse Page(const Target& t, json body) {
+  const auto next = body.find("next_cursor");
+  std::string link;
+  if (next != body.end() && next->is_string())
+    link = NextLink(t, "cursor", next->get<std::string>());
+  HttpResponse r = Json(200, body);
+  if (!link.empty()) r.headers.emplace_back("Link", std::move(link));
+  return r;
 }
 
 }  // namespace expertflow::api

@@ -8,6 +8,7 @@
 #include "api/request.h"
 #include "api/routes.h"
 #include "api/static_files.h"
+#include "engine/core/hash.h"
 #include "engine/projections/stage_stats.h"
 
 namespace expertflow::api {
@@ -45,6 +46,8 @@ class Router::Impl {
       static const json kNoBody = json::object();
       return route->handler(ctx_, {req, target, segments, kNobody, kNoBody}, std::move(respond));
     }
+    if (std::string allow = ServiceMethodsOf(path); !allow.empty())
+      return respond(MethodNotAllowed(req.method, std::move(allow)));
     if (!path.starts_with("/api/")) {
       // The page itself needs no token: it holds no data, and asks for one before any call.
       if (req.method == "GET" && !static_files_.empty())
@@ -79,21 +82,30 @@ class Router::Impl {
     }
     auto seg = Segments(std::string_view(path).substr(8));
     for (const auto& s : seg) {
-      if (!IsSafeId(s) && s != "openapi.json")
-        return respond(Problem(ErrorCode::kNotFound, "no such route"));
+      if (!IsSafeId(s)) return respond(Problem(ErrorCode::kNotFound, "no such route"));
     }
     Dispatch(req, target, seg, *principal, body, std::move(respond));
   }
 
-  engine::Result<std::uint64_t> OpenEventStream(const HttpRequest& req) {
+  engine::Result<EventStreamStart> OpenEventStream(const HttpRequest& req) {
     return handlers::OpenEventStream(ctx_, req);
   }
 
-  std::pair<std::string, std::uint64_t> NextEventMessages(std::uint64_t after, std::size_t max) {
-    return handlers::NextEventMessages(ctx_, after, max);
+  std::pair<std::string, std::uint64_t> NextEventMessages(const engine::Principal& p,
+                                                          std::uint64_t after, std::size_t max) {
+    return handlers::NextEventMessages(ctx_, p, after, max);
   }
 
  private:
+  // A path that routes serve with other methods: 405 with the methods it takes (RFC 9110
+  // §15.5.6), not 404.
+  static HttpResponse MethodNotAllowed(const std::string& method, std::string allow) {
+    HttpResponse r = Problem(ErrorCode::kMethodNotAllowed,
+                             method + " is not a method of this path; it takes " + allow);
+    r.headers.emplace_back("Allow", std::move(allow));
+    return r;
+  }
+
   bool IsCollection(std::string_view c) const {
     for (const auto* d : ctx_.seq.definitions().All()) {
       if (d->collection == c) return true;
@@ -107,10 +119,62 @@ class Router::Impl {
     // nothing of what is there.
     if (!seg.empty() && seg[0] == "tokens" && p.role != "admin")
       return respond(Problem(ErrorCode::kForbidden, "tokens are managed by admins"));
-    const Route* route =
-        FindApiRoute(req.method, seg, [this](std::string_view c) { return IsCollection(c); });
-    if (route == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+    const auto is_collection = [this](std::string_view c) { return IsCollection(c); };
+    const Route* route = FindApiRoute(req.method, seg, is_collection);
+    if (route == nullptr) {
+      std::string allow;
+      for (std::string_view m : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+        if (FindApiRoute(m, seg, is_collection) != nullptr)
+          allow += (allow.empty() ? "" : ", ") + std::string(m);
+      }
+      if (allow.empty()) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+      return respond(MethodNotAllowed(req.method, std::move(allow)));
+    }
+    if (req.method == "GET") {
+      respond = [respond = std::move(respond),
+                 if_none_match = std::string(req.Header("if-none-match"))](HttpResponse r) {
+        respond(Conditional(std::move(r), if_none_match));
+      };
+    }
     route->handler(ctx_, {req, t, seg, p, body}, std::move(respond));
+  }
+
+  // Conditional GET (RFC 9110 §13.1.2, issue 20): every JSON answer of a GET carries an ETag (an
+  // instance its version, as If-Match uses it; any other a digest of the body), and one the
+  // client already has (If-None-Match) is answered 304 with no body. Streamed answers (the
+  // export) are not.
+  static HttpResponse Conditional(HttpResponse r, std::string_view if_none_match) {
+    if (r.status != 200 || r.pieces || r.content_type != "application/json") return r;
+    auto tag = std::find_if(r.headers.begin(), r.headers.end(),
+                            [](const auto& h) { return h.first == "ETag"; });
+    std::string etag;
+    if (tag != r.headers.end()) {
+      etag = tag->second;
+    } else {
+      etag = "\"" + engine::ToHex(engine::Sha256(r.body)).substr(0, 32) + "\"";
+      r.headers.emplace_back("ETag", etag);
+    }
+    if (if_none_match.empty() || !r.revalidate) return r;
+    // The weak comparison of §8.8.3.2: a W/ prefix is ignored.
+    bool match = false;
+    for (std::size_t from = 0; from <= if_none_match.size() && !match;) {
+      auto comma = if_none_match.find(',', from);
+      if (comma == std::string_view::npos) comma = if_none_match.size();
+      std::string_view one = if_none_match.substr(from, comma - from);
+      while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+      while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+      if (one.starts_with("W/")) one.remove_prefix(2);
+      match = one == "*" || one == etag;
+      from = comma + 1;
+    }
+    if (!match) return r;
+    HttpResponse not_modified;
+    not_modified.status = 304;
+    not_modified.content_type.clear();
+    for (auto& h : r.headers) {
+      if (h.first == "ETag" || h.first == "Cache-Control") not_modified.headers.push_back(h);
+    }
+    return not_modified;
   }
 
   RouterOptions options_;
@@ -130,13 +194,14 @@ void Router::Handle(HttpRequest request, Respond respond) {
   impl_->Handle(std::move(request), std::move(respond));
 }
 
-engine::Result<std::uint64_t> Router::OpenEventStream(const HttpRequest& request) {
+engine::Result<EventStreamStart> Router::OpenEventStream(const HttpRequest& request) {
   return impl_->OpenEventStream(request);
 }
 
-std::pair<std::string, std::uint64_t> Router::NextEventMessages(std::uint64_t after,
+std::pair<std::string, std::uint64_t> Router::NextEventMessages(const engine::Principal& p,
+                                                                std::uint64_t after,
                                                                 std::size_t max) {
-  return impl_->NextEventMessages(after, max);
+  return impl_->NextEventMessages(p, after, max);
 }
 
 std::string Router::RouteOf(const HttpRequest& request) {

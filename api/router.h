@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 
@@ -15,6 +16,13 @@
 #include "engine/runtime/sequencer.h"
 
 namespace expertflow::api {
+
+// Where GET /api/v1/events/stream starts, and for whom.
+struct EventStreamStart {
+  std::uint64_t after = 0;
+  engine::Principal principal;
+};
+class Webhooks;
 
 struct RouterOptions {
   // Set when the server runs on a manual clock: enables POST /api/v1/admin/clock.
@@ -30,6 +38,12 @@ struct RouterOptions {
   // The log's signed checkpoints (engine/runtime/checkpoints.h): /api/v1/log/... answers 404
   // without them.
   engine::Checkpoints* checkpoints = nullptr;
+  // Makes an online backup (POST /api/v1/admin/backup) labelled `label` (may be empty) and
+  // says what it holds: {"name", "path", "head_seq", "head_hash", "created_at"}. Unset: 404.
+  std::function<engine::Result<nlohmann::json>(const std::string& label)> backup;
+  // Webhook subscriptions and their delivery (api/webhooks.h): /api/v1/webhooks answers 404
+  // without them.
+  Webhooks* webhooks = nullptr;
 };
 
 // The REST API of API.md as a pure function of a request: it authenticates, authorises, checks
@@ -45,11 +59,14 @@ class Router {
 
   // GET /api/v1/events/stream (Server-Sent Events) is served by the server itself, since it never
   // ends; the router decides who may open it and from where: the seq after which to start
-  // (`after`, or `Last-Event-ID` when resuming), or the refusal to answer with.
-  engine::Result<std::uint64_t> OpenEventStream(const HttpRequest& request);
-  // The next events for a stream, formatted as SSE messages ("id", "event", "data"), and the last
-  // seq they hold (`after` when there are none).
-  std::pair<std::string, std::uint64_t> NextEventMessages(std::uint64_t after, std::size_t max);
+  // (`after`, or `Last-Event-ID` when resuming; the head when neither is given) and who opened it,
+  // or the refusal to answer with.
+  engine::Result<EventStreamStart> OpenEventStream(const HttpRequest& request);
+  // The next events `p` may see, formatted as SSE messages ("id", "event", "data"), and the last
+  // seq looked at (`after` when there are none): events of instances `p` may not see are passed
+  // over, so the seq can move on with no message.
+  std::pair<std::string, std::uint64_t> NextEventMessages(const engine::Principal& p,
+                                                          std::uint64_t after, std::size_t max);
 
   // The route template a request matched (for metrics and logs), e.g. "/api/v1/{c}/{id}".
   static std::string RouteOf(const HttpRequest& request);

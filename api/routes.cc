@@ -12,11 +12,12 @@ constexpr std::array kServiceRoutes = {
     Route{"GET", "/healthz", handlers::Healthz},
     Route{"GET", "/readyz", handlers::Readyz},
     Route{"GET", "/metrics", handlers::MetricsText},
+    // The contract: a client reads it before it holds a token, and it holds no data.
+    Route{"GET", "/api/v1/openapi.json", handlers::OpenApi},
 };
 
 constexpr std::array kApiRoutes = {
     Route{"GET", "/api/v1/me", handlers::Me},
-    Route{"GET", "/api/v1/openapi.json", handlers::OpenApi},
     Route{"GET", "/api/v1/workflows", handlers::ListWorkflows},
     Route{"GET", "/api/v1/workflows/{id}", handlers::GetWorkflow},
     Route{"GET", "/api/v1/organizations", handlers::ListOrganizations},
@@ -28,6 +29,12 @@ constexpr std::array kApiRoutes = {
     Route{"GET", "/api/v1/tokens", handlers::ListTokens},
     Route{"DELETE", "/api/v1/tokens/{id}", handlers::RevokeToken},
     Route{"POST", "/api/v1/admin/clock", handlers::MoveClock},
+    Route{"POST", "/api/v1/admin/backup", handlers::MakeBackup},
+    Route{"POST", "/api/v1/webhooks", handlers::RegisterWebhook},
+    Route{"GET", "/api/v1/webhooks", handlers::ListWebhooks},
+    Route{"GET", "/api/v1/webhooks/{id}", handlers::GetWebhook},
+    Route{"DELETE", "/api/v1/webhooks/{id}", handlers::DeleteWebhook},
+    Route{"GET", "/api/v1/webhooks/{id}/deliveries", handlers::WebhookDeliveries},
     Route{"GET", "/api/v1/inbox", handlers::Inbox},
     Route{"GET", "/api/v1/events", handlers::GlobalEvents},
     Route{"GET", "/api/v1/events/stream", handlers::EventStream},
@@ -101,13 +108,19 @@ const Route* FindApiRoute(std::string_view method, const std::vector<std::string
   return nullptr;
 }
 
-std::string RouteTemplateOf(std::string_view path) {
-  if (!path.starts_with("/api/v1/")) {
-    for (const Route& route : kServiceRoutes) {
-      if (route.path == path) return std::string(path);
-    }
-    return "other";
+std::string ServiceMethodsOf(std::string_view path) {
+  std::string allow;
+  for (const Route& route : kServiceRoutes) {
+    if (route.path == path) allow += (allow.empty() ? "" : ", ") + std::string(route.method);
   }
+  return allow;
+}
+
+std::string RouteTemplateOf(std::string_view path) {
+  for (const Route& route : kServiceRoutes) {
+    if (route.path == path) return std::string(path);
+  }
+  if (!path.starts_with("/api/v1/")) return "other";
   const std::vector<std::string> segments = Segments(path.substr(kApiPrefix.size()));
   // Whether some route spells `segment` at place `i`, under the same first segment after the
   // first place (only a literal under {c} for a first segment no route spells).

@@ -19,12 +19,15 @@ struct Route {
   handlers::Handler handler;
 };
 
-// The service routes (probes, metrics): outside /api/v1, no token, matched on the exact path.
+// The service routes (probes, metrics, the OpenAPI document): no token, matched on the exact
+// path.
 std::span<const Route> ServiceRoutes();
 // The endpoints of API.md under /api/v1, tried in this order: the first match serves.
 std::span<const Route> ApiRoutes();
 
 const Route* FindServiceRoute(std::string_view method, std::string_view path);
+// The methods the service routes serve `path` with ("GET"), empty when none does.
+std::string ServiceMethodsOf(std::string_view path);
 // `segments` are the path's after /api/v1/; `is_collection` says which names `{c}` matches.
 const Route* FindApiRoute(std::string_view method, const std::vector<std::string>& segments,
                           const std::function<bool(std::string_view)>& is_collection);

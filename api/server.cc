@@ -284,7 +284,7 @@ class Server::Impl {
             break;
           continue;
         }
-        co_await StreamEvents(stream, request.version(), req, *opened);
+        co_await StreamEvents(stream, request.version(), req, opened->after);
         break;
       }
       const auto start = std::chrono::steady_clock::now();
@@ -331,16 +331,27 @@ class Server::Impl {
     res.set(http::field::server, "expertflow");
     res.set(http::field::content_type, "text/event-stream");
     res.set(http::field::cache_control, "no-cache");
+    // A reverse proxy (nginx) must pass each event on at once, not buffer the stream.
+    res.set("X-Accel-Buffering", "no");
     res.keep_alive(false);
     http::response_serializer<http::empty_body> serializer{res};
     stream.expires_after(options_.sse_write_timeout);
     auto [hec, hn] = co_await http::async_write_header(stream, serializer, kUseTuple);
     if (hec) co_return;
+    // How long a client waits before it reconnects (with Last-Event-ID, from where it was).
+    static constexpr std::string_view kRetry = "retry: 3000\n\n";
+    stream.expires_after(options_.sse_write_timeout);
+    auto [rec, rn] = co_await asio::async_write(stream, asio::buffer(kRetry), kUseTuple);
+    if (rec) co_return;
     asio::steady_timer timer(co_await asio::this_coro::executor);
     auto last_write = std::chrono::steady_clock::now();
     while (!stopping_) {
-      if (!router_.OpenEventStream(opening)) co_return;
-      auto [text, last] = router_.NextEventMessages(after, 256);
+      auto opened = router_.OpenEventStream(opening);
+      if (!opened) co_return;
+      auto [text, last] = router_.NextEventMessages(opened->principal, after, 256);
+      // Events this principal may not see were passed over: the stream moves on past them.
+      const bool passed_over = last != after;
+      after = last;
       if (text.empty() && std::chrono::steady_clock::now() - last_write >= options_.sse_heartbeat) {
         text = ": heartbeat\n\n";
       }
@@ -348,8 +359,12 @@ class Server::Impl {
         stream.expires_after(options_.sse_write_timeout);
         auto [ec, n] = co_await asio::async_write(stream, asio::buffer(text), kUseTuple);
         if (ec) co_return;  // gone, or too slow: cut off
-        after = last;
         last_write = std::chrono::steady_clock::now();
+        continue;
+      }
+      if (passed_over) {
+        // More to look through: let the thread's other connections go first.
+        co_await asio::post(co_await asio::this_coro::executor, kUseTuple);
         continue;
       }
       timer.expires_after(options_.sse_poll);

@@ -5,6 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <charconv>
 #include <condition_variable>
 #include <filesystem>
@@ -16,9 +19,12 @@
 #include "api/router.h"
 #include "api/server.h"
 #include "api/tokens.h"
+#include "api/webhooks.h"
 #include "api/work_pool.h"
 #include "app/demo.h"
 #include "app/log_key.h"
+#include "app/proof_client.h"
+#include "app/webhook_key.h"
 #include "engine/projections/rebuild.h"
 #include "engine/runtime/checkpoints.h"
 #include "engine/runtime/import.h"
@@ -40,7 +46,8 @@ enum class Access { kWrite, kReadOnly };
 // Opens the store in `data`. A store held by a running server cannot be opened for writing; say
 // so plainly instead of passing on RocksDB's lock error.
 std::unique_ptr<RocksDbEventLog> OpenStore(const std::string& data, Access access,
-                                           bool allow_broken_chain = false) {
+                                           bool allow_broken_chain = false,
+                                           std::string_view held_hint = "") {
   RocksDbEventLog::Options options;
   options.create_if_missing = access == Access::kWrite;
   options.read_only = access == Access::kReadOnly;
@@ -54,7 +61,8 @@ std::unique_ptr<RocksDbEventLog> OpenStore(const std::string& data, Access acces
     const std::string& m = log.error().message;
     if (m.find("lock") != std::string::npos || m.find("LOCK") != std::string::npos) {
       std::cerr << "expertflow: the store in " << data
-                << " is held by a running server; stop it first, or use the HTTP API\n";
+                << " is held by a running server; stop it first, or use the HTTP API" << held_hint
+                << "\n";
     } else {
       std::cerr << "expertflow: cannot open the store in " << data << ": " << log.error().ToString()
                 << "\n";
@@ -110,12 +118,106 @@ bool WriteAdminToken(api::TokenStore& tokens, const std::string& data, engine::T
 
 }  // namespace
 
+namespace {
+
+// Where POST /api/v1/admin/backup writes: --backup-dir, else a folder beside the data folder
+// named after it ("data" -> "data-backups"), so that a backup is not inside what it copies.
+fs::path BackupDir(const ServeOptions& o) {
+  if (!o.backup_dir.empty()) return fs::path(o.backup_dir);
+  fs::path data = fs::absolute(o.data).lexically_normal();
+  if (data.filename().empty()) data = data.parent_path();
+  return data.parent_path() / (data.filename().string() + "-backups");
+}
+
+// An online backup (issue 20): a RocksDB checkpoint of the open store, which is what a crash at
+// that moment would leave (every event acknowledged before it, the views and the tree as they
+// were), plus the signing key. Named "<UTC time>-<head seq>[-label]"; its head is read back
+// from the copy, so the answer says exactly what it holds. One at a time.
+engine::Result<nlohmann::json> OnlineBackup(RocksDbEventLog& log, const std::string& data,
+                                            const fs::path& dir, const std::string& label,
+                                            engine::Timestamp now) {
+  static std::mutex one_at_a_time;
+  std::lock_guard lock(one_at_a_time);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) {
+    return engine::Fail(engine::ErrorCode::kUnavailable,
+                        "cannot create the backup folder: " + ec.message());
+  }
+  std::string stamp = engine::FormatRfc3339(now);
+  std::erase_if(stamp, [](char c) { return c == '-' || c == ':'; });
+  if (auto dot = stamp.find('.'); dot != std::string::npos)
+    stamp.erase(dot, stamp.size() - dot - 1);
+  std::string name = stamp + "-" + std::to_string(log.GetHead().seq);
+  if (!label.empty()) name += "-" + label;
+  const fs::path to = dir / name;
+  if (fs::exists(to, ec)) {
+    return engine::Fail(engine::ErrorCode::kVersionConflict,
+                        "a backup named " + name + " is there already; try again in a second");
+  }
+  if (auto made = log.Checkpoint(to.string()); !made) return std::unexpected(made.error());
+  const auto fail = [&](engine::Error e) -> engine::Result<nlohmann::json> {
+    fs::remove_all(to, ec);
+    return std::unexpected(std::move(e));
+  };
+  // The keys go with the store: the log's signing key, and the webhooks' (their secrets).
+  for (const char* key : {kLogKeyFile, kWebhookKeyFile}) {
+    if (!fs::exists(fs::path(data) / key, ec)) continue;
+    fs::copy_file(fs::path(data) / key, to / key, ec);
+    if (ec) {
+      return fail(engine::Error{engine::ErrorCode::kUnavailable,
+                                std::string("cannot copy ") + key + ": " + ec.message()});
+    }
+  }
+  RocksDbEventLog::Options read;
+  read.create_if_missing = false;
+  read.read_only = true;
+  read.allow_broken_chain = true;
+  read.keep_tree = false;
+  auto copy = RocksDbEventLog::Open(to.string(), read);
+  if (!copy) return fail(copy.error());
+  const engine::Head head = (*copy)->GetHead();
+  spdlog::info("backup of {} events written to {}", head.seq, to.string());
+  return nlohmann::json{{"name", name},
+                        {"path", to.string()},
+                        {"head_seq", head.seq},
+                        {"head_hash", engine::ToHex(head.hash)},
+                        {"created_at", engine::FormatRfc3339(now)}};
+}
+
+}  // namespace
+
+// Whether HOST:PORT can be listened on now: tried before anything is created, so that a server
+// that cannot listen leaves no data folder, key or token behind. (Port 0 always can.)
+std::optional<std::string> CannotListen(const std::string& host, std::uint16_t port) {
+  if (port == 0) return std::nullopt;
+  boost::asio::io_context io;
+  boost::system::error_code ec;
+  const auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return "--listen: " + host + " is not an IP address";
+  boost::asio::ip::tcp::acceptor acceptor(io);
+  const boost::asio::ip::tcp::endpoint endpoint(address, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(boost::asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (ec) return "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+  return std::nullopt;
+}
+
 int Serve(const ServeOptions& o) {
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   auto listen = ParseListen(o.listen);
   if (!listen) {
     std::cerr << "expertflow: --listen must be HOST:PORT, e.g. 127.0.0.1:8080\n";
     return 2;
+  }
+  if (o.threads < 0) {
+    std::cerr << "expertflow: --threads must be 0 (one per core) or more\n";
+    return 2;
+  }
+  if (auto busy = CannotListen(listen->first, listen->second)) {
+    std::cerr << "expertflow: " << *busy << "; nothing was created\n";
+    return 1;
   }
   engine::SequencerOptions sequencer_options;
   const auto retention = engine::ParseIsoDuration(o.idempotency_retention);
@@ -172,6 +274,22 @@ int Serve(const ServeOptions& o) {
     return 2;
   }
 
+  const auto webhook_timeout = engine::ParseIsoDuration(o.webhook_timeout);
+  const auto webhook_backoff = engine::ParseIsoDuration(o.webhook_backoff);
+  const auto webhook_backoff_max = engine::ParseIsoDuration(o.webhook_backoff_max);
+  if (!webhook_timeout || *webhook_timeout < std::chrono::seconds(1) || !webhook_backoff ||
+      *webhook_backoff < std::chrono::seconds(1) || !webhook_backoff_max ||
+      *webhook_backoff_max < *webhook_backoff) {
+    std::cerr << "expertflow: --webhook-timeout and --webhook-backoff must be ISO 8601 durations "
+                 "of a second or more (PT10S), --webhook-backoff-max no shorter than the backoff\n";
+    return 2;
+  }
+  auto webhook_key = LoadOrCreateWebhookKey(o.data);
+  if (!webhook_key) {
+    spdlog::error("{}", webhook_key.error().message);
+    return 1;
+  }
+
   auto definitions = workflows::BuiltinDefinitions();
   if (!definitions) {
     spdlog::error("{}", definitions.error().message);
@@ -201,6 +319,8 @@ int Serve(const ServeOptions& o) {
   api::TokenStore tokens(*log, directory);
   if (!WriteAdminToken(tokens, o.data, system_clock.Now())) return 1;
 
+  // What the demo's sequencer wrote, counted in the server's /metrics as well.
+  engine::SequencerStats demo_stats;
   if (o.demo) {
     if (log->GetHead().seq > 0) {
       spdlog::warn("--demo ignored: the store is not empty");
@@ -213,6 +333,7 @@ int Serve(const ServeOptions& o) {
       spdlog::info("demo: driving a year of traffic and seeds 002 and 003");
       DemoSummary summary = RunDemo(demo_sequencer, *manual_clock, demo_end);
       demo_sequencer.Stop();
+      demo_stats = demo_sequencer.Stats();
       spdlog::info("demo: {} commands ({} refused), {} instances, {} events", summary.commands,
                    summary.refused, summary.instances, log->GetHead().seq);
       const auto& d = summary.discipline;
@@ -238,6 +359,7 @@ int Serve(const ServeOptions& o) {
                                              : static_cast<engine::Clock&>(system_clock);
   engine::Sequencer sequencer(*log, *definitions, directory, routing, clock, ids,
                               sequencer_options);
+  sequencer.CarryStats(demo_stats);
   if (auto r = sequencer.Start(); !r) {
     spdlog::error("cannot start: {}", r.error().ToString());
     return 1;
@@ -289,10 +411,9 @@ int Serve(const ServeOptions& o) {
     }
     // Stopping: a last checkpoint of everything written, so that a restart or a backup begins
     // with the whole log signed. The tree takes the last events a moment after they are
-    // answered: it is given up to a second to reach the head.
+    // answered.
     lock.unlock();
-    for (int i = 0; i < 100 && log->Tree()->Size() < log->GetHead().seq; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    log->AwaitTree();
     if (auto made = checkpoints.Make(); !made)
       spdlog::error("no last checkpoint made: {}", made.error().ToString());
     else if (*made)
@@ -313,11 +434,31 @@ int Serve(const ServeOptions& o) {
     }
   } join_checkpointer{checkpoint_mu, checkpoint_cv, checkpoint_stop, checkpointer};
 
+  // Webhooks follow the log on threads of their own: a slow or dead receiver holds up nothing
+  // but its own subscription.
+  api::WebhookOptions webhook_options;
+  webhook_options.server_key = *webhook_key;
+  webhook_options.answer_timeout = *webhook_timeout;
+  webhook_options.connect_timeout =
+      std::min<std::chrono::milliseconds>(*webhook_timeout, std::chrono::seconds(5));
+  webhook_options.backoff_base = *webhook_backoff;
+  webhook_options.backoff_cap = *webhook_backoff_max;
+  api::Webhooks webhooks(*log, sequencer, webhook_options);
+  if (auto r = webhooks.Start(); !r) {
+    spdlog::error("webhooks cannot start: {}", r.error().ToString());
+    return 1;
+  }
+
   api::Metrics metrics;
   api::RouterOptions router_options;
   router_options.checkpoints = &checkpoints;
+  router_options.webhooks = &webhooks;
   if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
   router_options.static_files = web::EmbeddedFiles();
+  const fs::path backup_dir = BackupDir(o);
+  router_options.backup = [&log, &o, &clock, backup_dir](const std::string& label) {
+    return OnlineBackup(*log, o.data, backup_dir, label, clock.Now());
+  };
   // Verify, export and statistics read much of the log: two threads of their own, not the I/O
   // threads, and at most eight more waiting. (Twenty concurrent verifies of one long history
   // once started twenty threads and held 1.7 GB.)
@@ -347,6 +488,7 @@ int Serve(const ServeOptions& o) {
             << ")" << std::endl;
   server.Run(/*handle_signals=*/true);
   heavy.Shutdown();  // its work reads through the router and the log
+  webhooks.Stop();   // what is not delivered stays in the outboxes for the next start
   sequencer.Stop();
   spdlog::info("stopped; {} events in the log", log->GetHead().seq);
   return 0;
@@ -633,7 +775,7 @@ int Rebuild(const std::string& data, const std::string& projection) {
 }
 
 int Backup(const std::string& data, const std::string& to) {
-  auto log = OpenStore(data, Access::kWrite);
+  auto log = OpenStore(data, Access::kWrite, false, " (backup --url URL asks it for one)");
   if (!log) return 1;
   if (auto r = log->Checkpoint(to); !r) {
     std::cerr << "expertflow: " << r.error().ToString() << "\n";
@@ -649,7 +791,46 @@ int Backup(const std::string& data, const std::string& to) {
       return 1;
     }
   }
+  // Subscriptions are in the copy; their secrets are derived from the webhook key.
+  if (fs::exists(fs::path(data) / kWebhookKeyFile, ec)) {
+    fs::copy_file(fs::path(data) / kWebhookKeyFile, fs::path(to) / kWebhookKeyFile, ec);
+    if (ec) {
+      std::cerr << "expertflow: cannot copy the webhook key: " << ec.message() << "\n";
+      return 1;
+    }
+  }
   std::cout << "backup of " << log->GetHead().seq << " events written to " << to << "\n";
+  return 0;
+}
+
+int BackupOnline(const std::string& url, const std::string& token_file, const std::string& label) {
+  auto base = proof::ParseUrl(url);
+  if (!base) {
+    std::cerr << "expertflow backup: --url must be http://HOST[:PORT][/PREFIX]\n";
+    return 2;
+  }
+  auto token = proof::ReadToken(token_file);
+  if (!token) {
+    std::cerr << "expertflow backup: " << token.error().message << "\n";
+    return 2;
+  }
+  proof::Client client(*base, *token);
+  const nlohmann::json body =
+      label.empty() ? nlohmann::json::object() : nlohmann::json{{"label", label}};
+  auto answer = client.Post("/api/v1/admin/backup", body.dump());
+  if (!answer) {
+    std::cerr << "expertflow backup: " << answer.error().message << "\n";
+    return 1;
+  }
+  auto parsed = nlohmann::json::parse(answer->body, nullptr, false);
+  if (answer->status != 201 || !parsed.is_object()) {
+    std::cerr << "expertflow backup: the server answered " << answer->status << ": "
+              << (parsed.is_object() ? parsed.value("detail", answer->body) : answer->body) << "\n";
+    return 1;
+  }
+  std::cout << "backup of " << parsed.value("head_seq", std::uint64_t{0}) << " events (head "
+            << parsed.value("head_hash", "") << ") written by the server to "
+            << parsed.value("path", "") << "\n";
   return 0;
 }
 

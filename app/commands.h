@@ -19,13 +19,20 @@ struct ServeOptions {
   bool demo = false;
   bool allow_broken_chain = false;
   std::string idempotency_retention = "PT24H";  // ISO 8601, fixed units
-  std::string log_level = "info";  // trace, debug, info, warn, error
+  std::string log_level = "info";               // trace, debug, info, warn, error
   // Signed checkpoints (docs/audit.md): the log's origin on the first start, the witnesses whose
   // cosignatures are kept (verifier keys), and how often a checkpoint is made.
   std::string origin;
   std::vector<std::string> witnesses;
   std::uint64_t checkpoint_events = 1000;
   std::string checkpoint_interval = "PT10S";
+  // Where POST /api/v1/admin/backup writes; empty: "<data>-backups" beside the data folder.
+  std::string backup_dir;
+  // Webhook delivery (docs/webhooks.md): how long to wait for a receiver's answer, and the
+  // first and the longest wait between retries (ISO 8601).
+  std::string webhook_timeout = "PT10S";
+  std::string webhook_backoff = "PT1S";
+  std::string webhook_backoff_max = "PT5M";
 };
 int Serve(const ServeOptions& options);
 
@@ -46,17 +53,20 @@ int Export(const std::string& data, std::uint64_t after, const std::string& chec
 int Import(const std::string& data, const std::string& file, const std::string& expect_head,
            const std::string& checkpoints_file, const std::string& log_key_file);
 int Backup(const std::string& data, const std::string& to);
+// `expertflow backup --url`: asks a running server for an online backup (POST
+// /api/v1/admin/backup with an admin's token) and prints where it is and what it holds.
+int BackupOnline(const std::string& url, const std::string& token_file, const std::string& label);
 int Rebuild(const std::string& data, const std::string& projection);
 
 // `expertflow witness` (app/witness.cc): watches a log's checkpoints, verifies that each extends
 // the last one it cosigned, keeps it, then cosigns it and posts the cosignature.
 struct WitnessOptions {
   std::string url;
-  std::string log_key;    // the log's verifier key
-  std::string key_file;   // the witness's private key
-  std::string state;      // folder: one file per origin
+  std::string log_key;     // the log's verifier key
+  std::string key_file;    // the witness's private key
+  std::string state;       // folder: one file per origin
   std::string token_file;  // else EXPERTFLOW_TOKEN
-  double interval = 10;   // seconds between rounds
+  double interval = 10;    // seconds between rounds
   bool once = false;
 };
 int Witness(const WitnessOptions& options);

@@ -1,4 +1,6 @@
 // expertflow: one binary for the server and the operator's tools.
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
@@ -44,14 +46,22 @@ int main(int argc, char** argv) {
   // The store holds every event and every token's hash: what this process creates (the data
   // folder, RocksDB's files and write-ahead log, backups, imports) is its owner's alone.
   ::umask(077);
+  // Logs go to stderr; stdout carries what a command prints for scripts (the listening line, a
+  // token, an export).
+  spdlog::default_logger()->sinks() = {std::make_shared<spdlog::sinks::stderr_color_sink_mt>()};
   CLI::App app{"expertflow — event-sourced workflow engine for proposals and their expertise"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("expertflow ") + EXPERTFLOW_VERSION);
+  std::vector<std::string> help_topic;
+  auto* help = app.add_subcommand("help", "Show the help of the program or of a subcommand");
+  help->add_option("subcommand", help_topic, "e.g. import, or token issue");
 
   ServeOptions serve;
   auto* s = app.add_subcommand("serve", "Start the HTTP server on the embedded store");
   s->add_option("--data", serve.data, "Data folder (created if missing)")->capture_default_str();
   s->add_option("--listen", serve.listen, "HOST:PORT to listen on")->capture_default_str();
-  s->add_option("--threads", serve.threads, "I/O threads (default: one per core)");
+  s->add_option("--threads", serve.threads, "I/O threads (default: one per core)")
+      ->check(CLI::NonNegativeNumber);
   s->add_option("--clock", serve.clock,
                 "system, or manual (tests; enables POST /api/v1/admin/clock)")
       ->check(CLI::IsMember({"system", "manual"}))
@@ -78,6 +88,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_option("--checkpoint-interval", serve.checkpoint_interval,
                 "...or after this long when fewer came (ISO 8601)")
+      ->capture_default_str();
+  s->add_option("--backup-dir", serve.backup_dir,
+                "Where online backups (POST /api/v1/admin/backup) go; default: the data folder's "
+                "name with -backups, beside it");
+  s->add_option("--webhook-timeout", serve.webhook_timeout,
+                "How long a webhook receiver has to connect and to answer (ISO 8601)")
+      ->capture_default_str();
+  s->add_option(
+       "--webhook-backoff", serve.webhook_backoff,
+       "The wait before a failed webhook delivery is retried; doubled each time (ISO 8601)")
+      ->capture_default_str();
+  s->add_option("--webhook-backoff-max", serve.webhook_backoff_max,
+                "The longest wait between retries of a webhook delivery (ISO 8601)")
       ->capture_default_str();
   s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
               "Serve even when the hash chain does not verify (reads only are safe then)");
@@ -132,7 +155,15 @@ int main(int argc, char** argv) {
   auto* backup =
       app.add_subcommand("backup", "Write a consistent copy of the store (a checkpoint)");
   backup->add_option("--data", data, "Data folder")->capture_default_str();
-  backup->add_option("--to", to, "Folder to create for the copy")->required();
+  backup->add_option("--to", to, "Folder to create for the copy (the store is not in use)");
+  std::string backup_url, backup_token_file, backup_label;
+  backup->add_option("--url", backup_url,
+                     "Ask the running server at this base URL for an online backup instead; it "
+                     "writes it into its backup folder (serve --backup-dir)");
+  backup->add_option("--token-file", backup_token_file,
+                     "With --url: file whose first line is an admin's bearer token (else the "
+                     "EXPERTFLOW_TOKEN environment variable)");
+  backup->add_option("--label", backup_label, "With --url: a label for the backup's name");
 
   std::string projection = "all";
   auto* rebuild =
@@ -193,9 +224,38 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    // audit and witness promise 2 for every usage error (1 means: something did not verify).
-    return code != 0 && (aud->parsed() || wit->parsed()) ? 2 : code;
+    const int code = app.exit(e);  // --help and --version answer 0 here
+    if (code == 0) return 0;
+    // A usage error: exit 2 (1 means that something failed or did not verify), with the usage of
+    // the subcommand it was made in.
+    CLI::App* at = &app;
+    for (bool deeper = true; deeper;) {
+      deeper = false;
+      for (CLI::App* sub : at->get_subcommands([](CLI::App* a) { return a->parsed(); })) {
+        at = sub;
+        deeper = true;
+        break;
+      }
+    }
+    if (at != &app) std::cerr << at->help();
+    return 2;
+  }
+  if (help->parsed()) {
+    CLI::App* at = &app;
+    for (const std::string& word : help_topic) {
+      auto subs = at->get_subcommands([&](CLI::App* a) { return a->check_name(word); });
+      if (subs.empty()) {
+        std::cerr << "expertflow help: no command \"" << word << "\"\n";
+        return 2;
+      }
+      at = subs.front();
+    }
+    // CLI11's help() of the program delegates to the subcommand parsed, `help` itself: the
+    // program's own help comes from its formatter.
+    std::cout << (at == &app ? app.get_formatter()->make_help(&app, app.get_name(),
+                                                              CLI::AppFormatMode::Normal)
+                             : at->help());
+    return 0;
   }
 
   if (s->parsed()) return Serve(serve);
@@ -206,7 +266,17 @@ int main(int argc, char** argv) {
   if (key_show->parsed()) return KeyShow(data);
   if (exp->parsed()) return Export(data, after, checkpoints_file);
   if (imp->parsed()) return Import(data, file, expect_head, checkpoints_file, log_key_file);
-  if (backup->parsed()) return Backup(data, to);
+  if (backup->parsed()) {
+    // Offline (--to, the store free) or online (--url, through the running server): one of them.
+    if (backup_url.empty() == to.empty()) {
+      std::cerr << "expertflow backup: give --to (a stopped server's store) or --url (a running "
+                   "server)\n"
+                << backup->help();
+      return 2;
+    }
+    if (!backup_url.empty()) return BackupOnline(backup_url, backup_token_file, backup_label);
+    return Backup(data, to);
+  }
   if (rebuild->parsed()) return Rebuild(data, projection);
   if (keygen->parsed()) return WitnessKeygen(key_name, key_out);
   if (wit->parsed()) return Witness(witness);

@@ -53,4 +53,4 @@ run "GET /api/v1/proposals/{id}" -H "Authorization: Bearer $assoc" "$api/proposa
 run "POST .../commands (durable)" -s "$lua" "$api/proposals/$id/commands"
 echo
 echo "events in the log: $(curl -s "http://127.0.0.1:$port/metrics" | awk '/^expertflow_log_head_seq/ {print $2}'),"\
-" commands per durable write: $(curl -s "http://127.0.0.1:$port/metrics" | awk '/^expertflow_batch_commands_average/ {print $2}')"
+" commands per durable write: $(curl -s "http://127.0.0.1:$port/metrics" | awk '/^expertflow_batch_commands_sum/ {s = $2} /^expertflow_batch_commands_count/ {n = $2} END {if (n) printf "%.1f", s / n}')"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs every Debian package expertflow needs to build, test and run, then the dashboard's
-# pinned npm packages (web/package-lock.json). Idempotent; run as root (or with sudo). Packages
+# Installs every Debian package expertflow needs to build, test and run, then the pinned npm
+# packages of the dashboard (web/package-lock.json) and of the contract test
+# (tests/contract/package-lock.json). Idempotent; run as root (or with sudo). Packages
 # already present are not downloaded again.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ packages=(
   python3 curl
   golang-go golang-golang-x-mod-dev
   chromium fonts-dejavu-core
+  prometheus  # for promtool alone: the suite checks /metrics and the alert rules with it
 )
 # node and npm may come from Debian or be there already from another source; only a missing
 # command asks for Debian's package.
@@ -35,7 +37,10 @@ fi
 
 # The dashboard's charting library and the browser test's driver, exactly as the lockfile pins
 # them. Skipped when node_modules was installed from this very lockfile (the stamp is its copy).
-web="$(dirname "$0")/../web"
-if ! cmp -s "$web/package-lock.json" "$web/node_modules/.installed-lock.json" 2>/dev/null; then
-  (cd "$web" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
-fi
+# The contract test's validating proxy, type generator and compiler (tests/contract/) likewise.
+for dir in web tests/contract; do
+  pkg="$(dirname "$0")/../$dir"
+  if ! cmp -s "$pkg/package-lock.json" "$pkg/node_modules/.installed-lock.json" 2>/dev/null; then
+    (cd "$pkg" && npm ci --no-audit --no-fund && cp package-lock.json node_modules/.installed-lock.json)
+  fi
+done

@@ -29,7 +29,8 @@ fi
 
 if [ "${SANITIZE:-1}" != 0 ]; then
   cmake -S . -B "$build-asan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEXPERTFLOW_SANITIZE=ON \
-    -DEXPERTFLOW_BUILD_BENCHMARKS=OFF -DEXPERTFLOW_BROWSER_TESTS=OFF
+    -DEXPERTFLOW_BUILD_BENCHMARKS=OFF -DEXPERTFLOW_BROWSER_TESTS=OFF \
+    -DEXPERTFLOW_CONTRACT_TESTS=OFF
   cmake --build "$build-asan" -j "$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$build-asan" --output-on-failure -j "$jobs" --timeout 900

@@ -57,6 +57,7 @@ class RocksDbEventLog final : public engine::EventLog {
   engine::Result<void> ForEachUncached(std::uint64_t from_seq, std::uint64_t to_seq,
                                        const engine::EventVisitor& visit) const override;
   const engine::MerkleTree* Tree() const override;
+  void AwaitTree() const override;
   engine::Result<std::optional<std::string>> Get(engine::Space space,
                                                  std::string_view key) const override;
   engine::Result<std::vector<std::pair<std::string, std::string>>> Scan(

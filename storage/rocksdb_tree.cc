@@ -20,6 +20,13 @@ std::string TileKey(int level, std::uint64_t index) {
 
 const engine::MerkleTree* RocksDbEventLog::Tree() const { return impl_->tree.get(); }
 
+// The completer appends a group's leaves after answering it and before it takes the next, so
+// once nothing answered waits for it, the tree has them all.
+void RocksDbEventLog::AwaitTree() const {
+  std::unique_lock lock(impl_->written_mu);
+  impl_->written_cv.wait(lock, [&] { return impl_->written.empty() && !impl_->completing; });
+}
+
 engine::Result<void> RocksDbEventLog::DropTreeForTesting() {
   Impl& d = *impl_;
   if (d.families[kTree] == nullptr) return {};

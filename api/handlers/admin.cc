@@ -97,4 +97,31 @@ void MoveClock(Context& ctx, const Call& call, Respond respond) {
   });
 }
 
+// POST /api/v1/admin/backup {"label"?}: a consistent copy of the running store (issue 20), made
+// by the server (a RocksDB checkpoint: hard links where it can, so it is quick and small) in its
+// backup folder, with the log's signing key. Tokens are in the store, so they are in the copy.
+// Admins only; one at a time; away from the I/O threads (it flushes the memtables).
+void MakeBackup(Context& ctx, const Call& call, Respond respond) {
+  if (!ctx.options.backup) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  if (call.principal.role != "admin")
+    return respond(Problem(ErrorCode::kForbidden, "backups are made by admins"));
+  const auto invalid = [&](const std::string& field, const std::string& message) {
+    respond(Problem(engine::Error{ErrorCode::kValidationFailed,
+                                  field + " " + message,
+                                  {{"errors", {{{"field", field}, {"message", message}}}}}}));
+  };
+  std::string label;
+  for (const auto& [k, v] : call.body.items()) {
+    if (k != "label") return invalid(k, "is not a field of a backup request");
+    if (!v.is_string() || v.get<std::string>().size() > 64 || !IsSafeId(v.get<std::string>()))
+      return invalid("label", "must be 1 to 64 letters, digits, '.', '_' or '-'");
+    label = v.get<std::string>();
+  }
+  Offload(ctx, std::move(respond), [&ctx, label](Respond respond) {
+    auto made = ctx.options.backup(label);
+    if (!made) return respond(Problem(made.error()));
+    respond(Json(201, *made));
+  });
+}
+
 }  // namespace expertflow::api::handlers

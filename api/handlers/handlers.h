@@ -79,10 +79,19 @@ void ListTokens(Context& ctx, const Call& call, Respond respond);
 void RevokeToken(Context& ctx, const Call& call, Respond respond);
 void MoveClock(Context& ctx, const Call& call, Respond respond);
 
+// webhooks.cc: webhook subscriptions and their delivery attempts.
+void RegisterWebhook(Context& ctx, const Call& call, Respond respond);
+void ListWebhooks(Context& ctx, const Call& call, Respond respond);
+void GetWebhook(Context& ctx, const Call& call, Respond respond);
+void DeleteWebhook(Context& ctx, const Call& call, Respond respond);
+void WebhookDeliveries(Context& ctx, const Call& call, Respond respond);
+
 // instances.cc: reading instances.
 void ListInstances(Context& ctx, const Call& call, Respond respond);
 void GetInstance(Context& ctx, const Call& call, Respond respond);
 void Inbox(Context& ctx, const Call& call, Respond respond);
+// admin.cc: POST /api/v1/admin/backup.
+void MakeBackup(Context& ctx, const Call& call, Respond respond);
 // An instance as the API shows it to `p` (with its assignments' states for a protocol).
 nlohmann::json View(const Context& ctx, const engine::InstanceState& s, const engine::Principal& p);
 
@@ -99,9 +108,9 @@ void InstanceVerify(Context& ctx, const Call& call, Respond respond);
 void AuditExport(Context& ctx, const Call& call, Respond respond);
 void AuditVerify(Context& ctx, const Call& call, Respond respond);
 // Router::OpenEventStream and Router::NextEventMessages.
-engine::Result<std::uint64_t> OpenEventStream(Context& ctx, const HttpRequest& req);
-std::pair<std::string, std::uint64_t> NextEventMessages(Context& ctx, std::uint64_t after,
-                                                        std::size_t max);
+engine::Result<EventStreamStart> OpenEventStream(Context& ctx, const HttpRequest& req);
+std::pair<std::string, std::uint64_t> NextEventMessages(Context& ctx, const engine::Principal& p,
+                                                        std::uint64_t after, std::size_t max);
 
 // stats.cc: monitoring.
 void StatsStages(Context& ctx, const Call& call, Respond respond);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "api/handlers/handlers.h"
@@ -125,12 +126,50 @@ void InstanceVerify(Context& ctx, const Call& call, Respond respond) {
           });
 }
 
+namespace {
+
+// Whether `p` may see the event `record`: everything for those who see the whole log; for the
+// others, the events of the instances they may see now (engine::CanSee), nothing else (tokens,
+// checkpoints). Visibility is the instance's as it stands, so a participant added later sees
+// the instance's earlier events too, as GET /{c}/{id}/events shows them.
+class FeedFilter {
+ public:
+  FeedFilter(const Context& ctx, const Principal& p)
+      : ctx_(ctx), p_(p), everything_(engine::SeesEverything(p)) {}
+
+  bool Sees(std::string_view record) {
+    if (everything_) return true;
+    auto view = reader_.Read(record);
+    if (!view) return false;
+    const std::string_view stream = view->stream;
+    if (auto known = seen_.find(stream); known != seen_.end()) return known->second;
+    const auto slash = stream.find('/');
+    bool sees = false;
+    if (slash != std::string_view::npos) {
+      auto s = ctx_.seq.Find(stream.substr(0, slash), stream.substr(slash + 1));
+      sees = s && engine::CanSee(*s, p_);
+    }
+    seen_.emplace(std::string(stream), sees);
+    return sees;
+  }
+
+ private:
+  const Context& ctx_;
+  const Principal& p_;
+  const bool everything_;
+  engine::RecordReader reader_;
+  std::map<std::string, bool, std::less<>> seen_;
+};
+
+}  // namespace
+
+// GET /api/v1/events[?after=SEQ&limit=N]: the log after `after`, for everyone: those who see the
+// whole log get every event, the others the events of the instances they may see (issue 20).
+// `limit` bounds the events looked at, so a page may hold fewer, even none; `next_after` is the
+// seq to go on after (the last looked at), `head` the log's head.
 void GlobalEvents(Context& ctx, const Call& call, Respond respond) {
   const Target& t = call.target;
   const Principal& p = call.principal;
-  if (!engine::SeesEverything(p))
-    return respond(
-        Problem(ErrorCode::kForbidden, "the whole log is for irpo, ministry, auditors and admins"));
   auto after = CountParam(t, "after", 0);
   auto limit = CountParam(t, "limit", 100);
   if (!after || !limit || *limit == 0 || *limit > kMaxLimit) {
@@ -138,18 +177,25 @@ void GlobalEvents(Context& ctx, const Call& call, Respond respond) {
   }
   auto events = ctx.log.ReadAll(*after + 1, *limit);
   if (!events) return respond(Problem(events.error()));
-  respond(JsonText(200, "{\"events\":" + EventsArray(*events) +
-                            ",\"head\":" + std::to_string(ctx.log.GetHead().seq) + "}"));
+  const std::uint64_t next = events->empty() ? *after : events->back().seq;
+  FeedFilter filter(ctx, p);
+  std::erase_if(*events, [&](const engine::StoredEvent& e) { return !filter.Sees(e.record); });
+  const std::uint64_t head = ctx.log.GetHead().seq;
+  HttpResponse r =
+      JsonText(200, "{\"events\":" + EventsArray(*events) + ",\"head\":" + std::to_string(head) +
+                        ",\"next_after\":" + std::to_string(next) + "}");
+  if (next < head) r.headers.emplace_back("Link", NextLink(t, "after", std::to_string(next)));
+  respond(std::move(r));
 }
 
 void EventStream(Context& ctx, const Call& call, Respond respond) {
   // The server streams this route itself; asked through the router (tests, a proxy that
   // buffers), it answers what is there now as one finite text/event-stream body.
-  auto after = OpenEventStream(ctx, call.request);
-  if (!after) return respond(Problem(after.error()));
+  auto opened = OpenEventStream(ctx, call.request);
+  if (!opened) return respond(Problem(opened.error()));
   HttpResponse r;
   r.content_type = "text/event-stream";
-  r.body = NextEventMessages(ctx, *after, kMaxLimit).first;
+  r.body = NextEventMessages(ctx, opened->principal, opened->after, kMaxLimit).first;
   respond(std::move(r));
 }
 
@@ -263,38 +309,40 @@ void AuditVerify(Context& ctx, const Call& call, Respond respond) {
   });
 }
 
-engine::Result<std::uint64_t> OpenEventStream(Context& ctx, const HttpRequest& req) {
+// The stream is open to every principal, filtered as GET /events is. Without `after` or
+// Last-Event-ID it starts at the head: what happens from now on (issue 20).
+engine::Result<EventStreamStart> OpenEventStream(Context& ctx, const HttpRequest& req) {
   Target t = ParseTarget(req.target);
   if (!t.ok) return engine::Fail(ErrorCode::kBadRequest, "the request target is not valid");
   auto p = Authenticate(ctx.tokens, req);
   if (!p) return std::unexpected(p.error());
-  if (!engine::SeesEverything(*p)) {
-    return engine::Fail(ErrorCode::kForbidden,
-                        "the event stream is for irpo, ministry, auditors and admins");
-  }
-  std::string from = t.query.count("after") ? t.query.at("after") : "0";
+  std::optional<std::string> from;
+  if (auto a = t.query.find("after"); a != t.query.end()) from = a->second;
   if (std::string_view last = req.Header("last-event-id"); !last.empty()) from = std::string(last);
-  auto after = ParseCount(from);
+  if (!from) return EventStreamStart{ctx.log.GetHead().seq, std::move(*p)};
+  auto after = ParseCount(*from);
   if (!after) return engine::Fail(ErrorCode::kBadRequest, "after and Last-Event-ID must be a seq");
-  return *after;
+  return EventStreamStart{*after, std::move(*p)};
 }
 
-std::pair<std::string, std::uint64_t> NextEventMessages(Context& ctx, std::uint64_t after,
-                                                        std::size_t max) {
+std::pair<std::string, std::uint64_t> NextEventMessages(Context& ctx, const Principal& p,
+                                                        std::uint64_t after, std::size_t max) {
   std::string out;
   std::uint64_t last = after;
   const std::uint64_t head = ctx.log.GetHead().seq;
   if (head <= after) return {out, last};
+  FeedFilter filter(ctx, p);
   (void)ctx.log.ForEach(
       after + 1, std::min<std::uint64_t>(head, after + max),
       [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {
+        last = seq;
+        if (!filter.Sees(record)) return true;
         auto type = engine::RecordType(record);
         out += "id: " + std::to_string(seq) + "\nevent: ";
         out += type;
         out += "\ndata: ";
         out += engine::EventJsonText(engine::StoredEvent{seq, hash, std::string(record)});
         out += "\n\n";
-        last = seq;
         return true;
       });
   return {out, last};

@@ -2,6 +2,7 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <tuple>
 
 #include "api/handlers/handlers.h"
 #include "api/problem.h"
@@ -98,10 +99,13 @@ void GetInstance(Context& ctx, const Call& call, Respond respond) {
       return respond(Problem(ErrorCode::kNotFound, "the instance did not exist then"));
     HttpResponse r = Json(200, View(ctx, *past, p));
     r.headers.emplace_back("ETag", "\"" + std::to_string(past->version) + "\"");
+    r.revalidate = past->collection != "protocols";
     return respond(std::move(r));
   }
   HttpResponse r = Json(200, View(ctx, *s, p));
   r.headers.emplace_back("ETag", "\"" + std::to_string(s->version) + "\"");
+  // The version does not cover the assignments' states a protocol's view shows.
+  r.revalidate = s->collection != "protocols";
   respond(std::move(r));
 }
 
@@ -176,36 +180,70 @@ void ListInstances(Context& ctx, const Call& call, Respond respond) {
     last = key(s);
   }
   json next = more ? json(std::to_string(last->first) + "_" + last->second) : json();
-  respond(Json(200, {{"items", out}, {"next_cursor", next}}));
+  respond(Page(t, {{"items", out}, {"next_cursor", next}}));
 }
 
+// GET /api/v1/inbox[?limit=N&cursor=C]: what the caller may act on now, the nearest deadline
+// first (none last), then the oldest. It pages as the lists do (issue 20): `next_cursor` and a
+// Link header when there is more. The default limit stays the maximum, 500, as before paging.
+// The cursor is the position of the last item given: "<deadline>_<created_at>_<collection>/<id>",
+// deadline and creation as counts of the clock's ticks.
 void Inbox(Context& ctx, const Call& call, Respond respond) {
   const Target& t = call.target;
   const Principal& p = call.principal;
-  std::vector<engine::InstanceState> items;
-  ctx.seq.ForEachInstance([&](const engine::InstanceState& s) {
-    const auto* d = DefinitionOf(ctx, s);
-    if (d == nullptr) return true;
-    if (!engine::AllowedCommands(*d, s, p).empty()) items.push_back(s);
-    return true;
-  });
-  auto deadline = [](const engine::InstanceState& s) {
-    auto d = engine::NextDeadline(s);
-    return d ? d->time_since_epoch().count() : std::numeric_limits<std::int64_t>::max();
-  };
-  std::sort(items.begin(), items.end(), [&](const auto& a, const auto& b) {
-    return std::make_pair(deadline(a), a.created_at) < std::make_pair(deadline(b), b.created_at);
-  });
+  for (const auto& [k, v] : t.query) {
+    if (k != "limit" && k != "cursor")
+      return respond(Problem(ErrorCode::kBadRequest, "unknown query parameter " + k));
+  }
   const auto n = CountParam(t, "limit", kMaxLimit);
   if (!n || *n == 0 || *n > kMaxLimit)
     return respond(Problem(ErrorCode::kBadRequest, "limit must be 1 to 500"));
+  using Key = std::tuple<std::int64_t, std::int64_t, std::string>;
+  const auto key = [](const engine::InstanceState& s) {
+    auto d = engine::NextDeadline(s);
+    return Key{d ? d->time_since_epoch().count() : std::numeric_limits<std::int64_t>::max(),
+               s.created_at.time_since_epoch().count(), s.Stream()};
+  };
+  std::optional<Key> after;
+  if (auto c = t.query.find("cursor"); c != t.query.end()) {
+    const std::string& cursor = c->second;
+    const auto first = cursor.find('_');
+    const auto second = first == std::string::npos ? first : cursor.find('_', first + 1);
+    std::int64_t deadline = 0, created = 0;
+    const auto number = [&](std::size_t from, std::size_t to, std::int64_t& v) {
+      auto [ptr, ec] = std::from_chars(cursor.data() + from, cursor.data() + to, v);
+      return ec == std::errc() && ptr == cursor.data() + to;
+    };
+    if (second == std::string::npos || !number(0, first, deadline) ||
+        !number(first + 1, second, created) || cursor.find('/', second + 1) == std::string::npos) {
+      return respond(Problem(ErrorCode::kBadRequest, "cursor is not one this server gave"));
+    }
+    after.emplace(deadline, created, cursor.substr(second + 1));
+  }
+  std::vector<std::pair<Key, engine::InstanceState>> items;
+  ctx.seq.ForEachInstance([&](const engine::InstanceState& s) {
+    const auto* d = DefinitionOf(ctx, s);
+    if (d == nullptr) return true;
+    if (engine::AllowedCommands(*d, s, p).empty()) return true;
+    Key k = key(s);
+    if (after && !(*after < k)) return true;
+    items.emplace_back(std::move(k), s);
+    return true;
+  });
+  std::sort(items.begin(), items.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   const std::size_t limit = *n;
   json out = json::array();
-  for (const auto& s : items) {
-    if (out.size() == limit) break;
+  json next;
+  for (const auto& [k, s] : items) {
+    if (out.size() == limit) {
+      const auto& [deadline, created, stream] = items[limit - 1].first;
+      next = std::to_string(deadline) + "_" + std::to_string(created) + "_" + stream;
+      break;
+    }
     out.push_back(View(ctx, s, p));
   }
-  respond(Json(200, {{"items", out}}));
+  respond(Page(t, {{"items", out}, {"next_cursor", next}}));
 }
 
 }  // namespace expertflow::api::handlers

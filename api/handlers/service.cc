@@ -3,6 +3,7 @@
 #include "api/handlers/handlers.h"
 #include "api/problem.h"
 #include "api/reply.h"
+#include "api/webhooks.h"
 
 namespace expertflow::api::handlers {
 
@@ -24,16 +25,21 @@ void Readyz(Context& ctx, const Call& call, Respond respond) {
 void MetricsText(Context& ctx, const Call& call, Respond respond) {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";
-  const std::uint64_t head = ctx.log.GetHead().seq;
+  ServerFigures f;
+  f.head_seq = ctx.log.GetHead().seq;
+  f.sequencer = ctx.seq.Stats();
+  f.writes_refused = !ctx.seq.Running() || ctx.log.WritesRefused().has_value();
   // Instance views are served from the sequencer's states, never behind; their stored copies
   // follow from checkpoints (what a start after a crash would replay); stage statistics
   // follow the log and catch up when asked.
-  const engine::SequencerStats stats = ctx.seq.Stats();
-  r.body = ctx.metrics.Render(
-      stats, head,
-      {{"instance_views", 0},
-       {"instance_views_stored", head - std::min(head, stats.views_checkpoint_seq)},
-       {"stage_statistics", head - std::min(head, ctx.stages.checkpoint())}});
+  const std::uint64_t head = f.head_seq;
+  f.projection_lag = {
+      {"instance_views", 0},
+      {"instance_views_stored", head - std::min(head, f.sequencer.views_checkpoint_seq)},
+      {"stage_statistics", head - std::min(head, ctx.stages.checkpoint())}};
+  f.stages = ctx.seq.StageLoads();
+  r.body = ctx.metrics.Render(f);
+  if (ctx.options.webhooks != nullptr) r.body += ctx.options.webhooks->MetricsText();
   respond(std::move(r));
 }
 

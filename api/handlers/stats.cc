@@ -1,6 +1,8 @@
 #include "api/handlers/stats.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -121,6 +123,116 @@ bool Format(const Target& t, std::string& format, Respond& respond) {
   return false;
 }
 
+// The Moscow date of the Monday that starts the ISO week of `day`.
+std::chrono::sys_days MondayOf(std::chrono::sys_days day) {
+  const unsigned from_monday = (std::chrono::weekday(day).c_encoding() + 6) % 7;
+  return day - std::chrono::days(from_monday);
+}
+
+std::string DateText(std::chrono::sys_days day) {
+  const std::chrono::year_month_day d{day};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(d.year()),
+                static_cast<unsigned>(d.month()), static_cast<unsigned>(d.day()));
+  return buf;
+}
+
+// "2026-W03", the ISO week that starts on `monday` (its year is its Thursday's).
+std::string IsoWeekText(std::chrono::sys_days monday) {
+  using namespace std::chrono;
+  const sys_days thursday = monday + days(3);
+  const year y = year_month_day{thursday}.year();
+  const int week = static_cast<int>((thursday - sys_days{y / January / 1}).count() / 7) + 1;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%d-W%02d", static_cast<int>(y), week);
+  return buf;
+}
+
+// The Monday of ISO week "2026-W03" (week 1 is the one that holds 4 January), as a date.
+std::string WeekStart(const std::string& iso_week) {
+  int year = 0, week = 0;
+  if (std::sscanf(iso_week.c_str(), "%d-W%d", &year, &week) != 2) return "";
+  using namespace std::chrono;
+  const sys_days jan4{std::chrono::year(year) / January / 4};
+  return DateText(MondayOf(jan4) + days(7 * (week - 1)));
+}
+
+// Stages whose every state is terminal: the outcomes, where nothing is in progress.
+std::vector<std::string> OutcomeStages(const engine::Definition& def) {
+  std::vector<std::string> out;
+  for (const auto& s : def.states) {
+    const bool all_terminal =
+        std::all_of(def.states.begin(), def.states.end(),
+                    [&](const engine::StateSpec& o) { return o.stage != s.stage || o.terminal; });
+    if (all_terminal && std::find(out.begin(), out.end(), s.stage) == out.end())
+      out.push_back(s.stage);
+  }
+  return out;
+}
+
+// What the stage statistics add to the projection's answer (api/README.md, Monitoring):
+// - an outcome's stage is marked `terminal` and holds no work in progress (`wip` 0: what
+//   entered it has finished, not stayed in work);
+// - each week of throughput also as the date its Monday falls on (`week_start`, Moscow);
+// - `finished`: how many instances reached an outcome in the window, per outcome and per week,
+//   from the instances as they stand (an outcome is final, so the time they entered it is the
+//   time they finished);
+// - `overdue_as_of`: overdue counts what is overdue now, whatever the window;
+// - a region's group its names (`name`, `name_en`).
+void Extend(json& stages, const engine::Definition& def,
+            const std::vector<engine::InstanceState>& instances,
+            const engine::StageStatistics::Query& q, const engine::DefinitionSet& definitions,
+            const engine::Directory& directory, engine::Timestamp now) {
+  const std::vector<std::string> outcomes = OutcomeStages(def);
+  auto is_outcome = [&](const std::string& stage) {
+    return std::find(outcomes.begin(), outcomes.end(), stage) != outcomes.end();
+  };
+  for (json& s : stages["stages"]) {
+    const bool terminal = is_outcome(s.value("stage", ""));
+    s["terminal"] = terminal;
+    auto amend = [&](json& figures) {
+      if (terminal) figures["wip"] = 0;
+      for (json& w : figures["throughput_per_week"])
+        w["week_start"] = WeekStart(w.value("week", ""));
+    };
+    amend(s);
+    if (!s.contains("groups")) continue;
+    for (json& g : s["groups"]) {
+      amend(g);
+      if (q.group_by != "region") continue;
+      if (const engine::Region* r = directory.FindRegion(g.value("group", ""))) {
+        g["name"] = r->name;
+        g["name_en"] = r->name_en;
+      }
+    }
+  }
+  std::map<std::string, std::uint64_t> by_outcome;
+  std::map<std::chrono::sys_days, std::map<std::string, std::uint64_t>> by_week;
+  std::uint64_t total = 0;
+  for (const engine::InstanceState& inst : instances) {
+    if (inst.workflow != q.workflow) continue;
+    const engine::Definition* d = definitions.Find(inst.workflow, inst.workflow_version);
+    const engine::StateSpec* st = d ? d->FindState(inst.state) : nullptr;
+    if (st == nullptr || !st->terminal) continue;
+    const engine::Timestamp at = inst.stage_entered_at;
+    if ((q.from && at < *q.from) || (q.to && at >= *q.to)) continue;
+    ++total;
+    ++by_outcome[st->stage];
+    ++by_week[MondayOf(std::chrono::sys_days{engine::MoscowDate(at)})][st->stage];
+  }
+  json weeks = json::array();
+  for (const auto& [monday, outcomes_in_week] : by_week) {
+    std::uint64_t n = 0;
+    for (const auto& [stage, count] : outcomes_in_week) n += count;
+    weeks.push_back({{"week", IsoWeekText(monday)},
+                     {"week_start", DateText(monday)},
+                     {"finished", n},
+                     {"by_outcome", outcomes_in_week}});
+  }
+  stages["finished"] = {{"total", total}, {"by_outcome", by_outcome}, {"per_week", weeks}};
+  stages["overdue_as_of"] = engine::FormatRfc3339(now);
+}
+
 }  // namespace
 
 Sheet DisciplineSheet(const json& table) {
@@ -167,6 +279,7 @@ Sheet StagesSheet(const json& stages) {
   if (!group_by.empty()) {
     sheet.header.push_back(group_by == "umc"        ? "УМЦ"
                            : group_by == "industry" ? "Отрасль"
+                           : group_by == "region"   ? "Регион"
                                                     : "Федеральный округ");
   }
   for (const char* h : {"Вошло", "Вышло", "На этапе", "Просрочено", "Пребываний завершено",
@@ -195,7 +308,7 @@ Sheet StagesSheet(const json& stages) {
       std::vector<json> group_row{code, NameOr(StageNames(), code),
                                   key == "none"                    ? "не указано"
                                   : group_by == "federal_district" ? NameOr(DistrictNames(), key)
-                                                                   : key};
+                                                                   : g.value("name", key)};
       figures(g, group_row);
       sheet.rows.push_back(std::move(group_row));
     }
@@ -214,9 +327,10 @@ void StatsStages(Context& ctx, const Call& call, Respond respond) {
   const engine::Definition* def = ctx.seq.definitions().Latest(q.workflow);
   if (def == nullptr) return respond(Problem(ErrorCode::kBadRequest, "no workflow " + q.workflow));
   if (auto g = t.query.find("group_by"); g != t.query.end()) {
-    if (g->second != "umc" && g->second != "industry" && g->second != "federal_district") {
+    if (g->second != "umc" && g->second != "industry" && g->second != "region" &&
+        g->second != "federal_district") {
       return respond(
-          Problem(ErrorCode::kBadRequest, "group_by is umc, industry or federal_district"));
+          Problem(ErrorCode::kBadRequest, "group_by is umc, industry, region or federal_district"));
     }
     q.group_by = g->second;
   }
@@ -228,7 +342,12 @@ void StatsStages(Context& ctx, const Call& call, Respond respond) {
             if (auto r = ctx.stages.CatchUp(ctx.log); !r) return respond(Problem(r.error()));
             // Best effort: a failed save only means a longer catch-up later.
             (void)ctx.stages.Save(ctx.log);
-            json stages = ctx.stages.Stages(q, Instances(ctx, collection));
+            const std::vector<engine::InstanceState> instances = Instances(ctx, collection);
+            json stages = ctx.stages.Stages(q, instances);
+            if (const engine::Definition* def = ctx.seq.definitions().Latest(q.workflow)) {
+              Extend(stages, *def, instances, q, ctx.seq.definitions(), ctx.seq.directory(),
+                     ctx.seq.clock().Now());
+            }
             if (format != "json") {
               return respond(Download(StagesSheet(stages), format, "stages-" + q.workflow));
             }

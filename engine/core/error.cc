@@ -14,6 +14,8 @@ std::string_view CodeName(ErrorCode code) {
       return "forbidden";
     case ErrorCode::kNotFound:
       return "not_found";
+    case ErrorCode::kMethodNotAllowed:
+      return "method_not_allowed";
     case ErrorCode::kVersionConflict:
       return "version_conflict";
     case ErrorCode::kInvalidTransition:

@@ -16,6 +16,7 @@ enum class ErrorCode {
   kUnauthenticated,
   kForbidden,
   kNotFound,
+  kMethodNotAllowed,  // 405: the path has routes, none for this method (the answer says Allow)
   kVersionConflict,
   kInvalidTransition,
   kPayloadTooLarge,

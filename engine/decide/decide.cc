@@ -331,6 +331,15 @@ Result<const CommandSpec*> MayRun(const Definition& def, const InstanceState& s,
     if (known && !role_ever_allowed) {
       return Fail(ErrorCode::kForbidden, "role " + cmd.actor.role + " may not " + cmd.name);
     }
+    // A command the workflow does not have is a bad request whatever the state (issue 20): 422
+    // naming the field, not the 409 of a command that is not valid now.
+    if (!known) {
+      return Fail(ErrorCode::kValidationFailed, def.id + " has no command " + cmd.name,
+                  {{"errors",
+                    {{{"field", "command"},
+                      {"message", "is not a command of " + def.id + " version " +
+                                      std::to_string(def.version)}}}}});
+    }
     return InvalidTransition(def, s, cmd.actor,
                              known ? cmd.name + " is not valid in state " + s.state
                                    : def.id + " has no command " + cmd.name);

@@ -148,6 +148,9 @@ class EventLog {
   // leaf s - 1. The log keeps it beside the events once they are durable, so it may trail the
   // head for a moment; an open brings it up to the head. nullptr when a log keeps none.
   virtual const MerkleTree* Tree() const { return nullptr; }
+  // Waits until the tree holds every event answered before the call (a log whose tree is kept
+  // as it appends, or that keeps none, returns at once).
+  virtual void AwaitTree() const {}
 
   // One page of the global log: events with seq >= from_seq, at most `max`.
   [[nodiscard]] Result<std::vector<StoredEvent>> ReadAll(std::uint64_t from_seq,

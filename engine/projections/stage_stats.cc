@@ -95,6 +95,7 @@ StageStatistics::Groups StageStatistics::GroupsOf(const Participants& participan
     if (org != nullptr) {
       if (g.industry.empty()) g.industry = org->industry;
       if (g.federal_district.empty()) g.federal_district = org->federal_district;
+      if (g.region.empty()) g.region = org->region_code;
     }
     break;
   }
@@ -213,7 +214,7 @@ Result<void> ForEachUnder(const EventLog& log, const std::string& prefix, Visit&
 AppendBatch StageStatistics::SaveBatch() const {
   // A rebuild saves every stay (~600k from 1M events), so the values are written as text, not
   // through a DOM: a stay is [stream, stage, entered, exited or null, groups, version], a group
-  // [umc, industry, federal_district] (what Load reads).
+  // [umc, industry, federal_district, region] (what Load reads).
   AppendBatch batch;
   batch.writes.reserve(dirty_.size() + (groups_.size() - groups_saved_) + 2);
   auto number = [](std::string& out, std::int64_t n) { out += std::to_string(n); };
@@ -248,6 +249,8 @@ AppendBatch StageStatistics::SaveBatch() const {
     AppendJsonString(g.industry, v);
     v += ',';
     AppendJsonString(g.federal_district, v);
+    v += ',';
+    AppendJsonString(g.region, v);
     v += ']';
     batch.writes.push_back(
         {Space::kAnalytics, IndexKey(std::string(kStatsPrefix) + "g/", i), std::move(v)});
@@ -333,7 +336,7 @@ Result<void> StageStatistics::Load(const EventLog& log) {
     read = ForEachUnder(log, std::string(kStatsPrefix) + "g/",
                         [&](const std::string&, const std::string& value) {
                           json g = json::parse(value);
-                          groups_.push_back(Groups{g.at(0), g.at(1), g.at(2)});
+                          groups_.push_back(Groups{g.at(0), g.at(1), g.at(2), g.at(3)});
                         });
     const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
     if (read) {
@@ -387,6 +390,7 @@ json StageStatistics::Stages(const Query& q, const std::vector<InstanceState>& c
     const Groups& g = groups_[index];
     const std::string& k = q.group_by == "umc"        ? g.umc
                            : q.group_by == "industry" ? g.industry
+                           : q.group_by == "region"   ? g.region
                                                       : g.federal_district;
     return k.empty() ? "none" : k;
   };

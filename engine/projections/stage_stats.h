@@ -19,8 +19,8 @@ namespace expertflow::engine {
 
 // IRPO's stage monitoring (API.md, Monitoring): an analytics projection that follows the log and
 // keeps every stay of every instance in a stage — when it entered, when it left — with the groups
-// the instance belongs to (UMC, industry, federal district). Queries are exact: percentiles are
-// computed from the stays themselves, not from a sketch.
+// the instance belongs to (UMC, industry, region, federal district). Queries are exact: percentiles
+// are computed from the stays themselves, not from a sketch.
 class StageStatistics {
  public:
   StageStatistics(const DefinitionSet& definitions, const Directory& directory)
@@ -47,7 +47,7 @@ class StageStatistics {
     std::string workflow;
     std::optional<Timestamp> from;  // window [from, to)
     std::optional<Timestamp> to;
-    std::string group_by;  // "", "umc", "industry", "federal_district"
+    std::string group_by;  // "", "umc", "industry", "region", "federal_district"
   };
   // Per stage of the workflow, in definition order: entered, exited, wip (= entered - exited in
   // the window), overdue (instances in the stage now with a deadline passed), time in stage in
@@ -76,7 +76,7 @@ class StageStatistics {
     std::size_t stay = 0;  // index of its open stay in *stays
   };
   struct Groups {
-    std::string umc, industry, federal_district;
+    std::string umc, industry, federal_district, region;
   };
 
   void Apply(const RecordView& e);
@@ -102,6 +102,7 @@ class StageStatistics {
 };
 
 // Raise when the stored form of the stage statistics changes: the next start replays the log.
-inline constexpr int kStageStatisticsVersion = 1;
+// 2: a group holds the region too.
+inline constexpr int kStageStatisticsVersion = 2;
 
 }  // namespace expertflow::engine

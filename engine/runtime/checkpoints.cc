@@ -174,6 +174,7 @@ Result<std::vector<std::string>> Checkpoints::AddCosignatures(std::string_view s
 
 Result<void> Checkpoints::Adopt(const std::vector<std::string>& signed_notes, Timestamp made_at) {
   std::lock_guard lock(make_mu_);
+  log_.AwaitTree();  // the events just imported
   const MerkleTree* tree = log_.Tree();
   if (tree == nullptr) return Fail(ErrorCode::kUnavailable, "this log keeps no Merkle tree");
   const note::Verifier self = note::VerifierOf(key_);

@@ -39,7 +39,8 @@ Sequencer::Sequencer(EventLog& log, const DefinitionSet& definitions, const Dire
       routing_(routing),
       clock_(clock),
       ids_(ids),
-      options_(options) {}
+      options_(options),
+      work_in_progress_(definitions) {}
 
 Sequencer::~Sequencer() { Stop(); }
 
@@ -150,6 +151,31 @@ void Sequencer::ForEachInstance(const std::function<bool(const InstanceState&)>&
 SequencerStats Sequencer::Stats() const {
   std::lock_guard lock(stats_mu_);
   return stats_;
+}
+
+void SequencerStats::Add(const SequencerStats& earlier) {
+  batches += earlier.batches;
+  commands += earlier.commands;
+  rejected += earlier.rejected;
+  events += earlier.events;
+  timers_fired += earlier.timers_fired;
+  append_failures += earlier.append_failures;
+  sync_micros_total += earlier.sync_micros_total;
+  for (std::size_t i = 0; i < write_buckets.size(); ++i)
+    write_buckets[i] += earlier.write_buckets[i];
+  for (std::size_t i = 0; i < batch_buckets.size(); ++i)
+    batch_buckets[i] += earlier.batch_buckets[i];
+  idempotency_purged += earlier.idempotency_purged;
+}
+
+void Sequencer::CarryStats(const SequencerStats& earlier) {
+  std::lock_guard lock(stats_mu_);
+  stats_.Add(earlier);
+}
+
+std::map<WorkInProgress::Key, StageLoad> Sequencer::StageLoads() const {
+  std::shared_lock lock(state_mu_);
+  return work_in_progress_.stages();
 }
 
 void Sequencer::Run() {
@@ -296,7 +322,10 @@ bool Sequencer::CompleteOldest(bool wait) {
       std::unique_lock lock(state_mu_);
       for (auto& [stream, state] : f.overlay) {
         if (IsRegistryStream(stream)) registry_.Publish(state);
-        instances_[stream] = std::move(state);
+        InstanceState& durable = instances_[stream];
+        work_in_progress_.Remove(durable);
+        work_in_progress_.Add(state);
+        durable = std::move(state);
         dirty_.insert(stream);
       }
     }
@@ -319,13 +348,15 @@ bool Sequencer::CompleteOldest(bool wait) {
       stats_.events += appended->events.size();
       stats_.timers_fired += f.fired;
       stats_.idempotency_purged += f.purged;
-      stats_.last_batch_commands = f.accepted.size();
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
       // The first bucket whose bound is not below the time (the last: none is).
       ++stats_
             .write_buckets[std::lower_bound(kWriteBucketsMicros.begin(), kWriteBucketsMicros.end(),
                                             static_cast<std::uint64_t>(micros)) -
                            kWriteBucketsMicros.begin()];
+      ++stats_.batch_buckets[std::lower_bound(kBatchBucketsCommands.begin(),
+                                              kBatchBucketsCommands.end(), f.accepted.size()) -
+                             kBatchBucketsCommands.begin()];
       if (f.checkpoint) stats_.views_checkpoint_seq = *f.checkpoint;
     }
     for (auto& a : f.accepted) {

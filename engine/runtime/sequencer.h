@@ -25,6 +25,7 @@
 #include "engine/model/instance.h"
 #include "engine/model/registry_layer.h"
 #include "engine/projections/rebuild.h"
+#include "engine/projections/work_in_progress.h"
 
 namespace expertflow::engine {
 
@@ -87,6 +88,10 @@ struct SequencerOptions {
 // Upper bounds, in microseconds, of the buckets of SequencerStats::write_buckets.
 inline constexpr std::array<std::uint64_t, 10> kWriteBucketsMicros = {
     500, 1000, 2000, 5000, 10000, 20000, 50000, 100000, 250000, 1000000};
+// Upper bounds of the buckets of SequencerStats::batch_buckets, in commands (the default
+// max_batch is the last).
+inline constexpr std::array<std::uint64_t, 11> kBatchBucketsCommands = {1,  2,   4,   8,   16,  32,
+                                                                        64, 128, 256, 512, 1024};
 
 struct SequencerStats {
   std::uint64_t batches = 0;
@@ -95,15 +100,21 @@ struct SequencerStats {
   std::uint64_t events = 0;
   std::uint64_t timers_fired = 0;
   std::uint64_t append_failures = 0;
-  std::uint64_t last_batch_commands = 0;
   std::uint64_t sync_micros_total = 0;
   // How long each durable batch took from its hand-over to the log to its answer, counted in
   // the buckets of kWriteBucketsMicros (the last counts the rest): the disk's sync time and
   // the wait behind the batch before it. Where a command's latency tail comes from
   // (benchmarks/README.md, issue 19).
   std::array<std::uint64_t, kWriteBucketsMicros.size() + 1> write_buckets{};
+  // The commands accepted into each durable batch, in the buckets of kBatchBucketsCommands (a
+  // batch of fired timers alone counts as none): how well group commit groups.
+  std::array<std::uint64_t, kBatchBucketsCommands.size() + 1> batch_buckets{};
   std::uint64_t views_checkpoint_seq = 0;  // the seq the stored instance views cover
   std::uint64_t idempotency_purged = 0;    // records past their retention deleted
+
+  // Adds the counts of `earlier` (another sequencer's, on the same log in the same process) to
+  // these; the checkpoint's seq stays this sequencer's.
+  void Add(const SequencerStats& earlier);
 };
 
 // The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
@@ -163,6 +174,12 @@ class Sequencer {
   void ForEachInstance(const std::function<bool(const InstanceState&)>& visit) const;
 
   SequencerStats Stats() const;
+  // Counts what an earlier sequencer of this process did on the same log (the demo's, before
+  // the server's) in Stats(), so that the counters of /metrics cover the process's life.
+  void CarryStats(const SequencerStats& earlier);
+  // The durable instances now in each stage of each workflow, and how many are overdue (kept as
+  // batches become durable; no instance is visited to answer). Thread-safe.
+  std::map<WorkInProgress::Key, StageLoad> StageLoads() const;
   const DefinitionSet& definitions() const { return definitions_; }
   // The registry as durable: the embedded one with the log's reference data over it (issue 15).
   // Deciding reads it as the batch stands (Batch::Process).
@@ -283,7 +300,8 @@ class Sequencer {
   std::thread thread_;
 
   mutable std::shared_mutex state_mu_;
-  InstanceStates instances_;  // by stream
+  InstanceStates instances_;         // by stream
+  WorkInProgress work_in_progress_;  // of instances_
   // Writer thread only: the timers as decided (batches in flight included), the batches in
   // flight oldest first, the seq after them, and timers fired by batches since made durable.
   std::set<TimerKey> timers_;

@@ -91,6 +91,7 @@ Result<void> Sequencer::Load() {
   }
   for (const auto& [stream, state] : instances_) {
     if (IsRegistryStream(stream)) registry_.Publish(state);
+    work_in_progress_.Add(state);
   }
   // Caught up (or a store from before checkpoints): the checkpoint now covers the head.
   if (!*covered || !dirty_.empty()) return WriteCheckpoint();

@@ -335,6 +335,9 @@ TEST_F(LiveServer, StreamsEventsAsServerSentEvents) {
     got.append(buf, n);
   }
   EXPECT_NE(got.find("text/event-stream"), std::string::npos);
+  // Behind a proxy the events pass at once; a client knows when to reconnect (issue 20).
+  EXPECT_NE(got.find("X-Accel-Buffering: no"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\n\r\nretry: 3000\n\n"), std::string::npos) << got;
   EXPECT_NE(got.find("id: 1\nevent: ProposalDrafted\ndata: {"), std::string::npos) << got;
   // A live append reaches the open stream.
   Send(
@@ -426,6 +429,15 @@ TEST_F(LiveServer, AnswersUnknownMethodsWithoutGrowingMetricsOrLogs) {
   EXPECT_EQ(metrics.body().find("AAAA"), std::string::npos);
   EXPECT_NE(metrics.body().find("method=\"other\",route=\"other\",status=\"501\"} 20"),
             std::string::npos);
+}
+
+TEST_F(LiveServer, TimesEachRequestUnderItsMethodAndRoute) {
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Send(http::verb::get, "/healthz", "").result_int(), 200);
+  auto metrics = Send(http::verb::get, "/metrics", "");
+  EXPECT_NE(metrics.body().find("expertflow_http_request_duration_seconds_count{method=\"GET\","
+                                "route=\"/healthz\"} 2\n"),
+            std::string::npos)
+      << metrics.body();
 }
 
 TEST_F(LiveServer, RefusesTwoAuthorizationHeaders) {

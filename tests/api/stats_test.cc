@@ -110,6 +110,108 @@ TEST(ApiStats, StagesCountStaysAndTimeInStageExactly) {
   EXPECT_EQ(empty.body["stages"][0]["entered"], 0);
 }
 
+TEST(ApiStats, OutcomesHoldNoWorkAndFinishedCountsThemPerWeekOfDates) {
+  ApiWorld w;
+  auto assoc = w.Token("assoc-01", "association_member");
+  auto irpo = w.Token("irpo", "irpo_staff");
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto r = w.Post("/api/v1/proposals", assoc, StatsDraft());
+    ASSERT_EQ(r.status, 201);
+    ids.push_back(r.body["id"]);
+  }
+  auto act = [&](const std::string& id, const char* command) {
+    return w.Post("/api/v1/proposals/" + id + "/commands", assoc, {{"command", command}}).status;
+  };
+  // given one withdrawn on Monday 12 January 2026, one the next week, one sent on to the UMC
+  ASSERT_EQ(act(ids[0], "withdraw"), 200);
+  w.clock().Advance(std::chrono::hours(24 * 8));
+  ASSERT_EQ(act(ids[1], "withdraw"), 200);
+  ASSERT_EQ(act(ids[2], "submit_to_umc"), 200);
+
+  // when
+  auto r = w.Get("/api/v1/stats/stages?workflow=industry_proposal", irpo);
+  ASSERT_EQ(r.status, 200) << r.text;
+  std::map<std::string, json> stages;
+  for (const auto& s : r.body["stages"]) stages[s["stage"]] = s;
+
+  // then an outcome is marked and holds nothing in progress; a working stage does
+  EXPECT_EQ(stages["withdrawn"]["terminal"], true);
+  EXPECT_EQ(stages["withdrawn"]["entered"], 2);
+  EXPECT_EQ(stages["withdrawn"]["wip"], 0);
+  EXPECT_EQ(stages["umc"]["terminal"], false);
+  EXPECT_EQ(stages["umc"]["wip"], 1);
+  // and the finished are counted per outcome and per week, each week named by its Monday
+  EXPECT_EQ(r.body["finished"]["total"], 2);
+  EXPECT_EQ(r.body["finished"]["by_outcome"], json({{"withdrawn", 2}}));
+  EXPECT_EQ(r.body["finished"]["per_week"], json::parse(R"([
+    {"week": "2026-W03", "week_start": "2026-01-12", "finished": 1, "by_outcome": {"withdrawn": 1}},
+    {"week": "2026-W04", "week_start": "2026-01-19", "finished": 1, "by_outcome": {"withdrawn": 1}}
+  ])"));
+  EXPECT_EQ(stages["association"]["throughput_per_week"], json::parse(R"([
+    {"week": "2026-W03", "week_start": "2026-01-12", "exited": 1},
+    {"week": "2026-W04", "week_start": "2026-01-19", "exited": 2}])"));
+  // and overdue says when it was counted: now, whatever the window
+  EXPECT_EQ(r.body["overdue_as_of"], "2026-01-20T09:00:00Z");
+
+  // a window counts the finished in it only
+  auto late = w.Get(
+      "/api/v1/stats/stages?workflow=industry_proposal&from=2026-01-19T00:00:00%2B03:00", irpo);
+  ASSERT_EQ(late.status, 200) << late.text;
+  EXPECT_EQ(late.body["finished"]["total"], 1);
+  EXPECT_EQ(late.body["finished"]["per_week"].size(), 1u);
+}
+
+TEST(ApiStats, AssignmentsGroupByRegionAndFederalDistrict) {
+  ApiWorld w;
+  auto ministry = w.Token("ministry", "ministry_official");
+  auto irpo = w.Token("irpo", "irpo_staff");
+  json protocol = {{"number", "Д05-98/05пр"},
+                   {"date", "2026-01-10"},
+                   {"title", "Совещание"},
+                   {"items",
+                    {{{"title", "Пункт"},
+                      {"decisions",
+                       {{{"text", "Отчёт"},
+                         {"assignees", {"roiv-52", "roiv-31"}},
+                         {"deadline", {{"due", "2026-01-20"}}}}}}}}}};
+  ASSERT_EQ(w.Post("/api/v1/protocols", ministry, protocol).status, 201);
+  auto groups = [&](const std::string& by) {
+    auto r = w.Get("/api/v1/stats/stages?workflow=protocol_assignment&group_by=" + by, irpo);
+    EXPECT_EQ(r.status, 200) << r.text;
+    std::map<std::string, json> out;
+    for (const auto& s : r.body["stages"]) {
+      if (s["stage"] != "in_progress") continue;
+      for (const auto& g : s["groups"]) out[g["group"]] = g;
+    }
+    return out;
+  };
+
+  // a region's assignments are its own, named in both languages
+  auto regions = groups("region");
+  ASSERT_EQ(regions.size(), 2u);
+  EXPECT_EQ(regions["52"]["wip"], 1);
+  EXPECT_EQ(regions["52"]["name"], "Нижегородская область");
+  EXPECT_EQ(regions["52"]["name_en"], "Nizhny Novgorod Oblast");
+  EXPECT_EQ(regions["31"]["wip"], 1);
+  // and each region's in its federal district
+  auto districts = groups("federal_district");
+  ASSERT_EQ(districts.size(), 2u);
+  EXPECT_EQ(districts["volga"]["wip"], 1);
+  EXPECT_EQ(districts["central"]["wip"], 1);
+  // a regional body belongs to no industry
+  auto industries = groups("industry");
+  ASSERT_EQ(industries.size(), 1u);
+  EXPECT_EQ(industries["none"]["wip"], 2);
+
+  auto csv =
+      w.Get("/api/v1/stats/stages?workflow=protocol_assignment&group_by=region&format=csv", irpo);
+  ASSERT_EQ(csv.status, 200) << csv.text;
+  EXPECT_THAT(csv.text, ::testing::HasSubstr(",Регион,"));
+  EXPECT_THAT(csv.text,
+              ::testing::HasSubstr("in_progress,Исполнение,Нижегородская область,1,0,1,"));
+}
+
 TEST(ApiStats, DisciplineCountsPerAssignee) {
   ApiWorld w;
   auto ministry = w.Token("ministry", "ministry_official");

@@ -48,5 +48,44 @@ TEST(CommandLine, ServeRefusesAnIdempotencyRetentionItCannotKeep) {
   EXPECT_NE(help.out.find("--idempotency-retention"), std::string::npos) << help.out;
 }
 
+// Issue 20: what an operator's scripts rely on.
+TEST(CommandLine, VersionAndHelpAnswerAndUsageErrorsExitTwoWithTheSubcommandsUsage) {
+  Output version = RunCli("--version");
+  EXPECT_EQ(version.status, 0) << version.out;
+  EXPECT_EQ(version.out.rfind("expertflow ", 0), 0u) << version.out;
+  Output help = RunCli("help import");
+  EXPECT_EQ(help.status, 0) << help.out;
+  EXPECT_NE(help.out.find("--expect-head"), std::string::npos) << help.out;
+  EXPECT_NE(RunCli("help").out.find("witness"), std::string::npos);
+  EXPECT_EQ(RunCli("help attest").status, 2);
+  for (const char* bad : {"verify --bogus", "serve --threads -3", "token issue --org umc-01",
+                          "export --after minus"}) {
+    Output o = RunCli(bad);
+    EXPECT_EQ(o.status, 2) << bad << ":\n" << o.out;
+    EXPECT_NE(o.out.find("Usage:"), std::string::npos) << bad << " showed no usage:\n" << o.out;
+  }
+}
+
+TEST(CommandLine, ServeOnABusyPortFailsBeforeCreatingAnything) {
+  const int busy = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(busy, 1), 0);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(::getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const fs::path data =
+      fs::temp_directory_path() / ("expertflow-busy-" + std::to_string(::getpid()));
+  fs::remove_all(data);
+  Output o = RunCli("serve --data " + data.string() + " --listen 127.0.0.1:" +
+                    std::to_string(ntohs(addr.sin_port)));
+  ::close(busy);
+  EXPECT_EQ(o.status, 1) << o.out;
+  EXPECT_NE(o.out.find("cannot listen"), std::string::npos) << o.out;
+  EXPECT_FALSE(fs::exists(data)) << "a server that could not listen created its data folder";
+  fs::remove_all(data);
+}
+
 }  // namespace
 }  // namespace expertflow::testing

@@ -2,6 +2,8 @@
 // on time, late, returned, unreviewed and never, and the figures downloadable.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -83,6 +85,39 @@ TEST(ExpertflowDemo, RegistersSeeds002And003AndReportsOnThem) {
   EXPECT_NE(xlsx.find("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             std::string::npos);
   EXPECT_TRUE(BodyOf(xlsx).starts_with(std::string("PK\x03\x04", 4)));
+
+  // and /metrics counts the demo's events with the server's, shows the work in progress it left,
+  // and is what Prometheus's own checker accepts
+  const std::string metrics = BodyOf(Http(port, "GET", "/metrics", ""));
+  auto sample = [&](const std::string& series) {
+    std::smatch m;
+    const std::regex line("\n" + std::regex_replace(series, std::regex(R"([{}.+])"), R"(\$&)") +
+                          " ([0-9.e+]+)\n");
+    return std::regex_search(metrics, m, line) ? std::stod(m[1]) : -1.0;
+  };
+  const double head = sample("expertflow_log_head_seq");
+  EXPECT_GT(head, 30000) << metrics;
+  EXPECT_EQ(sample("expertflow_events_appended_total"), head);
+  EXPECT_GT(sample("expertflow_batches_total"), 0);
+  EXPECT_GT(sample("expertflow_instances_in_progress{workflow=\"protocol_assignment\","
+                   "stage=\"in_progress\"}"),
+            0)
+      << metrics;
+  EXPECT_GT(sample("expertflow_instances_overdue{workflow=\"protocol_assignment\","
+                   "stage=\"in_progress\"}"),
+            0);
+  const fs::path scraped = dir / "metrics.txt";
+  std::ofstream(scraped) << metrics;
+  if (std::system("command -v promtool >/dev/null 2>&1") == 0) {
+    FILE* lint = ::popen(("promtool check metrics < " + scraped.string() + " 2>&1").c_str(), "r");
+    std::string said;
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, lint)) > 0;) said.append(buf, n);
+    const int status = ::pclose(lint);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
+  } else {
+    ADD_FAILURE() << "promtool is missing (scripts/setup.sh installs it)";
+  }
 
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   int status = 0;

@@ -227,6 +227,31 @@ TEST_F(ProofCli, TheWitnessRefusesForksAndRollbacksAndNeverCosignsTwiceForOneSiz
   EXPECT_TRUE(kept.starts_with(log.CheckpointText())) << kept;
 }
 
+// Issue 17: a fork shown to two auditors is caught by a witness. The log shows auditor A the
+// history the witness cosigned, and auditor B another root of the same size: the witness
+// refuses to cosign B's, so B, requiring one witness, fails.
+TEST_F(ProofCli, AForkShownToTwoAuditorsIsCaughtByTheWitness) {
+  log.Grow(6);
+  const std::string w = MakeWitness();
+  ASSERT_EQ(Witness().status, 0);
+  auto audit_as = [&](const std::string& who) {
+    return RunCli("audit --url " + log.Url() + " --key " + log.LogKey() + " --state " +
+                  (dir / who).string() + " --witness " + w + " --min-witnesses 1");
+  };
+  Output a = audit_as("auditor-a");
+  EXPECT_EQ(a.status, 0) << a.out;
+  log.Rewrite(3, 3, "b");  // the fork, at the same size
+  Output refused = Witness();
+  EXPECT_EQ(refused.status, 1) << refused.out;
+  EXPECT_TRUE(Has(refused, "fork")) << refused.out;
+  Output b = audit_as("auditor-b");
+  EXPECT_EQ(b.status, 1) << b.out;
+  EXPECT_TRUE(Has(b, "too few witnesses")) << b.out;
+  // And A, shown the fork next, calls it one.
+  Output a_again = audit_as("auditor-a");
+  EXPECT_EQ(a_again.status, 1) << a_again.out;
+}
+
 TEST_F(ProofCli, WithoutOnceTheWitnessLogsARefusalAndCarriesOn) {
   log.Grow(3);
   MakeWitness();

@@ -649,7 +649,7 @@ TEST_F(FgosProposalV2, ShouldKeepVersion1InstancesOnVersion1) {
       world_.Act("proposals", v1, "submit_conclusion", kRumo74, {{"verdict", "approve"}}));
   EXPECT_EQ(StateOf(v1), "fumo_review");
   EXPECT_REJECTED(world_.Act("proposals", v1, "recall_expertise", kFumo, {{"comment", "x"}}),
-                  kInvalidTransition);
+                  kValidationFailed);
   ASSERT_ACCEPTED(world_.Act("proposals", v1, "send_to_ministry", kFumo));
   // version 2 beside it
   EXPECT_REJECTED(world_.Act("proposals", v2, "send_to_ministry", kFumo), kInvalidTransition);

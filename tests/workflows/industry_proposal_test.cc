@@ -376,7 +376,7 @@ TEST_F(IndustryProposal, ShouldRefuseACommandInTheWrongStateNamingWhatIsAllowed)
   EXPECT_EQ(r.error().details["state"], "drafting");
   EXPECT_EQ(r.error().details["allowed_commands"], json({"update", "withdraw"}));
   auto unknown = world_.Act("proposals", id, "teleport", kUmc);
-  EXPECT_REJECTED(unknown, kInvalidTransition);
+  EXPECT_REJECTED(unknown, kValidationFailed);
 }
 
 TEST_F(IndustryProposal, ShouldRefuseAStaleExpectedVersion) {

@@ -162,7 +162,7 @@ TEST(Upgrade, ShouldFinishVersion1InstancesUnderVersion1WhileNewOnesFollowVersio
                         {{"programme", "p"}, {"teachers_trained", 3}}));
   EXPECT_REJECTED(w.Act("proposals", fresh->instance.id, "record_training", kFtpo,
                         {{"programme", "p"}, {"teachers_trained", 3}}),
-                  kInvalidTransition);
+                  kValidationFailed);
 
   // Each old instance goes on to its end under version 1.
   for (const auto& [collection, id, state] : old) {

@@ -61,7 +61,7 @@ TEST(WorkflowVersions, ShouldRunInstancesOfTwoVersionsSideBySide) {
   EXPECT_EQ(world.Get("proposals", fresh->instance.id).state, "clarification");
   EXPECT_REJECTED(world.Act("proposals", old_id, "request_clarification", kUmc,
                             {{"question", "Уточните сроки"}}),
-                  kInvalidTransition);
+                  kValidationFailed);
   // The old instance's expertise keeps v1's 30 days.
   ASSERT_ACCEPTED(world.Act("proposals", old_id, "send_to_expertise", kUmc,
                             {{"experts", {{"fumo", {"fumo-09.00.00"}}}}}));

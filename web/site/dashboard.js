@@ -36,7 +36,8 @@
   // --- words -------------------------------------------------------------------------------
 
   const words = Words.over(state);
-  const {t, named, orgName, industryName, shortOrgName, groupName, numberFormat, days, formatTime} = words;
+  const {t, named, orgName, shortOrgName, noun, groupName, numberFormat, days, formatDate, formatTime} = words;
+  const GROUPINGS = ['umc', 'industry', 'region', 'federal_district'];
 
   function applyStaticLabels() {
     document.documentElement.lang = state.lang;
@@ -47,6 +48,43 @@
     lang.textContent = state.lang === 'ru' ? 'English' : 'Русский';
     lang.lang = state.lang === 'ru' ? 'en' : 'ru';
     if (state.me) $('#who').textContent = t('who', orgName(state.me.org), named('role', state.me.role));
+    if (state.def) {
+      fillGroupings();
+      retitle();
+    }
+  }
+
+  // The panels' titles name the chosen workflow and what its instances are called.
+  function retitle() {
+    const c = state.def.collection;
+    const summary = state.workflows.find((w) => w.id === state.def.workflow);
+    const title = (summary && summary.title && (state.lang === 'en' ? summary.title.en : summary.title.ru)) || state.def.workflow;
+    $('#flow-title').textContent = t('flow.title', title);
+    $('#throughput-title').textContent = t('throughput.title', noun(c, 2));
+    $('#col-instance').textContent = noun(c, 0);
+    if (state.stats) $('#stages-caption').textContent = t('stages.caption', formatTime(state.stats.overdue_as_of));
+  }
+
+  // The groupings that mean something for the workflow. The statistics place an instance by its
+  // UMC where it has one (industry proposals: UMC, industry, and the UMC's region and district),
+  // else by the organisation that carries it — a RUMO, an assignment's regional body —, which has
+  // a region and a federal district but no industry.
+  function groupings(def) {
+    return def.participants && def.participants.umc ? GROUPINGS : ['region', 'federal_district'];
+  }
+
+  function fillGroupings() {
+    const select = $('#group-by');
+    const current = select.value;
+    const allowed = groupings(state.def);
+    select.textContent = '';
+    for (const g of allowed) {
+      const o = document.createElement('option');
+      o.value = g;
+      o.textContent = t('group.' + g);
+      select.appendChild(o);
+    }
+    select.value = allowed.includes(current) ? current : allowed[0];
   }
 
   // --- the API -----------------------------------------------------------------------------
@@ -162,8 +200,20 @@
     state.flow = Flow.model(state.def, summary && summary.states.map((s) => s.name));
     state.selectedStage = null;
     state.instances = null;
+    state.stats = null;
     $('#instances').hidden = true;
+    closeTimeline();
+    fillGroupings();
+    retitle();
     await refresh();
+  }
+
+  // Another workflow's proposal is no part of this one's panels: its timeline goes.
+  function closeTimeline() {
+    state.selected = null;
+    state.timeline = null;
+    $('#timeline-card').hidden = true;
+    for (const id of ['#timeline', '#timeline-title', '#timeline-meta', '#chain-status']) $(id).textContent = '';
   }
 
   // One refresh at a time; a request while one runs makes one more run after it.
@@ -189,6 +239,7 @@
     }
     status.textContent = t('status.loading');
     const w = windowQuery();
+    const dates = {from: $('#from').value, to: $('#to').value};
     const groupBy = $('#group-by').value;
     const stageQuery = new URLSearchParams({workflow: state.def.workflow, from: w.from, to: w.to, group_by: groupBy});
     const disciplineQuery = new URLSearchParams({from: w.from, to: w.to});
@@ -196,13 +247,20 @@
       const [stats, discipline] = await Promise.all([
         api('/api/v1/stats/stages?' + stageQuery), api('/api/v1/stats/discipline?' + disciplineQuery)]);
       state.stats = stats;
+      state.window = dates;
       state.discipline = discipline;
       renderAll();
       if (state.selectedStage) await loadInstances(state.selectedStage, false);
-      status.textContent = t('status.updated', new Date().toLocaleTimeString(state.lang === 'en' ? 'en-GB' : 'ru-RU', {timeZone: MOSCOW}), stats.as_of_seq);
+      state.updatedAt = new Date();
+      showUpdated();
     } catch (e) {
       if (e.status !== 401) status.textContent = t('status.error', e.message);
     }
+  }
+
+  function showUpdated() {
+    const at = state.updatedAt.toLocaleTimeString(state.lang === 'en' ? 'en-GB' : 'ru-RU', {timeZone: MOSCOW});
+    $('#status').textContent = t('status.updated', at, state.stats.as_of_seq);
   }
 
   // At most one refresh a second however busy the feed: a steady stream of events must not keep
@@ -223,8 +281,10 @@
   const working = () => state.flow.stages.filter((s) => !s.terminal);
 
   function renderAll() {
+    retitle();
     const flowEl = $('#flow');
     flowEl.dataset.asOfSeq = state.stats.as_of_seq;
+    flowEl.dataset.workflow = state.def.workflow;
     renderFlow();
     renderStagesTable();
     renderTimeChart();
@@ -277,7 +337,23 @@
       const st = statsOf(s.id);
       const tr = document.createElement('tr');
       tr.dataset.stage = s.id;
-      cell(tr, named('stage', s.id), {header: true});
+      const th = cell(tr, named('stage', s.id), {header: true});
+      if (s.terminal) {
+        // An outcome: what entered it has finished. Nothing there is in work, overdue or timed.
+        tr.className = 'outcome';
+        const tag = document.createElement('span');
+        tag.className = 'tag';
+        tag.textContent = t('stages.outcome');
+        th.append(' ', tag);
+        cell(tr, t('none'), {num: true, metric: 'wip'});
+        cell(tr, f.format(st.entered), {num: true, metric: 'entered'});
+        cell(tr, t('none'), {num: true, metric: 'exited'});
+        cell(tr, t('none'), {num: true, metric: 'overdue'});
+        cell(tr, t('none'), {num: true, metric: 'p50_days'});
+        cell(tr, t('none'), {num: true, metric: 'p90_days'});
+        body.appendChild(tr);
+        continue;
+      }
       cell(tr, f.format(st.wip), {num: true, metric: 'wip'});
       cell(tr, f.format(st.entered), {num: true, metric: 'entered'});
       cell(tr, f.format(st.exited), {num: true, metric: 'exited'});
@@ -301,11 +377,15 @@
         maintainAspectRatio: false,
         animation: false,
         indexAxis: config.horizontal ? 'y' : 'x',
-        plugins: {legend: {position: 'bottom', labels: {boxWidth: 12}}},
+        plugins: {
+          legend: {position: 'bottom', labels: {boxWidth: 12}},
+          tooltip: config.tooltipTitle ? {callbacks: {title: (items) => config.tooltipTitle(items[0].dataIndex)}} : {},
+        },
+        // The value axis counts (precision 0: no 0.5 ticks on a count) or measures; the category
+        // axis shows every label unless told it may skip some (weeks, not stages).
         scales: {
-          // Counts are whole numbers: no 0.5 ticks on the count axis.
-          x: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: true, maxRotation: 0, precision: config.horizontal ? 0 : undefined}},
-          y: {stacked: !!config.stacked, beginAtZero: true, ticks: {autoSkip: !config.horizontal, precision: config.horizontal ? undefined : config.precision}},
+          [config.horizontal ? 'x' : 'y']: {stacked: !!config.stacked, beginAtZero: true, ticks: {precision: config.precision}},
+          [config.horizontal ? 'y' : 'x']: {stacked: !!config.stacked, ticks: {autoSkip: !!config.skipLabels, maxRotation: config.skipLabels ? 0 : 50}},
         },
       },
     });
@@ -313,8 +393,10 @@
 
   function renderTimeChart() {
     const stages = working();
+    // Bars across, a stage a row: every stage's name has the room it needs.
     chart('time-chart', {
       type: 'bar',
+      horizontal: true,
       label: t('time.label'),
       data: {
         labels: stages.map((s) => named('stage', s.id)),
@@ -326,28 +408,50 @@
     });
   }
 
+  // The Mondays (Moscow dates) of the weeks the window touches, oldest first.
+  function weeksOf(span) {
+    const monday = (date) => {
+      const d = new Date(date + 'T00:00:00Z');
+      d.setUTCDate(d.getUTCDate() - (d.getUTCDay() + 6) % 7);
+      return d;
+    };
+    const weeks = [];
+    for (const d = monday(span.from), end = monday(span.to); d <= end; d.setUTCDate(d.getUTCDate() + 7)) {
+      weeks.push(d.toISOString().slice(0, 10));
+    }
+    return weeks;
+  }
+
+  // Throughput is what finished: instances that reached an outcome, per week and per outcome.
   function renderThroughputChart() {
-    const stages = working();
-    const weeks = [...new Set(stages.flatMap((s) => statsOf(s.id).throughput_per_week.map((w) => w.week)))].sort();
+    const c = state.def.collection;
+    const outcomes = state.flow.stages.filter((s) => s.terminal);
+    const weeks = weeksOf(state.window);
+    const per = new Map(((state.stats.finished || {}).per_week || []).map((w) => [w.week_start, w.by_outcome || {}]));
     chart('throughput-chart', {
       type: 'bar',
       stacked: true,
       precision: 0,
-      label: t('throughput.label'),
+      skipLabels: true,
+      label: t('throughput.label', noun(c, 2)),
+      tooltipTitle: (i) => t('throughput.week', formatDate(weeks[i], true)),
       data: {
-        labels: weeks,
-        datasets: stages.map((s, i) => {
-          const per = new Map(statsOf(s.id).throughput_per_week.map((w) => [w.week, w.exited]));
-          return {label: named('stage', s.id), data: weeks.map((w) => per.get(w) || 0), backgroundColor: PALETTE[i % PALETTE.length]};
-        }),
+        labels: weeks.map((w) => formatDate(w)),
+        datasets: outcomes.map((s, i) => ({
+          label: named('stage', s.id),
+          data: weeks.map((w) => (per.get(w) || {})[s.id] || 0),
+          backgroundColor: PALETTE[(i + 2) % PALETTE.length],
+        })),
       },
     });
   }
 
   function renderPile() {
     const groupBy = state.stats.group_by;
-    const byLabel = t('group.' + groupBy);
-    $('#pile-title').textContent = t('pile.title', byLabel);
+    // "by region" inside a sentence: the option's capital is for the list alone (an abbreviation keeps its own).
+    const option = t('group.' + groupBy);
+    const byLabel = option === option.toUpperCase() ? option : option.charAt(0).toLowerCase() + option.slice(1);
+    $('#pile-title').textContent = t('pile.title', noun(state.def.collection, 1), byLabel);
     $('#pile-caption').textContent = t('pile.caption', byLabel);
     const stages = working();
     const groups = new Map();
@@ -399,6 +503,7 @@
       type: 'bar',
       horizontal: true,
       stacked: true,
+      precision: 0,
       label: t('pile.label', byLabel),
       data: {
         labels: top.map((g) => {
@@ -427,7 +532,9 @@
       const region = org && state.regions.get(org.region_code);
       const tr = document.createElement('tr');
       tr.dataset.assignee = a.assignee;
-      if (a.overdue_open > 0) tr.className = 'overdue-row';
+      // Red: overdue now. Amber: a period was missed, even one whose report came later.
+      if (a.periods_missed > 0) tr.classList.add('missed-row');
+      if (a.overdue_open > 0) tr.classList.add('overdue-row');
       const name = region ? (state.lang === 'en' ? region.name_en : region.name) : orgName(a.assignee);
       const th = cell(tr, name, {header: true});
       if (a.overdue_open > 0) {
@@ -436,12 +543,18 @@
         badge.textContent = '⚠ ' + t('discipline.overdue');
         th.append(' ', badge);
       }
+      if (a.periods_missed > 0) {
+        const badge = document.createElement('span');
+        badge.className = 'badge missed';
+        badge.textContent = '↻ ' + t('discipline.missed');
+        th.append(' ', badge);
+      }
       cell(tr, region ? named('district', region.federal_district) : t('none'));
       cell(tr, f.format(a.assigned), {num: true, metric: 'assigned'});
       cell(tr, f.format(a.done_on_time), {num: true, metric: 'done_on_time'});
       cell(tr, f.format(a.done_late), {num: true, metric: 'done_late'});
       cell(tr, f.format(a.overdue_open), {num: true, metric: 'overdue_open', cls: a.overdue_open ? 'overdue' : ''});
-      cell(tr, f.format(a.periods_missed), {num: true, metric: 'periods_missed'});
+      cell(tr, f.format(a.periods_missed), {num: true, metric: 'periods_missed', cls: a.periods_missed ? 'missed' : ''});
       body.appendChild(tr);
     }
   }
@@ -486,6 +599,7 @@
       b.className = 'link';
       const title = (v.fields && v.fields.title) || v.id;
       b.textContent = title;
+      markLanguage(b, title);
       b.setAttribute('aria-label', t('instances.open', title));
       b.addEventListener('click', () => openTimeline(v.collection, v.id));
       th.appendChild(b);
@@ -504,6 +618,12 @@
     }
   }
 
+  // People's own words (a proposal's title) are not translated: marked as Russian where they are,
+  // so a screen reader reads them as such in the English page.
+  function markLanguage(el, text) {
+    if (/[\u0400-\u04ff]/.test(text)) el.lang = 'ru';
+  }
+
   async function openTimeline(collection, id) {
     state.selected = {collection, id};
     const card = $('#timeline-card');
@@ -517,23 +637,27 @@
   }
 
   async function loadTimeline() {
-    const {collection, id} = state.selected;
-    const base = `/api/v1/${collection}/${encodeURIComponent(id)}`;
+    const selected = state.selected;
+    const base = `/api/v1/${selected.collection}/${encodeURIComponent(selected.id)}`;
     const [view, history, chain] = await Promise.all([api(base), Timeline.history(api, base), api(base + '/verify')]);
+    if (state.selected !== selected) return;  // closed or another chosen meanwhile
     state.timeline = {view, history, chain};
     drawTimeline();
   }
 
   function drawTimeline() {
-    Timeline.draw(state.selected.id, state.timeline, words);
+    Timeline.draw(state.selected.id, state.timeline, words, markLanguage);
   }
 
   // --- the live feed -----------------------------------------------------------------------
 
-  function setLive(text) {
+  // The feed's state in words: 'live.on' (with the count) or 'live.off'; said again in the
+  // other language when it changes.
+  function setLive(key) {
+    state.live.key = key;
     const el = $('#live');
     el.hidden = false;
-    el.textContent = text;
+    el.textContent = t(key, state.live.count);
   }
 
   // Follows the live feed (live.js) from the log's head: the panels were just read.
@@ -550,16 +674,16 @@
       token: () => state.token,
       after: () => state.live.after,
       signal: controller.signal,
-      onOpen: () => setLive(t('live.on', state.live.count)),
+      onOpen: () => setLive('live.on'),
       onEvent: (id, e) => { state.live.after = id; onEvent(e); },
-      onDown: () => setLive(t('live.off')),
+      onDown: () => setLive('live.off'),
       onUnauthorized: () => logout(t('login.bad')),
     });
   }
 
   function onEvent(e) {
     state.live.count += 1;
-    setLive(t('live.on', state.live.count));
+    setLive('live.on');
     scheduleRefresh();
     if (state.selected && e.stream === `${state.selected.collection}/${state.selected.id}`) loadTimeline().catch(() => {});
   }
@@ -576,9 +700,13 @@
       state.lang = state.lang === 'ru' ? 'en' : 'ru';
       localStorage.setItem(LANG_KEY, state.lang);
       applyStaticLabels();
+      if (state.live.key) setLive(state.live.key);
       if (state.def) {
         fillWorkflows();
-        if (state.stats) renderAll();
+        if (state.stats) {
+          renderAll();
+          if (state.updatedAt) showUpdated();
+        }
         if (state.instances) drawInstances();
         if (state.timeline) drawTimeline();
       }

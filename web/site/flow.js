@@ -6,8 +6,9 @@
 'use strict';
 
 const Flow = (() => {
-  const NODE_W = 160, NODE_H = 100, GAP = 44, PAD = 12;
-  const OUT_W = 132, OUT_H = 62, ROW_GAP = 76;
+  // Six working stages (the longest workflow) fit the card of a 1280 px wide window unscrolled.
+  const NODE_W = 150, NODE_H = 100, GAP = 38, PAD = 12;
+  const OUT_W = 140, OUT_H = 62, ROW_GAP = 76;
   const SVG_NS = 'http://www.w3.org/2000/svg';
 
   // {stages: [{id, terminal, states}], edges: [{from, to, back}], start} from a definition.

@@ -18,9 +18,15 @@ const Timeline = (() => {
     }
   }
 
-  function draw(id, timeline, {t, named, orgName, formatTime}) {
+  // `markLanguage(element, text)` marks people's own words with their language.
+  function draw(id, timeline, {t, named, orgName, formatTime}, markLanguage) {
     const {view, history, chain} = timeline;
-    $('#timeline-title').textContent = t('timeline.title', (view.fields && view.fields.title) || id);
+    const titleEl = $('#timeline-title');
+    const name = document.createElement('span');
+    name.textContent = (view.fields && view.fields.title) || id;
+    markLanguage(name, name.textContent);
+    titleEl.textContent = t('timeline.title', '');
+    titleEl.append(name);
     $('#timeline-meta').textContent = t('timeline.meta', id, named('state', view.state) === view.state ? named('stage', view.state) : named('state', view.state), view.version);
     // The server recomputes each event's hash from its stored record and the event before it;
     // here we also check that the history has every version, in order, with no gap.
