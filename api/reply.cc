@@ -56,26 +56,20 @@ void AppendEncoded(std::string_view s, std::string& out, bool path = false) {
 }  // namespace
 
 std::string NextLink(const Target& t, std::string_view param, std::string_view value) {
+  // The query's names in order (it is a sorted map), `param` set to `value` among them: the same
+  // request asked twice gives the same link, whether or not it already carried `param`.
+  auto query = t.query;
+  query.insert_or_assign(std::string(param), std::string(value));
   std::string out = "<";
   AppendEncoded(t.path, out, true);
   char sep = '?';
-  bool set = false;
-  const auto add = [&](std::string_view k, std::string_view v) {
+  for (const auto& [k, v] : query) {
     out += sep;
     sep = '&';
     AppendEncoded(k, out);
     out += '=';
     AppendEncoded(v, out);
-  };
-  for (const auto& [k, v] : t.query) {
-    if (k == param) {
-      add(k, value);
-      set = true;
-    } else {
-      add(k, v);
-    }
   }
-  if (!set) add(param, value);
   out += ">; rel=\"next\"";
   return out;
 }

@@ -102,7 +102,9 @@ void MoveClock(Context& ctx, const Call& call, Respond respond) {
 // backup folder, with the log's signing key. Tokens are in the store, so they are in the copy.
 // Admins only; one at a time; away from the I/O threads (it flushes the memtables).
 void MakeBackup(Context& ctx, const Call& call, Respond respond) {
-  if (!ctx.options.backup) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  // A server without a store on disk (the in-memory log of the tests) has nothing to copy.
+  if (!ctx.options.backup)
+    return respond(Problem(ErrorCode::kNotFound, "this server keeps no store to back up"));
   if (call.principal.role != "admin")
     return respond(Problem(ErrorCode::kForbidden, "backups are made by admins"));
   const auto invalid = [&](const std::string& field, const std::string& message) {

@@ -61,7 +61,12 @@ std::string_view OpenApiDocument() {
 
 void Me(Context& ctx, const Call& call, Respond respond) {
   const engine::Principal& p = call.principal;
-  respond(Json(200, {{"org", p.org}, {"role", p.role}, {"token_id", p.token_id}}));
+  // `monitoring`: whether the monitoring views (stats, the whole event log) are the caller's, so
+  // that a page can tell before it asks for them (the event feed itself is everyone's).
+  respond(Json(200, {{"org", p.org},
+                     {"role", p.role},
+                     {"token_id", p.token_id},
+                     {"monitoring", engine::SeesEverything(p)}}));
 }
 
 void OpenApi(Context& ctx, const Call& call, Respond respond) {

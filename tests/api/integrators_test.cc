@@ -204,6 +204,17 @@ TEST_F(Api, TheContractIsServedWithoutAToken) {
   ExpectProblem(w_.Get("/api/v1/me", ""), 401, "unauthenticated");
 }
 
+// The event feed is everyone's now, so a page cannot learn from it whether monitoring is the
+// caller's: /me says so.
+TEST_F(Api, MeSaysWhetherMonitoringIsTheCallers) {
+  EXPECT_EQ(w_.Get("/api/v1/me", auditor_).body["monitoring"], true);
+  EXPECT_EQ(w_.Get("/api/v1/me", w_.admin()).body["monitoring"], true);
+  const auto umc = w_.Get("/api/v1/me", umc_);
+  EXPECT_EQ(umc.body["monitoring"], false) << umc.text;
+  ExpectProblem(w_.Get("/api/v1/stats/stages", umc_), 403, "forbidden");
+  EXPECT_EQ(w_.Get("/api/v1/me", assoc_).body["monitoring"], false);
+}
+
 // What a generated client needs: a unique operationId everywhere, a schema for every answer with
 // a body, 401 wherever a token is asked for, 405 on every /api/v1 operation.
 TEST_F(Api, EveryOperationOfTheContractIsNamedAndTyped) {

@@ -124,7 +124,7 @@
     try {
       state.me = await api('/api/v1/me');
       // Monitoring is for those who see everything: find out now rather than on every panel.
-      await api('/api/v1/events?limit=1');
+      if (!state.me.monitoring) throw new ApiError(403, 'monitoring');
     } catch (e) {
       state.token = '';
       sessionStorage.removeItem(TOKEN_KEY);
