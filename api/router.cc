@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/attachments.h"
 #include "api/handlers/handlers.h"
 #include "api/problem.h"
 #include "api/reply.h"
@@ -9,6 +10,7 @@
 #include "api/routes.h"
 #include "api/static_files.h"
 #include "engine/core/hash.h"
+#include "engine/projections/attachment_refs.h"
 #include "engine/projections/stage_stats.h"
 
 namespace expertflow::api {
@@ -23,7 +25,7 @@ class Router::Impl {
       : options_(std::move(options)),
         static_files_(options_.static_files),
         stages_(sequencer.definitions(), sequencer.directory()),
-        ctx_{sequencer, log, tokens, metrics, options_, ids_, stages_} {
+        ctx_{sequencer, log, tokens, metrics, options_, ids_, stages_, attachment_refs_} {
     // Stage statistics resume from their saved checkpoint; when there is none they replay the log
     // at the first query.
     (void)stages_.Load(log);
@@ -62,6 +64,13 @@ class Router::Impl {
     if (principal->role == "auditor" && IsWrite(req.method)) {
       return respond(Problem(ErrorCode::kForbidden, "auditors never write"));
     }
+    // An attachment's body is the file itself, of any type and up to its own limit.
+    if (req.method == "POST" && path == "/api/v1/attachments") {
+      static const json kNoBody = json::object();
+      const std::vector<std::string> segments = {"attachments"};
+      return handlers::UploadAttachment(ctx_, {req, target, segments, *principal, kNoBody},
+                                        std::move(respond));
+    }
     json body = json::object();
     if (req.method == "POST") {
       if (req.body.size() > options_.max_body_bytes) {
@@ -89,6 +98,12 @@ class Router::Impl {
 
   engine::Result<EventStreamStart> OpenEventStream(const HttpRequest& req) {
     return handlers::OpenEventStream(ctx_, req);
+  }
+
+  engine::Result<std::unique_ptr<AttachmentSink>> OpenUpload(const HttpRequest& req) {
+    auto principal = Authenticate(ctx_.tokens, req);
+    if (!principal) return std::unexpected(principal.error());
+    return AttachmentSink::Open(ctx_, req, *principal);
   }
 
   std::pair<std::string, std::uint64_t> NextEventMessages(const engine::Principal& p,
@@ -181,6 +196,7 @@ class Router::Impl {
   StaticFiles static_files_;
   engine::RandomIdGenerator ids_;
   engine::StageStatistics stages_;
+  engine::AttachmentRefs attachment_refs_;
   handlers::Context ctx_;
 };
 
@@ -202,6 +218,10 @@ std::pair<std::string, std::uint64_t> Router::NextEventMessages(const engine::Pr
                                                                 std::uint64_t after,
                                                                 std::size_t max) {
   return impl_->NextEventMessages(p, after, max);
+}
+
+engine::Result<std::unique_ptr<AttachmentSink>> Router::OpenUpload(const HttpRequest& head) {
+  return impl_->OpenUpload(head);
 }
 
 std::string Router::RouteOf(const HttpRequest& request) {

@@ -9,6 +9,7 @@
 #include "api/http.h"
 #include "api/metrics.h"
 #include "api/tokens.h"
+#include "engine/core/attachments.h"
 #include "engine/core/clock.h"
 #include "engine/core/embedded.h"
 #include "engine/log/event_log.h"
@@ -44,7 +45,12 @@ struct RouterOptions {
   // Webhook subscriptions and their delivery (api/webhooks.h): /api/v1/webhooks answers 404
   // without them.
   Webhooks* webhooks = nullptr;
+  // Where attachments are kept (docs/attachments.md), and the largest taken (413 above):
+  // /api/v1/attachments answers 404 without a store.
+  engine::AttachmentStore* attachments = nullptr;
+  std::uint64_t max_attachment_bytes = std::uint64_t{64} << 20;
 };
+class AttachmentSink;
 
 // The REST API of API.md as a pure function of a request: it authenticates, authorises, checks
 // the input, and hands commands to the sequencer; it knows nothing of sockets. A write answers
@@ -67,6 +73,11 @@ class Router {
   // over, so the seq can move on with no message.
   std::pair<std::string, std::uint64_t> NextEventMessages(const engine::Principal& p,
                                                           std::uint64_t after, std::size_t max);
+
+  // POST /api/v1/attachments is streamed by the server into the store, not read whole first:
+  // OpenUpload authenticates and decides from the request's head whether the body is taken at
+  // all (api/attachments.h).
+  engine::Result<std::unique_ptr<AttachmentSink>> OpenUpload(const HttpRequest& head);
 
   // The route template a request matched (for metrics and logs), e.g. "/api/v1/{c}/{id}".
   static std::string RouteOf(const HttpRequest& request);

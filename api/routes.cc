@@ -35,6 +35,9 @@ constexpr std::array kApiRoutes = {
     Route{"GET", "/api/v1/webhooks/{id}", handlers::GetWebhook},
     Route{"DELETE", "/api/v1/webhooks/{id}", handlers::DeleteWebhook},
     Route{"GET", "/api/v1/webhooks/{id}/deliveries", handlers::WebhookDeliveries},
+    // The body is the file: taken before the JSON body parsing (Router, Server).
+    Route{"POST", "/api/v1/attachments", handlers::UploadAttachment},
+    Route{"GET", "/api/v1/attachments/{id}", handlers::GetAttachment},
     Route{"GET", "/api/v1/inbox", handlers::Inbox},
     Route{"GET", "/api/v1/events", handlers::GlobalEvents},
     Route{"GET", "/api/v1/events/stream", handlers::EventStream},

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/attachments.h"
 #include "api/problem.h"
 
 namespace expertflow::api {
@@ -64,7 +65,8 @@ HttpRequest FromBeast(const http::request<http::string_body>& req) {
 
 // The methods this server implements; anything else is answered 501 and counted as "other", so
 // a client cannot grow the metrics or the log with method names of its own (RFC 9110 §9.1).
-constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+constexpr std::string_view kMethods[] = {"GET",   "HEAD",   "POST",   "PUT",
+                                         "PATCH", "DELETE", "OPTIONS"};
 
 std::string_view MethodLabel(std::string_view method) {
   for (std::string_view m : kMethods) {
@@ -202,7 +204,10 @@ class Server::Impl {
     while (!stopping_) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(options_.header_limit));
-      parser.body_limit(options_.body_limit);
+      // No limit while the head is read: an attachment's body has its own (Upload). Beast checks
+      // a Content-Length against the limit when the head ends, so the JSON body's limit is set
+      // (and a declared length checked against it) once the head is in.
+      parser.body_limit(boost::none);
       stream.expires_after(first ? options_.read_timeout : options_.idle_timeout);
       // Wait for the first byte of the next request within the idle timeout, then the whole
       // request within the read timeout.
@@ -220,38 +225,49 @@ class Server::Impl {
       // A transfer coding whose last is not "chunked" leaves the body's length unknown: the rest
       // of the bytes must not be read as the next request (RFC 9112 §6.3, request smuggling).
       if (!hec && parser.get().count(http::field::transfer_encoding) > 0 && !parser.chunked()) {
-        co_await Reply(stream,
-                       Problem(engine::ErrorCode::kBadRequest,
-                               "Transfer-Encoding must end with chunked"),
-                       11, false);
+        co_await Reply(
+            stream,
+            Problem(engine::ErrorCode::kBadRequest, "Transfer-Encoding must end with chunked"), 11,
+            false);
         break;
       }
       if (!hec && HasRepeatedSingletonHeader(parser.get())) {
-        co_await Reply(stream,
-                       Problem(engine::ErrorCode::kBadRequest,
-                               "a header that must appear once appears twice"),
-                       11, false);
+        co_await Reply(
+            stream,
+            Problem(engine::ErrorCode::kBadRequest, "a header that must appear once appears twice"),
+            11, false);
         break;
       }
+      if (!hec && parser.get().method() == http::verb::post &&
+          PathOf(parser.get().target()) == "/api/v1/attachments") {
+        first = false;
+        if (!co_await Upload(stream, buffer, parser, remote)) break;
+        continue;
+      }
       if (!hec) {
-        auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-        hec = bec;
+        parser.body_limit(options_.body_limit);
+        if (parser.content_length() && *parser.content_length() > options_.body_limit) {
+          hec = http::error::body_limit;
+        } else {
+          auto [bec, bn] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+          hec = bec;
+        }
       }
       first = false;
       if (hec) {
         if (hec == http::error::body_limit) {
-          if (co_await Reply(stream,
-                             Problem(engine::ErrorCode::kPayloadTooLarge,
-                                     "the body is larger than 1 MiB"),
-                             11, false))
+          if (co_await Reply(
+                  stream,
+                  Problem(engine::ErrorCode::kPayloadTooLarge, "the body is larger than 1 MiB"), 11,
+                  false))
             co_await LingeringClose(stream);
         } else if (hec == http::error::header_limit) {
-          if (co_await Reply(stream,
-                             TransportProblem(431, "headers_too_large",
-                                              "Request header fields too large",
-                                              "the request headers are larger than " +
-                                                  std::to_string(options_.header_limit) + " bytes"),
-                             11, false))
+          if (co_await Reply(
+                  stream,
+                  TransportProblem(431, "headers_too_large", "Request header fields too large",
+                                   "the request headers are larger than " +
+                                       std::to_string(options_.header_limit) + " bytes"),
+                  11, false))
             co_await LingeringClose(stream);
         } else if (hec != http::error::end_of_stream && hec != beast::error::timeout &&
                    hec != asio::error::operation_aborted && hec != asio::error::eof &&
@@ -320,6 +336,77 @@ class Server::Impl {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     --connections_;
     metrics_.ConnectionClosed();
+  }
+
+  // POST /api/v1/attachments (issue 18): the body goes into the store a piece at a time
+  // (AttachmentSink) and is never held whole; the attachment limit, not the JSON one, applies;
+  // the read timeout is for each piece, so a large file on a slow link is not cut off while it
+  // moves. A refused upload is answered before its body is read, then the connection lingers
+  // (so that a client sending the whole body first reads the answer) and closes. Answers
+  // whether the connection may go on.
+  asio::awaitable<bool> Upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                               http::request_parser<http::string_body>& header_parser,
+                               const std::string& remote) {
+    const auto start = std::chrono::steady_clock::now();
+    ++in_flight_;
+    const HttpRequest head = FromBeast(header_parser.get());
+    const unsigned version = header_parser.get().version();
+    const bool keep_alive = header_parser.get().keep_alive() && !stopping_;
+    HttpResponse response;
+    bool body_read = false;
+    auto sink = router_.OpenUpload(head);
+    if (!sink) {
+      response = Problem(sink.error());
+    } else if (header_parser.is_done()) {  // an empty body
+      body_read = true;
+      response = (*sink)->Finish();
+    } else {
+      http::request_parser<http::buffer_body> body_parser{std::move(header_parser)};
+      body_parser.body_limit(boost::none);  // the sink keeps the attachment limit
+      std::vector<char> piece(64 * 1024);
+      std::optional<engine::Error> refused;
+      bool gone = false;
+      while (!body_parser.is_done()) {
+        body_parser.get().body().data = piece.data();
+        body_parser.get().body().size = piece.size();
+        stream.expires_after(options_.read_timeout);
+        auto [ec, n] = co_await http::async_read(stream, buffer, body_parser, kUseTuple);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) {
+          gone = true;  // the client went, stalled or sent no HTTP: the upload is dropped
+          break;
+        }
+        const std::size_t got = piece.size() - body_parser.get().body().size;
+        if (auto w = (*sink)->Write(std::string_view(piece.data(), got)); !w) {
+          refused = w.error();
+          break;
+        }
+      }
+      if (gone) {
+        sink->reset();
+        --in_flight_;
+        co_return false;
+      }
+      if (refused) {
+        response = Problem(*refused);
+      } else {
+        body_read = true;
+        response = (*sink)->Finish();
+      }
+    }
+    if (sink) sink->reset();  // an upload not finished leaves nothing
+    const auto micros =
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                       std::chrono::steady_clock::now() - start)
+                                       .count());
+    metrics_.ObserveRequest("POST", "/api/v1/attachments", response.status, micros);
+    spdlog::info("access method=POST route=/api/v1/attachments status={} us={} remote={}",
+                 response.status, micros, remote);
+    const bool go_on = keep_alive && body_read;
+    const bool sent = co_await Reply(stream, std::move(response), version, go_on);
+    --in_flight_;
+    if (sent && !body_read) co_await LingeringClose(stream);
+    co_return sent&& go_on;
   }
 
   // Server-Sent Events from `after` on, live, until the client goes, is too slow, or we stop.

@@ -25,10 +25,12 @@
 #include "app/log_key.h"
 #include "app/proof_client.h"
 #include "app/webhook_key.h"
+#include "engine/projections/attachment_refs.h"
 #include "engine/projections/rebuild.h"
 #include "engine/runtime/checkpoints.h"
 #include "engine/runtime/import.h"
 #include "engine/runtime/sequencer.h"
+#include "storage/file_attachments.h"
 #include "storage/rocksdb_event_log.h"
 #include "web/embedded.h"
 #include "workflows/definitions.h"
@@ -40,6 +42,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using storage::RocksDbEventLog;
+
+// The attachments' folder in the data folder (storage/file_attachments.h).
+constexpr const char* kAttachmentsDir = "attachments";
 
 enum class Access { kWrite, kReadOnly };
 
@@ -169,6 +174,13 @@ engine::Result<nlohmann::json> OnlineBackup(RocksDbEventLog& log, const std::str
                                 std::string("cannot copy ") + key + ": " + ec.message()});
     }
   }
+  // The attachments the events reference go with them (after the checkpoint: every file an
+  // event in the copy references was stored before that event was written).
+  if (auto copied =
+          storage::CopyAttachments(fs::path(data) / kAttachmentsDir, to / kAttachmentsDir);
+      !copied) {
+    return fail(copied.error());
+  }
   RocksDbEventLog::Options read;
   read.create_if_missing = false;
   read.read_only = true;
@@ -284,6 +296,12 @@ int Serve(const ServeOptions& o) {
                  "of a second or more (PT10S), --webhook-backoff-max no shorter than the backoff\n";
     return 2;
   }
+  const auto attachment_grace = engine::ParseIsoDuration(o.attachment_grace);
+  if (!attachment_grace || *attachment_grace < std::chrono::minutes(1)) {
+    std::cerr << "expertflow: --attachment-grace must be an ISO 8601 duration of a minute or "
+                 "more (PT24H)\n";
+    return 2;
+  }
   auto webhook_key = LoadOrCreateWebhookKey(o.data);
   if (!webhook_key) {
     spdlog::error("{}", webhook_key.error().message);
@@ -380,6 +398,29 @@ int Serve(const ServeOptions& o) {
       if (!o.allow_broken_chain) return 1;
     }
   }
+  // Attachments (docs/attachments.md): files beside the store, named by their SHA-256; what a
+  // crash left half-written is cleared here.
+  auto attachments = storage::FileAttachments::Open(fs::path(o.data) / kAttachmentsDir, true);
+  if (!attachments) {
+    spdlog::error("{}", attachments.error().ToString());
+    return 1;
+  }
+  // Files no event references are removed once older than the grace period: looked for a
+  // minute after the start and every hour, on the checkpointer's thread (off the write path).
+  engine::AttachmentRefs sweep_refs;
+  auto next_sweep = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+  const auto sweep = [&] {
+    if (auto r = sweep_refs.CatchUp(*log); !r) {
+      spdlog::error("attachments not swept: {}", r.error().ToString());
+      return;
+    }
+    auto removed =
+        engine::SweepAttachments(sweep_refs, **attachments, clock.Now(), *attachment_grace);
+    if (!removed)
+      spdlog::error("attachments not swept: {}", removed.error().ToString());
+    else if (*removed > 0)
+      spdlog::info("{} attachments no event references removed", *removed);
+  };
   // Made off the write path: every checkpoint_events events, or every interval when the tree
   // grew less than that.
   std::mutex checkpoint_mu;
@@ -394,6 +435,12 @@ int Serve(const ServeOptions& o) {
                                    [&] { return checkpoint_stop; })) {
       const std::uint64_t size = log->Tree()->Size();
       const auto now = std::chrono::steady_clock::now();
+      if (now >= next_sweep) {
+        next_sweep = now + std::chrono::hours(1);
+        lock.unlock();
+        sweep();
+        lock.lock();
+      }
       if (size == last_size ||
           (size - last_size < o.checkpoint_events && now - last_time < *checkpoint_interval))
         continue;
@@ -456,6 +503,8 @@ int Serve(const ServeOptions& o) {
   if (o.clock == "manual") router_options.manual_clock = &*manual_clock;
   router_options.static_files = web::EmbeddedFiles();
   const fs::path backup_dir = BackupDir(o);
+  router_options.attachments = attachments->get();
+  router_options.max_attachment_bytes = o.attachment_limit_mib << 20;
   router_options.backup = [&log, &o, &clock, backup_dir](const std::string& label) {
     return OnlineBackup(*log, o.data, backup_dir, label, clock.Now());
   };
@@ -581,6 +630,21 @@ int Verify(const std::string& data) {
             << (key ? " (signatures checked with the key in " + std::string(kLogKeyFile) + ")"
                     : " (no signing key in the data folder: signatures not checked)")
             << "\n";
+  // Every file an event references, re-hashed (docs/attachments.md).
+  auto files = storage::FileAttachments::Open(fs::path(data) / kAttachmentsDir, false);
+  engine::AttachmentRefs refs;
+  if (auto r = refs.CatchUp(*log); !files || !r) {
+    std::cerr << "expertflow: " << (files ? r.error() : files.error()).ToString() << "\n";
+    return 1;
+  }
+  const engine::AttachmentCheck check = engine::CheckAttachments(refs, **files);
+  for (const auto& p : check.problems) {
+    std::cout << "BROKEN attachment " << p.sha256 << " (referenced since seq " << p.first_seq
+              << "): " << (p.what == "missing" ? "its file is missing" : "its file was altered")
+              << "\n";
+  }
+  if (!check.ok()) return 3;
+  std::cout << "ok: " << check.checked << " attachments the events reference, each re-hashed\n";
   return 0;
 }
 
@@ -799,7 +863,14 @@ int Backup(const std::string& data, const std::string& to) {
       return 1;
     }
   }
-  std::cout << "backup of " << log->GetHead().seq << " events written to " << to << "\n";
+  auto copied =
+      storage::CopyAttachments(fs::path(data) / kAttachmentsDir, fs::path(to) / kAttachmentsDir);
+  if (!copied) {
+    std::cerr << "expertflow: cannot copy the attachments: " << copied.error().ToString() << "\n";
+    return 1;
+  }
+  std::cout << "backup of " << log->GetHead().seq << " events and " << *copied
+            << " attachments written to " << to << "\n";
   return 0;
 }
 

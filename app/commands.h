@@ -33,6 +33,10 @@ struct ServeOptions {
   std::string webhook_timeout = "PT10S";
   std::string webhook_backoff = "PT1S";
   std::string webhook_backoff_max = "PT5M";
+  // Attachments (docs/attachments.md): the largest file taken, in MiB, and how long a file no
+  // event references is kept before it is removed (ISO 8601).
+  std::uint64_t attachment_limit_mib = 64;
+  std::string attachment_grace = "PT24H";
 };
 int Serve(const ServeOptions& options);
 

@@ -102,6 +102,13 @@ int main(int argc, char** argv) {
   s->add_option("--webhook-backoff-max", serve.webhook_backoff_max,
                 "The longest wait between retries of a webhook delivery (ISO 8601)")
       ->capture_default_str();
+  s->add_option("--attachment-limit", serve.attachment_limit_mib,
+                "The largest attachment taken by POST /api/v1/attachments, in MiB (413 above)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 20));
+  s->add_option("--attachment-grace", serve.attachment_grace,
+                "How long an uploaded file that no event references is kept (ISO 8601)")
+      ->capture_default_str();
   s->add_flag("--allow-broken-chain", serve.allow_broken_chain,
               "Serve even when the hash chain does not verify (reads only are safe then)");
 

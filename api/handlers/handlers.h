@@ -11,6 +11,7 @@
 #include "api/tokens.h"
 #include "engine/log/event_log.h"
 #include "engine/model/instance.h"
+#include "engine/projections/attachment_refs.h"
 #include "engine/projections/stage_stats.h"
 #include "engine/runtime/checkpoints.h"
 #include "engine/runtime/sequencer.h"
@@ -30,6 +31,8 @@ struct Context {
   engine::IdGenerator& ids;
   // Follows the log from its saved checkpoint; catches up and saves when asked for statistics.
   engine::StageStatistics& stages;
+  // Which files the events reference, and from which instances; caught up when asked.
+  engine::AttachmentRefs& attachment_refs;
 };
 
 // One matched request. `segments` are the path's after /api/v1/ (the whole path's for the
@@ -90,6 +93,10 @@ void WebhookDeliveries(Context& ctx, const Call& call, Respond respond);
 void ListInstances(Context& ctx, const Call& call, Respond respond);
 void GetInstance(Context& ctx, const Call& call, Respond respond);
 void Inbox(Context& ctx, const Call& call, Respond respond);
+// attachments.cc: POST /api/v1/attachments with the body read (the server streams it instead),
+// GET /api/v1/attachments/{sha256}.
+void UploadAttachment(Context& ctx, const Call& call, Respond respond);
+void GetAttachment(Context& ctx, const Call& call, Respond respond);
 // admin.cc: POST /api/v1/admin/backup.
 void MakeBackup(Context& ctx, const Call& call, Respond respond);
 // An instance as the API shows it to `p` (with its assignments' states for a protocol).

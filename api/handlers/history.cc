@@ -6,6 +6,7 @@
 #include "api/problem.h"
 #include "api/reply.h"
 #include "engine/decide/policy.h"
+#include "engine/projections/attachment_refs.h"
 
 namespace expertflow::api::handlers {
 
@@ -294,18 +295,34 @@ void AuditVerify(Context& ctx, const Call& call, Respond respond) {
           {"ok", proofs->ok}, {"size", proofs->tree_size}, {"checkpoints", proofs->checkpoints}};
       if (!proofs->ok) tree["reason"] = proofs->reason;
     }
+    // "attachments": every file the events reference, re-hashed (issue 18): one missing or
+    // whose bytes hash to something else is named with the first event that references it.
+    json attachments = nullptr;
+    bool attachments_ok = true;
+    if (ctx.options.attachments != nullptr) {
+      if (auto r = ctx.attachment_refs.CatchUp(ctx.log); !r) return respond(Problem(r.error()));
+      const engine::AttachmentCheck check =
+          engine::CheckAttachments(ctx.attachment_refs, *ctx.options.attachments);
+      attachments_ok = check.ok();
+      json problems = json::array();
+      for (const auto& p : check.problems)
+        problems.push_back({{"sha256", p.sha256}, {"first_seq", p.first_seq}, {"what", p.what}});
+      attachments = {{"ok", check.ok()}, {"checked", check.checked}, {"problems", problems}};
+    }
     if (v->ok) {
-      return respond(Json(200, {{"ok", tree_ok},
+      return respond(Json(200, {{"ok", tree_ok && attachments_ok},
                                 {"checked", v->checked},
                                 {"head_seq", v->head.seq},
                                 {"head_hash", engine::ToHex(v->head.hash)},
-                                {"tree", tree}}));
+                                {"tree", tree},
+                                {"attachments", attachments}}));
     }
     respond(Json(200, {{"ok", false},
                        {"checked", v->checked},
                        {"first_bad_seq", v->first_bad_seq},
                        {"reason", v->reason},
-                       {"tree", tree}}));
+                       {"tree", tree},
+                       {"attachments", attachments}}));
   });
 }
 

@@ -36,6 +36,9 @@ HttpResponse Invalid(const std::string& field, const std::string& message) {
 
 HttpResponse NoWebhook() { return Problem(ErrorCode::kNotFound, "no such webhook"); }
 
+// A server that runs no webhooks (the router's tests) says so rather than "no such route".
+HttpResponse NoWebhooks() { return Problem(ErrorCode::kNotFound, "this server runs no webhooks"); }
+
 // The subscription a call names, when the caller may manage it; otherwise it does not exist.
 std::optional<webhooks::Subscription> Named(Webhooks& hooks, const Call& call) {
   auto sub = hooks.Find(call.segments[1]);
@@ -47,7 +50,7 @@ std::optional<webhooks::Subscription> Named(Webhooks& hooks, const Call& call) {
 
 void RegisterWebhook(Context& ctx, const Call& call, Respond respond) {
   Webhooks* hooks = ctx.options.webhooks;
-  if (hooks == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  if (hooks == nullptr) return respond(NoWebhooks());
   const engine::Principal& p = call.principal;
   if (p.role != "admin" && !IsLead(p.role))
     return respond(Problem(ErrorCode::kForbidden,
@@ -106,7 +109,7 @@ void RegisterWebhook(Context& ctx, const Call& call, Respond respond) {
 
 void ListWebhooks(Context& ctx, const Call& call, Respond respond) {
   Webhooks* hooks = ctx.options.webhooks;
-  if (hooks == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  if (hooks == nullptr) return respond(NoWebhooks());
   const engine::Principal& p = call.principal;
   if (p.role != "admin" && !IsLead(p.role))
     return respond(
@@ -120,7 +123,7 @@ void ListWebhooks(Context& ctx, const Call& call, Respond respond) {
 
 void GetWebhook(Context& ctx, const Call& call, Respond respond) {
   Webhooks* hooks = ctx.options.webhooks;
-  if (hooks == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  if (hooks == nullptr) return respond(NoWebhooks());
   auto sub = Named(*hooks, call);
   if (!sub) return respond(NoWebhook());
   json out = webhooks::ToJson(*sub);
@@ -130,7 +133,7 @@ void GetWebhook(Context& ctx, const Call& call, Respond respond) {
 
 void DeleteWebhook(Context& ctx, const Call& call, Respond respond) {
   Webhooks* hooks = ctx.options.webhooks;
-  if (hooks == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  if (hooks == nullptr) return respond(NoWebhooks());
   auto sub = Named(*hooks, call);
   if (!sub) return respond(NoWebhook());
   if (auto r = hooks->Remove(sub->id); !r) return respond(Problem(r.error()));
@@ -142,7 +145,7 @@ void DeleteWebhook(Context& ctx, const Call& call, Respond respond) {
 
 void WebhookDeliveries(Context& ctx, const Call& call, Respond respond) {
   Webhooks* hooks = ctx.options.webhooks;
-  if (hooks == nullptr) return respond(Problem(ErrorCode::kNotFound, "no such route"));
+  if (hooks == nullptr) return respond(NoWebhooks());
   auto sub = Named(*hooks, call);
   if (!sub) return respond(NoWebhook());
   auto limit = CountParam(call.target, "limit", kDefaultLimit);

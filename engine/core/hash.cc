@@ -65,6 +65,29 @@ Hash ChainHash(const Hash& prev, std::string_view record) {
 
 Hash Sha256(std::string_view bytes) { return Digest(bytes, {}); }
 
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  if (ctx_ == nullptr ||
+      EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), Sha256Md(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+}
+
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void Sha256Stream::Update(std::string_view bytes) {
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), bytes.data(), bytes.size()) != 1)
+    throw std::runtime_error("SHA-256 failed");
+}
+
+Hash Sha256Stream::Final() {
+  auto* ctx = static_cast<EVP_MD_CTX*>(ctx_);
+  Hash out;
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(ctx, out.data(), &len) != 1 || len != out.size() ||
+      EVP_DigestInit_ex(ctx, Sha256Md(), nullptr) != 1)
+    throw std::runtime_error("SHA-256 failed");
+  return out;
+}
+
 void AppendHex(const Hash& hash, std::string& out) {
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::uint8_t b : hash) {

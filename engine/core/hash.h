@@ -25,6 +25,21 @@ Hash NodeHash(const Hash& left, const Hash& right);
 // Plain SHA-256 of bytes, e.g. of a bearer token.
 Hash Sha256(std::string_view bytes);
 
+// SHA-256 of bytes given a piece at a time (an attachment streamed in). Not copyable.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view bytes);
+  // The digest of everything given; the stream starts again empty.
+  Hash Final();
+
+ private:
+  void* ctx_;  // EVP_MD_CTX
+};
+
 // Lower-case hex, 64 characters.
 std::string ToHex(const Hash& hash);
 // Appends the 64 hex characters of `hash` to `out` (no allocation beyond the append).

@@ -39,7 +39,8 @@ inline constexpr engine::EmbeddedFile kTestSite[] = {
 
 class ApiWorld {
  public:
-  explicit ApiWorld(bool manual_clock_route = true, engine::EventLog* log = nullptr)
+  explicit ApiWorld(bool manual_clock_route = true, engine::EventLog* log = nullptr,
+                    std::uint64_t max_attachment_bytes = std::uint64_t{64} << 20)
       : log_(log ? *log : memory_log_),
         clock_(*engine::ParseRfc3339("2026-01-12T09:00:00Z")),
         definitions_(*workflows::BuiltinDefinitions()),
@@ -54,6 +55,8 @@ class ApiWorld {
     options.checkpoints = &checkpoints_;
     if (manual_clock_route) options.manual_clock = &clock_;
     options.static_files = kTestSite;
+    options.attachments = &attachments_;
+    options.max_attachment_bytes = max_attachment_bytes;
     router_ = std::make_unique<api::Router>(sequencer_, log_, tokens_, metrics_, options);
     admin_ = Token("admin", "admin");
   }
@@ -129,9 +132,11 @@ class ApiWorld {
   const engine::note::SigningKey& log_key() const { return log_key_; }
   const engine::note::SigningKey& witness_key() const { return witness_key_; }
   engine::Checkpoints& checkpoints() { return checkpoints_; }
+  engine::MemoryAttachments& attachments() { return attachments_; }
 
  private:
   engine::MemoryEventLog memory_log_;
+  engine::MemoryAttachments attachments_;
   engine::EventLog& log_;
   engine::ManualClock clock_;
   engine::RandomIdGenerator ids_;

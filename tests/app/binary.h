@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace expertflow::testing {
 
@@ -79,15 +80,22 @@ struct ServerProcess {
 };
 
 inline ServerProcess StartServer(const std::filesystem::path& data,
-                                 const std::filesystem::path& log) {
+                                 const std::filesystem::path& log,
+                                 const std::vector<std::string>& extra = {}) {
   ServerProcess s;
+  std::vector<std::string> args = {
+      EXPERTFLOW_BINARY, "serve",   "--data", data.string(),   "--listen",
+      "127.0.0.1:0",     "--clock", "manual", "--clock-start", "2026-01-12T09:00:00Z",
+      "--log-level",     "warn"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   s.pid = ::fork();
   if (s.pid == 0) {
     std::freopen(log.c_str(), "w", stdout);
     ::dup2(STDOUT_FILENO, STDERR_FILENO);
-    ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "serve", "--data", data.c_str(), "--listen",
-            "127.0.0.1:0", "--clock", "manual", "--clock-start", "2026-01-12T09:00:00Z",
-            "--log-level", "warn", static_cast<char*>(nullptr));
+    ::execv(EXPERTFLOW_BINARY, argv.data());
     ::_exit(127);
   }
   const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
@@ -124,10 +132,11 @@ inline bool MakeStoreWithDrafts(const fs::path& data, const fs::path& log, int p
   if (server.port == 0) return false;
   bool ok = true;
   for (int i = 0; i < proposals && ok; ++i) {
-    ok = StatusOf(Http(
-             server.port, "POST", "/api/v1/proposals", assoc,
-             R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"infrastructure","summary":"s"}})")) ==
-         201;
+    ok =
+        StatusOf(Http(
+            server.port, "POST", "/api/v1/proposals", assoc,
+            R"({"workflow":"industry_proposal","payload":{"title":"t","topic":"infrastructure","summary":"s"}})")) ==
+        201;
   }
   ::kill(server.pid, SIGTERM);
   ::waitpid(server.pid, nullptr, 0);

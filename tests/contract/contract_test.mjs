@@ -321,6 +321,39 @@ test('a scripted session through the validating proxy answers only what the cont
   await call('GET', '/api/v1/stats/discipline?format=csv', {token: tokens.ministry, expect: 200, raw: true});
   await call('GET', '/api/v1/stats/discipline', {token: tokens.assoc, expect: 403});
 
+  // Webhooks: a UMC lead registers its own organisation's; its secret is in that answer only.
+  const hook = await call('POST', '/api/v1/webhooks', {token: tokens.umc, expect: 201,
+    body: {url: 'http://127.0.0.1:9/hook', kinds: ['state_changed', 'awaiting_you'], deadline_days: 5}});
+  assert.equal(hook.body.secret.length, 64);
+  await call('POST', '/api/v1/webhooks', {token: tokens.umc, body: {url: 'ftp://example.org/', kinds: ['overdue']}, expect: 422});
+  await call('POST', '/api/v1/webhooks', {token: tokens.assoc, body: {url: 'http://127.0.0.1:9/', kinds: ['overdue']}, expect: 403});
+  const hooks = await call('GET', '/api/v1/webhooks', {token: tokens.umc, expect: 200});
+  assert.deepEqual(hooks.body.items.map((h) => h.id), [hook.body.id]);
+  assert.equal(hooks.body.items[0].secret, undefined);
+  await call('GET', `/api/v1/webhooks/${hook.body.id}`, {token: tokens.umc, expect: 200});
+  await call('GET', `/api/v1/webhooks/${hook.body.id}/deliveries?limit=10`, {token: tokens.umc, expect: 200});
+  await call('GET', `/api/v1/webhooks/${hook.body.id}`, {token: tokens.other_umc, expect: 404});
+  await call('DELETE', `/api/v1/webhooks/${hook.body.id}`, {token: tokens.umc, expect: 204});
+  await call('GET', `/api/v1/webhooks/${hook.body.id}/deliveries`, {token: tokens.umc, expect: 404});
+
+  // Attachments: the body is the file; served once an event references it, as a download.
+  const file = 'Отчёт региона за неделю\n'.repeat(200);
+  const stored = await call('POST', '/api/v1/attachments?name=report.txt', {token: tokens.umc, body: file,
+    headers: {'Content-Type': 'text/plain; charset=utf-8'}, expect: 201});
+  assert.equal(stored.body.type, 'text/plain');
+  await call('POST', '/api/v1/attachments?name=again.txt', {token: tokens.umc, body: file,
+    headers: {'Content-Type': 'text/plain'}, expect: 200});
+  await call('POST', '/api/v1/attachments?name=a%2Fb', {token: tokens.umc, body: 'x',
+    headers: {'Content-Type': 'text/plain'}, expect: 422});
+  await call('GET', stored.body.uri, {token: tokens.umc, expect: 404});
+  const referencing = draft('С приложением');
+  referencing.payload.attachments = [{name: 'report.txt', uri: stored.body.uri, sha256: stored.body.sha256}];
+  await call('POST', '/api/v1/proposals', {token: tokens.assoc, body: referencing, expect: 201});
+  const downloaded = await call('GET', stored.body.uri, {token: tokens.umc, expect: 200, raw: true});
+  assert.equal(downloaded.body, file);
+  assert.match(downloaded.headers.get('content-disposition'), /^attachment; filename="report.txt"/);
+  await call('GET', stored.body.uri, {token: tokens.other_umc, expect: 404});
+
   // Every operation of the document was called.
   const all = [];
   for (const item of Object.values(doc.paths))
