@@ -361,6 +361,19 @@ class Server::Impl {
       body_read = true;
       response = (*sink)->Finish();
     } else {
+      // A client that waits for leave to send the body (Expect: 100-continue, curl's way with
+      // large files) gets it now that the head is accepted; a refused one got its final answer
+      // above instead (RFC 9110 §10.1.1).
+      if (beast::iequals(head.Header("expect"), "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        stream.expires_after(options_.read_timeout);
+        auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(kContinue), kUseTuple);
+        if (cec) {
+          sink->reset();
+          --in_flight_;
+          co_return false;
+        }
+      }
       http::request_parser<http::buffer_body> body_parser{std::move(header_parser)};
       body_parser.body_limit(boost::none);  // the sink keeps the attachment limit
       std::vector<char> piece(64 * 1024);

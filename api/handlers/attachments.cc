@@ -95,7 +95,7 @@ json InfoJson(const engine::AttachmentInfo& info) {
           {"size", info.size},
           {"type", info.type},
           {"name", info.name},
-          {"uri", "/api/v1/attachments/" + info.sha256},
+          {"uri", std::string(engine::kAttachmentPath) + info.sha256},
           {"stored_at", engine::FormatRfc3339(info.stored_at)}};
 }
 
@@ -162,7 +162,7 @@ HttpResponse AttachmentSink::Finish() {
   auto done = upload_->Commit();
   if (!done) return Problem(done.error());
   HttpResponse r = Json(done->created ? 201 : 200, InfoJson(done->info));
-  r.headers.emplace_back("Location", "/api/v1/attachments/" + done->info.sha256);
+  r.headers.emplace_back("Location", std::string(engine::kAttachmentPath) + done->info.sha256);
   return r;
 }
 

@@ -6,18 +6,30 @@
 namespace expertflow::engine {
 namespace {
 
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// An object `{..., "uri": ".../api/v1/attachments/<h>", "sha256": "<h>"}` references the file
+// <h> of this server. A sha256 beside a uri that points elsewhere is a document kept elsewhere
+// (as every attachment was before the server kept files): not this server's to serve or check.
 void Collect(const nlohmann::json& j, std::vector<std::string>& out) {
   if (j.is_object()) {
+    const auto sha = j.find("sha256");
+    const auto uri = j.find("uri");
+    if (sha != j.end() && sha->is_string() && uri != j.end() && uri->is_string()) {
+      std::string h = Lower(sha->get<std::string>());
+      const std::string u = Lower(uri->get<std::string>());
+      const std::string path = std::string(kAttachmentPath) + h;
+      const bool here =
+          u.size() >= path.size() && u.compare(u.size() - path.size(), path.size(), path) == 0;
+      if (IsAttachmentHash(h) && here && std::find(out.begin(), out.end(), h) == out.end())
+        out.push_back(std::move(h));
+    }
     for (const auto& [key, value] : j.items()) {
-      if (key == "sha256" && value.is_string()) {
-        std::string h = value.get<std::string>();
-        std::transform(h.begin(), h.end(), h.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (IsAttachmentHash(h) && std::find(out.begin(), out.end(), h) == out.end())
-          out.push_back(std::move(h));
-      } else {
-        Collect(value, out);
-      }
+      if (value.is_structured()) Collect(value, out);
     }
   } else if (j.is_array()) {
     for (const auto& item : j) Collect(item, out);

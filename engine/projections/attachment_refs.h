@@ -13,12 +13,17 @@
 
 namespace expertflow::engine {
 
+// The path under which this server serves a file: `uri` of a reference ends with it and the hash.
+inline constexpr std::string_view kAttachmentPath = "/api/v1/attachments/";
+
 // Which attachments the log's events reference, and from which instances (issue 18): every
-// member `"sha256"` of an event's data holding 64 hex characters, at any depth (the
-// `{name, uri, sha256}` items of a payload's `attachments`, an agreement's `attachment`, a
-// creation's fields). Who may download a file is who may see one of those instances; verify
-// re-hashes exactly these files; a file no event references is removed after a grace period.
-// Caught up from the log on demand, a range at a time. Thread-safe.
+// object of an event's data, at any depth, whose `sha256` holds 64 hex characters and whose
+// `uri` ends with /api/v1/attachments/ and that hash (the `{name, uri, sha256}` items of a
+// payload's `attachments`, an agreement's `attachment`). A sha256 beside a uri elsewhere is a
+// document kept elsewhere, as all were before this server kept files, and is not counted. Who
+// may download a file is who may see one of those instances; verify re-hashes exactly these
+// files; a file no event references is removed after a grace period. Caught up from the log on
+// demand, a range at a time. Thread-safe.
 class AttachmentRefs {
  public:
   struct Ref {

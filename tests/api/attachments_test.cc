@@ -168,14 +168,34 @@ TEST_F(Attachments, AnUnreferencedFileIsSweptAfterTheGracePeriodOnly) {
   EXPECT_FALSE(w_.attachments().Find(loose.body["sha256"].get<std::string>()));
 }
 
-TEST(AttachmentRefsTest, FindsEveryHashAtAnyDepthOnce) {
-  const std::string a(64, 'a'), b(64, 'B');
+TEST(AttachmentRefsTest, FindsEveryReferenceToThisServersFilesAtAnyDepthOnce) {
+  const std::string a(64, 'a'), b(64, 'B'), c(64, 'c');
+  const auto item = [](const std::string& uri, const std::string& sha) {
+    return R"({"name":"x","uri":")" + uri + R"(","sha256":")" + sha + R"("})";
+  };
   auto hashes = engine::AttachmentRefs::HashesIn(
-      R"({"payload":{"attachments":[{"name":"x","sha256":")" + a + R"("},{"sha256":")" + b +
-      R"("}],"attachment":{"sha256":")" + a + R"("},"note":"sha256","sha":")" + a + R"("}})");
+      R"({"payload":{"attachments":[)" + item("/api/v1/attachments/" + a, a) + "," +
+      item("https://ef.example/api/v1/attachments/" + b, b) + "," +
+      // a document kept elsewhere, as every one was before the server kept files
+      item("https://docs.example/report.pdf", c) + R"(],"attachment":)" +
+      item("/api/v1/attachments/" + a, a) + R"(,"note":"sha256"}})");
   EXPECT_THAT(hashes, ::testing::ElementsAre(a, std::string(64, 'b')));
-  EXPECT_TRUE(engine::AttachmentRefs::HashesIn(R"({"sha256":"short"})").empty());
+  // The uri must name the same hash.
+  EXPECT_TRUE(engine::AttachmentRefs::HashesIn(item("/api/v1/attachments/" + a, c)).empty());
+  EXPECT_TRUE(engine::AttachmentRefs::HashesIn(R"({"sha256":")" + a + R"("})").empty());
   EXPECT_TRUE(engine::AttachmentRefs::HashesIn(R"({"title":"x"})").empty());
+}
+
+// A document kept elsewhere, referenced the way every attachment was before, is no file of this
+// server's: verify does not call it missing.
+TEST_F(Attachments, AReferenceToADocumentKeptElsewhereIsNotAFileOfTheServers) {
+  DraftWith({{"name", "external.pdf"},
+             {"uri", "https://docs.example/external.pdf"},
+             {"sha256", std::string(64, 'd')}});
+  auto v = w_.Get("/api/v1/audit/verify", auditor_);
+  ASSERT_EQ(v.status, 200) << v.text;
+  EXPECT_EQ(v.body["ok"], true) << v.text;
+  EXPECT_EQ(v.body["attachments"]["checked"], 0);
 }
 
 }  // namespace

@@ -193,6 +193,36 @@ TEST_F(AttachmentServer, AFileLargerThanAnyJsonBodyIsStreamedInAndServedBackWhol
   fs::remove_all(dir / "data-backups");
 }
 
+// curl sends a large file with Expect: 100-continue and waits for leave before the body.
+TEST_F(AttachmentServer, AClientThatAsksToContinueIsToldToOrGivenTheRefusal) {
+  Start({"--attachment-limit", "1"});
+  const std::string bytes = RandomBytes(300000, 4);
+  const auto head = [&](std::size_t length) {
+    return "POST /api/v1/attachments HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+           "Authorization: Bearer " +
+           umc + "\r\nContent-Type: video/mp4\r\nExpect: 100-continue\r\nContent-Length: " +
+           std::to_string(length) + "\r\n\r\n";
+  };
+  int fd = Connect(server.port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, head(bytes.size())));
+  char buf[64] = {};
+  const ssize_t n = ::recv(fd, buf, sizeof buf - 1, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_TRUE(SendAll(fd, bytes));
+  const std::string answer = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(StatusOf(answer), 201) << answer.substr(0, 300);
+  // Too large: the final answer at once, and no body is asked for.
+  fd = Connect(server.port);
+  ASSERT_GE(fd, 0);
+  ASSERT_TRUE(SendAll(fd, head(2 << 20)));
+  const std::string refused = ReadAll(fd);
+  ::close(fd);
+  EXPECT_EQ(StatusOf(refused), 413) << refused.substr(0, 300);
+}
+
 TEST_F(AttachmentServer, OverTheLimitIs413ToAClientThatSendsEverythingFirst) {
   Start({"--attachment-limit", "1"});
   const std::string big = RandomBytes((1 << 20) + 1, 2);
