@@ -166,7 +166,7 @@ after(async () => {
   if (dataDir) fs.rmSync(dataDir, {recursive: true, force: true});
 });
 
-test('refuses an unknown token, and one that may not see monitoring, at the login form', async () => {
+test('refuses an unknown token at the login form; a UMC lead gets the workspace and no monitoring', async () => {
   const page = await newPage({width: 1280, height: 800});
   await page.goto(base + '/');
   assert.equal(await page.getAttribute('html', 'lang'), 'ru');
@@ -174,19 +174,21 @@ test('refuses an unknown token, and one that may not see monitoring, at the logi
   await page.keyboard.press('Enter');
   await page.locator('#login-error').filter({hasText: /не принят/}).waitFor();
   assert.equal(await page.isVisible('#dashboard'), false);
-  // a UMC lead's token is valid but may not see monitoring: the page says so and stays out
+  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'no refused token is kept');
+  // a UMC lead's token is valid but may not see monitoring: the workspace, without its tab
   await page.locator('#token').fill(tokens['UMC lead']);
   await page.keyboard.press('Enter');
-  await page.locator('#login-error').filter({hasText: /нет доступа к мониторингу/}).waitFor();
+  await page.locator('#inbox-status').filter({hasText: /Ждут действия|ничего не ждёт/}).waitFor();
+  assert.equal(await page.isVisible('#workspace'), true);
   assert.equal(await page.isVisible('#dashboard'), false);
-  assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'no refused token is kept');
+  assert.equal(await page.isVisible('#tab-monitor'), false);
   await page.context().close();
 });
 
 test('shows the numbers of /api/v1/stats/stages, opens a timeline and follows the live feed', async () => {
   const page = await newPage({width: 1280, height: 800});
   await logIn(page, tokens['IRPO analyst']);
-  assert.equal(await page.textContent('h1'), 'Мониторинг экспертизы предложений');
+  assert.equal(await page.textContent('h1'), 'Экспертиза предложений и поручения');
 
   // given the page and the API on the same log position, then the figures are the API's
   let stats = await settledStats(page);
@@ -289,7 +291,7 @@ test('shows the numbers of /api/v1/stats/stages, opens a timeline and follows th
   // in English, the same figures under English labels
   await page.click('#lang');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
-  assert.equal(await page.textContent('h1'), 'Proposal expertise monitoring');
+  assert.equal(await page.textContent('h1'), 'Proposal expertise and protocol assignments');
   assert.match(await page.textContent('#chain-status'), /Hash chain intact/);
   await expectStagesShown(page, await settledStats(page));
   await page.click('#lang');

@@ -43,6 +43,7 @@
     document.documentElement.lang = state.lang;
     document.title = t('page_title');
     for (const el of document.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+    for (const el of document.querySelectorAll('[data-i18n-label]')) el.setAttribute('aria-label', t(el.dataset.i18nLabel));
     const lang = $('#lang');
     // The toggle names the other language in that language, as language pickers do.
     lang.textContent = state.lang === 'ru' ? 'English' : 'Русский';
@@ -107,6 +108,16 @@
     return r.json();
   }
 
+  // A write, answered as it is (the workspace's forms show a refusal at its fields): the status
+  // and the parsed body.
+  async function send(method, path, body, headers) {
+    const r = await fetch(path, {method, body, headers: {...headers, Authorization: 'Bearer ' + state.token, Accept: 'application/json'}});
+    if (r.status === 401) logout(t('login.bad'));
+    let parsed = null;
+    try { parsed = await r.json(); } catch (_) { /* no body */ }
+    return {status: r.status, body: parsed};
+  }
+
   function windowQuery() {
     // Moscow midnights: the day "from" starts, and the day after "to" (so "to" is included).
     const from = $('#from').value, to = $('#to').value;
@@ -122,9 +133,8 @@
     const error = $('#login-error');
     error.textContent = '';
     try {
+      // Everyone on the route has the workspace; monitoring is for those who see everything.
       state.me = await api('/api/v1/me');
-      // Monitoring is for those who see everything: find out now rather than on every panel.
-      if (!state.me.monitoring) throw new ApiError(403, 'monitoring');
     } catch (e) {
       state.token = '';
       sessionStorage.removeItem(TOKEN_KEY);
@@ -137,6 +147,8 @@
 
   function showLogin(message) {
     $('#dashboard').hidden = true;
+    $('#workspace').hidden = true;
+    $('#nav').hidden = true;
     $('#logout').hidden = true;
     $('#who').hidden = true;
     $('#live').hidden = true;
@@ -157,16 +169,37 @@
 
   // --- loading -----------------------------------------------------------------------------
 
+  // The page has two views: the workspace, for everyone, and monitoring, for those who see
+  // everything (IRPO, the ministry, auditors, admins), who start on it.
+  function showView(which) {
+    const monitor = which === 'monitor' && state.me.monitoring;
+    $('#dashboard').hidden = !monitor;
+    $('#workspace').hidden = monitor;
+    $('#tab-work').setAttribute('aria-pressed', String(!monitor));
+    $('#tab-monitor').setAttribute('aria-pressed', String(monitor));
+    if (!monitor && workspace) workspace.show().catch((e) => { $('#inbox-status').textContent = t('status.error', e.message); });
+  }
+
+  let workspace = null;
   async function start() {
     $('#login-view').hidden = true;
-    $('#dashboard').hidden = false;
     $('#logout').hidden = false;
     $('#who').hidden = false;
+    $('#nav').hidden = false;
+    $('#tab-monitor').hidden = !state.me.monitoring;
     const [workflows, orgs, regions] = await Promise.all([
       api('/api/v1/workflows'), api('/api/v1/organizations'), api('/api/v1/regions')]);
     state.workflows = workflows.items.filter((w) => w.id !== 'protocol');
     for (const o of orgs.items) state.orgs.set(o.id, o);
     for (const r of regions.items) state.regions.set(r.code, r);
+    workspace = Workspace.create({state, api, send, words, markLanguage, onChange: () => { if (state.me.monitoring && state.def) scheduleRefresh(); }});
+    if (!state.me.monitoring) {
+      applyStaticLabels();
+      showView('work');
+      startLive();
+      return;
+    }
+    showView('monitor');
     fillWorkflows();
     // The window is in whole Moscow days: "today" is the Moscow date, which from 21:00 UTC on is
     // already tomorrow's UTC date.
@@ -684,6 +717,8 @@
   function onEvent(e) {
     state.live.count += 1;
     setLive('live.on');
+    if (workspace && !$('#workspace').hidden) workspace.onEvent(e);
+    if (!state.me || !state.me.monitoring) return;
     scheduleRefresh();
     if (state.selected && e.stream === `${state.selected.collection}/${state.selected.id}`) loadTimeline().catch(() => {});
   }
@@ -701,6 +736,7 @@
       localStorage.setItem(LANG_KEY, state.lang);
       applyStaticLabels();
       if (state.live.key) setLive(state.live.key);
+      if (workspace && !$('#workspace').hidden) workspace.relabel();
       if (state.def) {
         fillWorkflows();
         if (state.stats) {
@@ -712,6 +748,11 @@
       }
     });
     $('#logout').addEventListener('click', () => logout(''));
+    $('#tab-work').addEventListener('click', () => showView('work'));
+    $('#tab-monitor').addEventListener('click', () => {
+      showView('monitor');
+      if (!state.def) loadWorkflow().catch((e) => { $('#status').textContent = t('status.error', e.message); });
+    });
     $('#login-form').addEventListener('submit', (ev) => {
       ev.preventDefault();
       login($('#token').value.trim());

@@ -1,0 +1,274 @@
+// The workspace in a real browser (issue 18): an industry proposal walked through its whole route
+// in the UI alone, each step in the browser of the role that takes it — the association drafts
+// and submits, the UMC sends it to expertise, the FUMO, IRPO and the key employer conclude, the
+// UMC starts approbation, the UMC and the FTPO record it (with an attached report), the ministry
+// approves. Asserted on the way: each one's inbox before and after, the actions offered, a field
+// error shown at its field, a version conflict, a document downloaded by whoever may see it.
+// Screenshots at 1366x768 and at a phone's width go to SCREENSHOT_DIR. Only 127.0.0.1 is reached.
+//
+// Environment: EXPERTFLOW_BINARY, CHROMIUM, WEB_DIR (playwright-core), SCREENSHOT_DIR.
+import assert from 'node:assert/strict';
+import {spawn} from 'node:child_process';
+import fs from 'node:fs';
+import {createRequire} from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import {after, before, test} from 'node:test';
+
+const require = createRequire(path.join(process.env.WEB_DIR, 'package.json'));
+const {chromium} = require('playwright-core');
+
+const BINARY = process.env.EXPERTFLOW_BINARY;
+const SHOTS = process.env.SCREENSHOT_DIR;
+const TITLE = 'Единый отраслевой подход к подготовке операторов';
+
+const deadline = setTimeout(() => {
+  console.error('workspace test: out of time');
+  if (server) server.kill('SIGKILL');
+  process.exit(1);
+}, 240_000);
+deadline.unref();
+
+let server, dataDir, base, browser;
+const tokens = {};
+
+function startServer() {
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'expertflow-workspace-'));
+  server = spawn(BINARY, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--threads', '2',
+    '--clock', 'manual', '--clock-start', '2026-03-02T09:00:00Z', '--log-level', 'warn'],
+  {stdio: ['ignore', 'pipe', 'pipe']});
+  let out = '';
+  server.stderr.on('data', (d) => process.stderr.write(d));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not start:\n' + out)), 60_000);
+    server.on('exit', (code) => reject(new Error(`the server exited (${code}):\n${out}`)));
+    server.stdout.on('data', (d) => {
+      out += d;
+      const listening = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
+      if (!listening) return;
+      clearTimeout(timer);
+      resolve(Number(listening[1]));
+    });
+  });
+}
+
+async function call(method, target, token, body, headers = {}) {
+  const r = await fetch(base + target, {method, body: body === undefined ? undefined : JSON.stringify(body),
+    headers: {Authorization: 'Bearer ' + token, 'Content-Type': 'application/json', ...headers}});
+  const text = await r.text();
+  return {status: r.status, body: text ? JSON.parse(text) : null};
+}
+
+before(async () => {
+  base = `http://127.0.0.1:${await startServer()}`;
+  const admin = fs.readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
+  for (const [who, org, role] of [
+    ['assoc', 'assoc-01', 'association_member'], ['umc', 'umc-01', 'umc_lead'],
+    ['fumo', 'fumo-14.00.00', 'fumo_expert'], ['irpo', 'irpo', 'irpo_staff'],
+    ['employer', 'business-key-01', 'business_expert'], ['ftpo', 'ftpo-nnovgorod', 'ftpo_coordinator'],
+    ['ministry', 'ministry', 'ministry_official'], ['other_umc', 'umc-12', 'umc_lead']]) {
+    const r = await call('POST', '/api/v1/tokens', admin, {org, role, name: who});
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    tokens[who] = r.body.token;
+  }
+  fs.mkdirSync(SHOTS, {recursive: true});
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-proxy-server'],
+  });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  }
+  if (dataDir) fs.rmSync(dataDir, {recursive: true, force: true});
+});
+
+// A browser of `who`, logged in, on the workspace.
+async function pageOf(who, viewport = {width: 1366, height: 768}) {
+  const context = await browser.newContext({viewport, locale: 'ru-RU', acceptDownloads: true});
+  const page = await context.newPage();
+  page.problems = [];
+  await context.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.protocol === 'data:' || url.protocol === 'blob:' || (url.hostname === '127.0.0.1' && url.port === new URL(base).port)) return route.continue();
+    page.problems.push('request to ' + url.href);
+    return route.abort();
+  });
+  page.on('pageerror', (e) => page.problems.push('page error: ' + e.message));
+  await page.goto(base + '/');
+  await page.locator('#token').fill(tokens[who]);
+  await page.keyboard.press('Enter');
+  // IRPO and the ministry see everything: they start on monitoring, their tasks a tab away.
+  await page.waitForFunction(() => !document.getElementById('workspace').hidden || !document.getElementById('dashboard').hidden);
+  if (await page.locator('#workspace').isHidden()) await page.locator('#tab-work').click();
+  try {
+    await page.locator('#inbox-status').filter({hasText: /Ждут действия|ничего не ждёт|Ничто не ждёт/}).waitFor({timeout: 15_000});
+  } catch (e) {
+    throw new Error(`${who} has no inbox: status "${await page.textContent('#inbox-status')}", ` +
+      `login "${await page.textContent('#login-error')}", problems ${JSON.stringify(page.problems)}`);
+  }
+  return page;
+}
+
+// What awaits the caller's organisation (the inbox also lists what it only may do).
+const inboxTitles = async (page) => page.locator('#inbox li.awaiting .title').allTextContents();
+
+// Opens the proposal from the inbox and runs `command` with `fill` filling its form.
+async function act(page, command, fill = async () => {}) {
+  if (!(await page.locator('#instance-title', {hasText: TITLE}).isVisible())) {
+    await page.locator('#inbox li button.link', {hasText: TITLE}).first().click();
+    await page.locator('#instance-title', {hasText: TITLE}).waitFor();
+  }
+  const button = page.locator(`#instance-actions button[data-command="${command}"]`);
+  assert.equal(await button.count(), 1, `${command} is offered: ${await page.locator('#instance-actions').textContent()}`);
+  const name = (await button.textContent()).trim();
+  await button.click();
+  const form = page.locator(`form[data-command="${command}"]`);
+  await form.waitFor();
+  await fill(form);
+  await form.locator('button[type="submit"]').click();
+  await form.waitFor({state: 'detached'});
+  await page.locator('#instance-status', {hasText: `Выполнено: ${name}`}).waitFor();
+}
+
+async function closeOf(page) {
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+}
+
+test('an industry proposal walks its whole route in the UI alone, each step by the role that takes it', async () => {
+  // The association drafts. An empty form is refused by the server, the errors at the fields.
+  const assoc = await pageOf('assoc');
+  assert.deepEqual(await inboxTitles(assoc), [], 'nothing awaits the association yet');
+  await assoc.locator('#create-buttons button[data-workflow="industry_proposal"]').click();
+  const create = assoc.locator('#create-form-box form');
+  await create.locator('button[type="submit"]').click();
+  const titleError = create.locator('[data-path="title"] .field-error');
+  await titleError.filter({hasText: /./}).waitFor();
+  assert.equal(await create.locator('[data-path="title"] input').getAttribute('aria-invalid'), 'true');
+  await assoc.screenshot({path: path.join(SHOTS, 'workspace-field-error-1366.png')});
+  await create.locator('[data-path="title"] input').fill(TITLE);
+  await create.locator('[data-path="topic"] select').selectOption('unified_training_approach');
+  await create.locator('[data-path="summary"] textarea').fill('Проект предложений УМЦ при участии ассоциации');
+  await create.locator('[data-path="ugps"] textarea').fill('14.00.00');
+  await create.locator('button[type="submit"]').click();
+  await assoc.locator('#instance-title', {hasText: TITLE}).waitFor();
+  assert.deepEqual(await inboxTitles(assoc), [TITLE], 'the draft awaits the association');
+  await act(assoc, 'submit_to_umc');
+  await assoc.locator('#inbox-status', {hasText: 'ничего не ждёт'}).waitFor();
+  await closeOf(assoc);
+
+  // The UMC sends it to expertise. A conflict first: the draft changes while the form is open.
+  const umc = await pageOf('umc');
+  assert.deepEqual(await inboxTitles(umc), [TITLE]);
+  await umc.locator('#inbox li button.link', {hasText: TITLE}).click();
+  await umc.locator('#instance-title', {hasText: TITLE}).waitFor();
+  const offered = await umc.locator('#instance-actions button').evaluateAll((bs) => bs.map((b) => b.dataset.command));
+  assert.ok(offered.includes('send_to_expertise') && offered.includes('return_to_association'), offered.join());
+  await umc.locator('#instance-actions button[data-command="update"]').click();
+  const id = (await call('GET', '/api/v1/inbox', tokens.umc)).body.items[0].id;
+  const edited = await call('POST', `/api/v1/proposals/${id}/commands`, tokens.umc,
+    {command: 'update', payload: {summary: 'Уточнённое содержание'}});
+  assert.equal(edited.status, 200, JSON.stringify(edited.body));
+  const update = umc.locator('form[data-command="update"]');
+  await update.locator('[data-path="title"] input').fill(TITLE + ' (ред.)');
+  await update.locator('button[type="submit"]').click();
+  await update.locator('.form-error', {hasText: 'изменили'}).waitFor();
+  await umc.screenshot({path: path.join(SHOTS, 'workspace-conflict-1366.png')});
+  await update.locator('.form-error button').click();
+  await umc.locator('#instance-fields', {hasText: 'Уточнённое содержание'}).waitFor();
+  await act(umc, 'send_to_expertise', async (form) => {
+    await form.locator('[data-path="experts.fumo"] select').selectOption(['fumo-14.00.00']);
+  });
+  // In expertise nothing awaits the UMC; it may still recall the proposal, so it is listed.
+  await umc.locator('#inbox-status', {hasText: 'Ничто не ждёт'}).waitFor();
+  assert.deepEqual(await inboxTitles(umc), []);
+  assert.deepEqual(await umc.locator('#inbox li.may-act .title').allTextContents(), [TITLE]);
+  await closeOf(umc);
+
+  // Three conclusions, side by side once given.
+  for (const who of ['fumo', 'irpo', 'employer']) {
+    const expert = await pageOf(who);
+    assert.deepEqual(await inboxTitles(expert), [TITLE], `${who} is awaited`);
+    await act(expert, 'submit_conclusion', async (form) => {
+      await form.locator('[data-path="verdict"] select').selectOption('approve');
+      await form.locator('[data-path="comment"] textarea').fill(`Заключение: ${who}`);
+    });
+    await expert.locator('#instance-conclusions tbody tr', {hasText: `Заключение: ${who}`}).waitFor();
+    if (who === 'employer') {
+      assert.equal(await expert.locator('#instance-conclusions tbody tr').count(), 3);
+      await expert.screenshot({path: path.join(SHOTS, 'workspace-conclusions-1366.png'), fullPage: true});
+    }
+    await closeOf(expert);
+  }
+
+  // The UMC decides on approbation; the UMC and the FTPO record it, the UMC with its report.
+  const umc2 = await pageOf('umc');
+  assert.deepEqual(await inboxTitles(umc2), [TITLE]);
+  await act(umc2, 'start_approbation', async (form) => {
+    await form.locator('[data-path="plan"] textarea').fill('Апробация на базе УМЦ и ФТПО');
+  });
+  const report = path.join(dataDir, 'approbation-report.txt');
+  fs.writeFileSync(report, 'Отчёт об апробации: 24 обучающихся, все этапы пройдены.\n');
+  await act(umc2, 'record_approbation', async (form) => {
+    await form.locator('[data-path="outcome"] select').selectOption('successful');
+    await form.locator('[data-path="report"] textarea').fill('Апробация в УМЦ прошла успешно');
+    await form.locator('[data-path="attachments"] input[type="file"]').setInputFiles(report);
+  });
+  await closeOf(umc2);
+  const ftpo = await pageOf('ftpo');
+  await act(ftpo, 'record_approbation', async (form) => {
+    await form.locator('[data-path="outcome"] select').selectOption('successful');
+    await form.locator('[data-path="report"] textarea').fill('Апробация в ФТПО прошла успешно');
+  });
+  await closeOf(ftpo);
+
+  // The ministry approves, and downloads the UMC's report from the history's conclusions.
+  const ministry = await pageOf('ministry');
+  assert.deepEqual(await inboxTitles(ministry), [TITLE],
+    JSON.stringify((await call('GET', '/api/v1/proposals', tokens.irpo)).body.items.map((v) => [v.state, v.awaiting, v.round, v.fields])));
+  await act(ministry, 'approve');
+  assert.match(await ministry.locator('#instance-meta').textContent(), /Тиражирование|Dissemination|dissemination/);
+  const file = ministry.locator('#instance-conclusions button.link', {hasText: 'approbation-report.txt'});
+  const [download] = await Promise.all([ministry.waitForEvent('download'), file.click()]);
+  assert.equal(download.suggestedFilename(), 'approbation-report.txt');
+  assert.equal(fs.readFileSync(await download.path(), 'utf8'), fs.readFileSync(report, 'utf8'));
+  await ministry.screenshot({path: path.join(SHOTS, 'workspace-instance-1366.png'), fullPage: true});
+  await closeOf(ministry);
+
+  // Another UMC sees none of it, and gets no file.
+  const other = await pageOf('other_umc');
+  assert.deepEqual(await inboxTitles(other), []);
+  await closeOf(other);
+});
+
+test('the workspace fits a phone, and its forms are reached by keyboard with labels read aloud', async () => {
+  const phone = await pageOf('assoc', {width: 390, height: 844});
+  // By keyboard: to the create button, Enter, and the form's first field has the focus.
+  const create = phone.locator('#create-buttons button[data-workflow="industry_proposal"]');
+  await create.waitFor();
+  for (let i = 0; i < 40 && !(await create.evaluate((b) => b === document.activeElement)); ++i) await phone.keyboard.press('Tab');
+  assert.ok(await create.evaluate((b) => b === document.activeElement), 'the create button is reached with Tab');
+  await phone.keyboard.press('Enter');
+  const form = phone.locator('#create-form-box form');
+  await form.waitFor();
+  await phone.waitForFunction(() => document.activeElement && document.activeElement.closest('#create-form-box form'));
+  assert.equal(await phone.evaluate(() => document.activeElement.closest('[data-path]').dataset.path), 'title',
+    await phone.evaluate(() => document.activeElement.outerHTML));
+  // Every control of the form has a label, and an error is tied to its control.
+  const controls = await form.evaluate((f) => [...f.querySelectorAll('input, select, textarea')].map((c) => ({
+    labelled: c.labels && c.labels.length > 0, described: Boolean(document.getElementById(c.getAttribute('aria-describedby') || '-'))})));
+  assert.ok(controls.length >= 4);
+  for (const c of controls) assert.deepEqual(c, {labelled: true, described: true});
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
+  await phone.screenshot({path: path.join(SHOTS, 'workspace-form-phone.png'), fullPage: true});
+  await closeOf(phone);
+});

@@ -1,0 +1,591 @@
+// The workspace (issue 18): what every principal on the route sees and does, over the public API
+// only. "Мои задачи" — the inbox, instances awaiting the caller's organisation, soonest deadline
+// first — and an instance's page: its fields, participants by name, deadline and time left, the
+// conclusions given so far side by side, its documents, its history, and the commands the caller
+// may run now as forms built from the workflow definition's payload specs. Every submit carries
+// `expected_version` and an `Idempotency-Key` made when the form opened (a double click appends
+// once); the server's field errors are shown at their fields; a version conflict says so and
+// offers to reload. Files are uploaded to /api/v1/attachments and referenced as
+// {name, uri, sha256}; downloads are fetched with the token and saved from a blob, so no token
+// is ever put in a URL.
+'use strict';
+
+const Workspace = (() => {
+  const $ = (sel, root = document) => root.querySelector(sel);
+
+  // A DOM element: el('p', {className: 'x', text: 'y'}, child, ...).
+  function el(tag, props = {}, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(props)) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === 'text') node.textContent = v;
+      else if (k === 'dataset') Object.assign(node.dataset, v);
+      else if (k in node) node[k] = v;
+      else node.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of children) if (c !== null && c !== undefined && c !== false) node.append(c);
+    return node;
+  }
+
+  // Focus after the event that opened a form is done: an Enter that opened it must not also
+  // reach (and submit) the form's first field.
+  const focusSoon = (node) => { if (node) setTimeout(() => node.focus(), 0); };
+
+  const newKey = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+
+  function create({state, api, send, words, markLanguage, onChange}) {
+    const {t, named, orgName, formatTime} = words;
+    const label = (kind, name) => {
+      const l = LABELS[kind] && LABELS[kind][name];
+      return l ? l[state.lang === 'en' ? 1 : 0] : name;
+    };
+    const ws = {inbox: [], next: null, open: null, defs: new Map()};
+
+    // --- definitions ---------------------------------------------------------------------
+
+    // A workflow's definition at `version`, or its latest when none is given; read once.
+    async function definition(workflow, version) {
+      const key = workflow + '@' + (version || 'latest');
+      if (!ws.defs.has(key)) {
+        ws.defs.set(key, await api(`/api/v1/workflows/${encodeURIComponent(workflow)}` + (version ? `?version=${version}` : '')));
+      }
+      return ws.defs.get(key);
+    }
+    function workflowTitle(id) {
+      const w = state.workflows.find((x) => x.id === id);
+      return (w && w.title && (state.lang === 'en' ? w.title.en : w.title.ru)) || id;
+    }
+    const titleOf = (v) => (v.fields && (v.fields.title || v.fields.number || v.fields.name)) || v.id;
+    const stateName = (v) => {
+      const s = named('state', v.state);
+      return s !== v.state ? s : named('stage', v.stage || v.state);
+    };
+
+    // The definition of `name` the caller may run on `view` now: the one from its state whose
+    // roles include the caller's.
+    function commandSpec(def, view, name) {
+      return def.commands.find((c) => c.name === name && (c.from || []).includes(view.state) && (c.roles || []).includes(state.me.role))
+        || def.commands.find((c) => c.name === name && (c.from || []).includes(view.state));
+    }
+
+    // --- time left ---------------------------------------------------------------------------
+
+    function timeLeft(view) {
+      if (view.overdue && view.overdue.length) return {text: t('ws.overdue_since', formatTime(view.overdue[0].since)), overdue: true};
+      if (!view.deadline) return {text: t('ws.no_deadline'), overdue: false};
+      const ms = new Date(view.deadline) - Date.now();
+      const days = Math.ceil(ms / 86400000);
+      return {text: t('ws.due', formatTime(view.deadline), days > 0 ? t('ws.days_left', days) : t('ws.due_today')), overdue: false};
+    }
+
+    // --- the inbox ---------------------------------------------------------------------------
+
+    // The inbox lists what the caller may act on; what awaits its organisation (the instance
+    // cannot go on without it) is marked and counted apart from what it only may do (recall a
+    // proposal from expertise, withdraw it). While a round is open, the instance awaits the
+    // parties that have not acted; otherwise whoever may act on it.
+    const awaitsMe = (v) => (v.round && v.round.parties
+      ? v.round.parties.some((p) => p.org === state.me.org && !p.acted)
+      : (v.awaiting || []).some((a) => a.org === state.me.org));
+
+    async function loadInbox(more) {
+      const status = $('#inbox-status');
+      status.textContent = t('status.loading');
+      try {
+        const page = await api('/api/v1/inbox?limit=50' + (more && ws.next ? '&cursor=' + encodeURIComponent(ws.next) : ''));
+        ws.inbox = more ? ws.inbox.concat(page.items) : page.items;
+        ws.next = page.next_cursor;
+        drawInbox();
+        const awaiting = ws.inbox.filter(awaitsMe).length;
+        status.textContent = awaiting ? t('ws.inbox_count', awaiting, ws.inbox.length)
+          : ws.inbox.length ? t('ws.inbox_may_act', ws.inbox.length) : t('ws.inbox_empty');
+      } catch (e) {
+        status.textContent = t('status.error', e.message);
+      }
+    }
+
+    function drawInbox() {
+      const list = $('#inbox');
+      list.textContent = '';
+      for (const v of ws.inbox) {
+        const left = timeLeft(v);
+        const mine = awaitsMe(v);
+        const title = el('span', {className: 'title', text: titleOf(v)});
+        markLanguage(title, title.textContent);
+        const open = el('button', {type: 'button', className: 'link', dataset: {collection: v.collection, id: v.id}}, title);
+        open.addEventListener('click', () => openInstance(v.collection, v.id));
+        list.append(el('li', {className: (left.overdue ? 'overdue ' : '') + (mine ? 'awaiting' : 'may-act')},
+          open,
+          mine ? el('span', {className: 'badge', text: t('ws.awaits_you')}) : null,
+          el('span', {className: 'meta', text: `${workflowTitle(v.workflow)} · ${stateName(v)}`}),
+          el('span', {className: 'due' + (left.overdue ? ' bad' : ''), text: left.text}),
+          el('span', {className: 'actions', text: (v.allowed_commands || []).map((c) => label('command', c)).join(', ')})));
+      }
+      $('#inbox-more').hidden = !ws.next;
+    }
+
+    // What the caller may create: each workflow whose latest definition lets its role.
+    let createRun = 0;
+    async function drawCreate() {
+      // Built apart and put in place at the end: of two runs at once, the later one stands.
+      const run = ++createRun;
+      const buttons = [];
+      const ids = [...new Set(state.workflows.map((w) => w.id))];
+      for (const id of ids) {
+        if (['protocol', 'organization', 'group'].includes(id)) continue;
+        const def = await definition(id).catch(() => null);
+        if (!def || !def.create || !(def.create.roles || []).includes(state.me.role)) continue;
+        const b = el('button', {type: 'button', className: 'secondary', dataset: {workflow: id}, text: t('ws.create', workflowTitle(id))});
+        b.addEventListener('click', () => openCreate(def));
+        buttons.push(b);
+      }
+      if (run === createRun) $('#create-buttons').replaceChildren(...buttons);
+    }
+
+    // --- an instance's page ------------------------------------------------------------------
+
+    async function openInstance(collection, id) {
+      const base = `/api/v1/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`;
+      const [view, history] = await Promise.all([api(base), Timeline.history(api, base)]);
+      const def = await definition(view.workflow, view.workflow_version);
+      ws.open = {collection, id, base, view, history, def};
+      drawInstance();
+      $('#instance-card').hidden = false;
+      $('#instance-title').focus();
+    }
+
+    async function reloadOpen() {
+      if (!ws.open) return;
+      await openInstance(ws.open.collection, ws.open.id);
+    }
+
+    function valueText(v) {
+      if (v === null || v === undefined) return '—';
+      if (Array.isArray(v)) return v.map(valueText).join(', ');
+      if (typeof v === 'object') return JSON.stringify(v);
+      if (typeof v === 'string' && state.orgs.has(v)) return orgName(v);
+      if (typeof v === 'boolean') return v ? t('ws.yes') : t('ws.no');
+      return String(label('value', String(v)));
+    }
+
+    function isAttachmentList(v) {
+      const one = (x) => x && typeof x === 'object' && typeof x.uri === 'string' && typeof x.name === 'string';
+      return Array.isArray(v) ? v.length > 0 && v.every(one) : one(v);
+    }
+
+    function attachmentLinks(v) {
+      const ul = el('ul', {className: 'files'});
+      for (const a of Array.isArray(v) ? v : [v]) {
+        const ours = typeof a.sha256 === 'string' && a.uri.endsWith('/api/v1/attachments/' + a.sha256);
+        if (ours) {
+          const b = el('button', {type: 'button', className: 'link', text: a.name});
+          b.addEventListener('click', () => download(a));
+          ul.append(el('li', {}, b));
+        } else {
+          ul.append(el('li', {}, el('span', {text: a.name}), ' ', el('span', {className: 'hint', text: a.uri})));
+        }
+      }
+      return ul;
+    }
+
+    // A file is fetched with the token and saved from a blob: no token in a URL.
+    async function download(a) {
+      const r = await fetch(a.uri, {headers: {Authorization: 'Bearer ' + state.token}});
+      if (!r.ok) {
+        $('#instance-status').textContent = t('ws.download_failed', a.name, r.status);
+        return;
+      }
+      const url = URL.createObjectURL(await r.blob());
+      const link = el('a', {href: url, download: a.name});
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    }
+
+    function drawInstance() {
+      const {view, history, def} = ws.open;
+      const title = $('#instance-title');
+      title.textContent = titleOf(view);
+      markLanguage(title, title.textContent);
+      const left = timeLeft(view);
+      $('#instance-meta').textContent = `${workflowTitle(view.workflow)} · ${t('ws.state', stateName(view))} · ${t('ws.version', view.version)}`;
+      const due = $('#instance-due');
+      due.textContent = view.terminal ? t('ws.finished') : left.text;
+      due.className = 'due' + (left.overdue && !view.terminal ? ' bad' : '');
+
+      const people = $('#instance-participants');
+      people.textContent = '';
+      for (const [role, org] of Object.entries(view.participants || {})) {
+        people.append(el('dt', {text: named('slot', role)}), el('dd', {text: orgName(org)}));
+      }
+      const fields = $('#instance-fields');
+      fields.textContent = '';
+      const values = view.fields || {};
+      for (const [k] of ordered(Object.fromEntries(Object.keys(values).map((k) => [k, {}])))) {
+        const v = values[k];
+        const dd = el('dd');
+        if (isAttachmentList(v)) dd.append(attachmentLinks(v));
+        else {
+          dd.textContent = valueText(v);
+          if (typeof v === 'string') markLanguage(dd, v);
+        }
+        fields.append(el('dt', {text: label('field', k)}), dd);
+      }
+      drawConclusions(history.events, def);
+      drawActions(view, def);
+      drawHistory(history.events);
+      $('#instance-status').textContent = '';
+    }
+
+    // The votes of the rounds (a command with `vote_field`): each party's latest, side by side.
+    function drawConclusions(events, def) {
+      const voting = new Map(def.commands.filter((c) => c.vote_field).map((c) => [c.event, c.vote_field]));
+      const table = $('#instance-conclusions');
+      const body = $('#instance-conclusions tbody');
+      body.textContent = '';
+      // Each party's latest of each kind (a conclusion, an approbation record).
+      const latest = new Map();
+      for (const e of events) {
+        if (!voting.has(e.type)) continue;
+        latest.set(e.type + ' ' + e.actor.org, e);
+      }
+      for (const e of latest.values()) {
+        const org = e.actor.org;
+        const payload = (e.data && e.data.payload) || {};
+        const verdict = payload[voting.get(e.type)];
+        const comment = el('td', {text: payload.comment || ''});
+        markLanguage(comment, payload.comment || '');
+        const files = el('td');
+        if (isAttachmentList(payload.attachments)) files.append(attachmentLinks(payload.attachments));
+        body.append(el('tr', {},
+          el('th', {scope: 'row', text: orgName(org)}),
+          el('td', {text: named('event', e.type)}),
+          el('td', {className: 'verdict verdict-' + verdict, text: label('value', String(verdict))}),
+          comment, files,
+          el('td', {text: formatTime(e.occurred_at)})));
+      }
+      // The open round's parties that have not acted yet, beside those who have.
+      const pending = (ws.open.view.round && ws.open.view.round.parties || []).filter((p) => !p.acted);
+      for (const p of pending) {
+        body.append(el('tr', {className: 'pending'},
+          el('th', {scope: 'row', text: orgName(p.org)}),
+          el('td', {}), el('td', {text: t('ws.awaited')}), el('td'), el('td'), el('td')));
+      }
+      table.hidden = latest.size === 0 && pending.length === 0;
+    }
+
+    function drawHistory(events) {
+      const list = $('#instance-history');
+      list.textContent = '';
+      for (const e of events.slice().reverse()) {
+        const payload = (e.data && e.data.payload) || {};
+        const changed = Object.keys(payload).map((k) => label('field', k)).join(', ');
+        list.append(el('li', {},
+          el('time', {dateTime: e.occurred_at, text: formatTime(e.occurred_at)}), ' ',
+          el('strong', {text: named('event', e.type)}), ' ',
+          el('span', {className: 'actor', text: e.actor.org === 'system' ? named('role', 'system') : t('timeline.actor', orgName(e.actor.org), named('role', e.actor.role))}),
+          changed ? el('span', {className: 'hint', text: ' · ' + changed}) : null));
+      }
+    }
+
+    function drawActions(view, def) {
+      const box = $('#instance-actions');
+      box.textContent = '';
+      // A form still open on the version shown stays (a reload that found nothing new must not
+      // take away what the user is typing); on another version it is gone with its version.
+      const open = $('#command-form-box form');
+      if (!open || open.dataset.version !== String(view.version)) $('#command-form-box').textContent = '';
+      const commands = view.allowed_commands || [];
+      if (!commands.length) {
+        box.append(el('p', {className: 'hint', text: view.terminal ? t('ws.finished') : t('ws.nothing_to_do')}));
+        return;
+      }
+      for (const name of commands) {
+        const b = el('button', {type: 'button', dataset: {command: name}, text: label('command', name)});
+        b.addEventListener('click', () => openCommand(name));
+        box.append(b);
+      }
+    }
+
+    // --- forms ---------------------------------------------------------------------------------
+
+    // One input for a payload field, by its spec; `path` is how the server names it in errors.
+    function input(name, spec, path, value) {
+      const id = 'f-' + path.replace(/[^A-Za-z0-9]/g, '-');
+      const wrap = el('div', {className: 'field', dataset: {path}});
+      const caption = label('field', name) + (spec.required ? ' *' : '');
+      const error = el('p', {className: 'field-error', id: id + '-error', role: 'alert'});
+      const described = {'aria-describedby': id + '-error'};
+      let control;
+      const type = spec.type;
+      if (type === 'object' && spec.properties && !isAttachmentSpec(spec)) {
+        const set = el('fieldset', {className: 'group', dataset: {path}}, el('legend', {text: caption}));
+        for (const [k, s] of ordered(spec.properties)) set.append(input(k, s, path + '.' + k, value && value[k]));
+        set.append(error);
+        return set;
+      }
+      if (isAttachmentSpec(spec) || (type === 'array' && spec.items && isAttachmentSpec(spec.items))) {
+        control = el('input', {type: 'file', id, multiple: type === 'array', ...described});
+        control.dataset.kind = type === 'array' ? 'files' : 'file';
+      } else if (spec.enum) {
+        control = el('select', {id, ...described});
+        if (!spec.required) control.append(el('option', {value: '', text: '—'}));
+        for (const v of spec.enum) control.append(el('option', {value: v, text: label('value', v)}));
+        control.dataset.kind = 'string';
+      } else if (type === 'org' || (type === 'array' && spec.items && spec.items.type === 'org')) {
+        const kind = type === 'org' ? spec.org_kind : spec.items.org_kind;
+        control = el('select', {id, multiple: type === 'array', size: type === 'array' ? 6 : undefined, ...described});
+        if (type !== 'array' && !spec.required) control.append(el('option', {value: '', text: '—'}));
+        const orgs = [...state.orgs.values()].filter((o) => !kind || o.kind === kind)
+          .sort((a, b) => orgName(a.id).localeCompare(orgName(b.id), state.lang));
+        for (const o of orgs) control.append(el('option', {value: o.id, text: orgName(o.id)}));
+        control.dataset.kind = type === 'array' ? 'orgs' : 'string';
+      } else if (type === 'text') {
+        control = el('textarea', {id, rows: 3, ...described});
+        control.dataset.kind = 'string';
+      } else if (type === 'date') {
+        control = el('input', {type: 'date', id, ...described});
+        control.dataset.kind = 'string';
+      } else if (type === 'integer') {
+        control = el('input', {type: 'number', step: 1, id, ...described});
+        control.dataset.kind = 'integer';
+      } else if (type === 'boolean') {
+        control = el('input', {type: 'checkbox', id, ...described});
+        control.dataset.kind = 'boolean';
+      } else if (type === 'array' && spec.items && ['string', 'ugps', 'text'].includes(spec.items.type)) {
+        control = el('textarea', {id, rows: 3, placeholder: t('ws.one_per_line'), ...described});
+        control.dataset.kind = 'lines';
+      } else if (type === 'string' || type === 'ugps') {
+        control = el('input', {type: 'text', id, maxLength: spec.max_length || undefined, ...described});
+        control.dataset.kind = 'string';
+      } else {
+        // What has no form of its own yet (a protocol's items and decisions): JSON as written.
+        control = el('textarea', {id, rows: 5, className: 'json', placeholder: 'JSON', ...described});
+        control.dataset.kind = 'json';
+      }
+      if (spec.required && control.dataset.kind !== 'files') control.required = true;
+      control.dataset.name = name;
+      if (value !== undefined && value !== null) setValue(control, value);
+      wrap.append(el('label', {htmlFor: id, text: caption}), control, error);
+      return wrap;
+    }
+
+    function isAttachmentSpec(spec) {
+      return spec && spec.type === 'object' && spec.properties && spec.properties.uri && spec.properties.sha256;
+    }
+
+    function setValue(control, value) {
+      const kind = control.dataset.kind;
+      if (kind === 'boolean') control.checked = Boolean(value);
+      else if (kind === 'orgs') for (const o of control.options) o.selected = value.includes(o.value);
+      else if (kind === 'lines') control.value = value.join('\n');
+      else if (kind === 'json') control.value = JSON.stringify(value, null, 1);
+      else if (kind === 'string' || kind === 'integer') control.value = String(value);
+    }
+
+    // The payload a form holds: empty optional fields left out; files uploaded first.
+    async function collect(form) {
+      const payload = {};
+      const put = (path, value) => {
+        const keys = path.split('.');
+        let at = payload;
+        for (const k of keys.slice(0, -1)) at = at[k] = at[k] || {};
+        at[keys[keys.length - 1]] = value;
+      };
+      for (const control of form.querySelectorAll('[data-kind]')) {
+        const path = control.closest('[data-path]').dataset.path;
+        const kind = control.dataset.kind;
+        let value;
+        if (kind === 'boolean') value = control.checked;
+        else if (kind === 'orgs') { value = [...control.selectedOptions].map((o) => o.value); if (!value.length) continue; }
+        else if (kind === 'lines') { value = control.value.split('\n').map((s) => s.trim()).filter(Boolean); if (!value.length) continue; }
+        else if (kind === 'integer') { if (control.value === '') continue; value = Number(control.value); }
+        else if (kind === 'json') {
+          if (control.value.trim() === '') continue;
+          try { value = JSON.parse(control.value); } catch (_) { throw {path, message: t('ws.bad_json')}; }
+        } else if (kind === 'file' || kind === 'files') {
+          if (!control.files.length) continue;
+          const uploaded = [];
+          for (const f of control.files) uploaded.push(await upload(f, path));
+          value = kind === 'file' ? uploaded[0] : uploaded;
+        } else { if (control.value === '') continue; value = control.value; }
+        put(path, value);
+      }
+      return payload;
+    }
+
+    async function upload(file, path) {
+      const r = await send('POST', '/api/v1/attachments?name=' + encodeURIComponent(file.name), file, {'Content-Type': file.type || 'application/octet-stream'});
+      if (r.status !== 201 && r.status !== 200) throw {path, message: (r.body && r.body.detail) || String(r.status)};
+      return {name: r.body.name || file.name, uri: r.body.uri, sha256: r.body.sha256};
+    }
+
+    function clearErrors(form) {
+      for (const e of form.querySelectorAll('.field-error')) e.textContent = '';
+      for (const e of form.querySelectorAll('[aria-invalid]')) e.removeAttribute('aria-invalid');
+      $('.form-error', form).textContent = '';
+    }
+
+    // The server names a field "experts.fumo" or "attachments[0].name" (a payload's, sometimes
+    // with "payload." before it): shown at the nearest field of the form.
+    function showErrors(form, errors, fallback) {
+      const unplaced = [];
+      for (const err of errors) {
+        let path = String(err.field || '').replace(/^payload\./, '').replace(/\[\d+\]/g, '');
+        let target = null;
+        while (path && !(target = form.querySelector(`[data-path="${CSS.escape(path)}"]`))) {
+          path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+        }
+        if (!target) { unplaced.push(err.message ? `${err.field}: ${err.message}` : err.field); continue; }
+        const box = target.matches('fieldset') ? $(':scope > .field-error', target) : $('.field-error', target);
+        box.textContent = err.message || fallback;
+        const control = target.querySelector('input, select, textarea');
+        if (control) control.setAttribute('aria-invalid', 'true');
+      }
+      if (unplaced.length || !errors.length) $('.form-error', form).textContent = [fallback, ...unplaced].filter(Boolean).join(' · ');
+      const first = form.querySelector('[aria-invalid]');
+      if (first) first.focus();
+    }
+
+    // The server gives a definition's fields in alphabetical order; a form asks for what names
+    // the thing first, then what is required, and leaves comments and documents for last.
+    const FIRST = ['title', 'name', 'number', 'date', 'kind', 'topic', 'verdict', 'outcome', 'decision'];
+    const LAST = ['comment', 'note', 'attachments', 'attachment'];
+    function ordered(specs) {
+      const rank = ([k, s]) => {
+        if (FIRST.includes(k)) return FIRST.indexOf(k);
+        if (LAST.includes(k)) return 100 + LAST.indexOf(k);
+        return s.required ? 20 : 50;
+      };
+      return Object.entries(specs || {}).sort((a, b) => rank(a) - rank(b) || a[0].localeCompare(b[0]));
+    }
+
+    function form(title, specs, submitLabel, onSubmit, values = {}) {
+      const f = el('form', {className: 'command-form', noValidate: true},
+        el('h3', {text: title}));
+      for (const [k, s] of ordered(specs)) f.append(input(k, s, k, values[k]));
+      const submit = el('button', {type: 'submit', text: submitLabel});
+      const cancel = el('button', {type: 'button', className: 'secondary', text: t('ws.cancel')});
+      cancel.addEventListener('click', () => { f.remove(); });
+      f.append(el('div', {className: 'form-buttons'}, submit, cancel), el('p', {className: 'form-error error', role: 'alert'}));
+      f.addEventListener('submit', async (ev) => {
+        ev.preventDefault();
+        if (f.dataset.busy) return;  // a second click while the first is under way
+        f.dataset.busy = '1';
+        submit.disabled = true;
+        clearErrors(f);
+        try {
+          await onSubmit(f);
+        } catch (err) {
+          if (err && err.path) showErrors(f, [{field: err.path, message: err.message}], '');
+          else $('.form-error', f).textContent = t('status.error', (err && err.message) || String(err));
+        } finally {
+          delete f.dataset.busy;
+          submit.disabled = false;
+        }
+      });
+      return f;
+    }
+
+    function openCommand(name) {
+      const {view, def, base} = ws.open;
+      const spec = commandSpec(def, view, name) || {payload: {}};
+      // The key is made when the form opens: whatever the clicks, this form appends once.
+      const key = newKey();
+      const version = view.version;
+      const box = $('#command-form-box');
+      box.textContent = '';
+      $('#instance-status').textContent = '';
+      const f = form(label('command', name), spec.payload, label('command', name), async (f) => {
+        const payload = await collect(f);
+        const r = await send('POST', base + '/commands', JSON.stringify({command: name, expected_version: version, payload}),
+          {'Content-Type': 'application/json', 'Idempotency-Key': key});
+        if (r.status === 200 || r.status === 201) {
+          box.textContent = '';
+          // Said once the page shows the instance as the command left it.
+          await Promise.all([reloadOpen(), loadInbox(false)]);
+          $('#instance-status').textContent = t('ws.done', label('command', name));
+          onChange();
+          return;
+        }
+        if (r.status === 409 && r.body && r.body.code === 'version_conflict') {
+          const again = el('button', {type: 'button', className: 'secondary', text: t('ws.reload')});
+          again.addEventListener('click', () => reloadOpen());
+          $('.form-error', f).textContent = t('ws.conflict', version);
+          $('.form-error', f).append(' ', again);
+          return;
+        }
+        showErrors(f, (r.body && r.body.errors) || [], (r.body && r.body.detail) || String(r.status));
+      });
+      f.dataset.command = name;
+      f.dataset.version = String(version);
+      box.append(f);
+      focusSoon(f.querySelector('input, select, textarea, button'));
+    }
+
+    function openCreate(def) {
+      const key = newKey();
+      const box = $('#create-form-box');
+      box.textContent = '';
+      const f = form(t('ws.create', workflowTitle(def.workflow)), def.create.payload, t('ws.create_submit'), async (f) => {
+        const payload = await collect(f);
+        const r = await send('POST', '/api/v1/' + def.collection, JSON.stringify({workflow: def.workflow, payload}),
+          {'Content-Type': 'application/json', 'Idempotency-Key': key});
+        if (r.status === 201 || r.status === 200) {
+          box.textContent = '';
+          onChange();
+          await loadInbox(false);
+          await openInstance(def.collection, r.body.id);
+          $('#instance-status').textContent = t('ws.created');
+          return;
+        }
+        showErrors(f, (r.body && r.body.errors) || [], (r.body && r.body.detail) || String(r.status));
+      });
+      box.append(f);
+      focusSoon(f.querySelector('input, select, textarea'));
+    }
+
+    // --- wiring ------------------------------------------------------------------------------
+
+    async function show() {
+      await Promise.all([loadInbox(false), drawCreate()]);
+    }
+    function closeInstance() {
+      $('#instance-card').hidden = true;
+      ws.open = null;
+    }
+
+    // An event of the live feed: the inbox and an open instance it touches are read again.
+    let pending = null;
+    function onEvent(e) {
+      if (pending) return;
+      pending = setTimeout(async () => {
+        pending = null;
+        await loadInbox(false);
+        if (ws.open && e.stream === `${ws.open.collection}/${ws.open.id}` && !$('#command-form-box form')) await reloadOpen().catch(() => {});
+      }, 300);
+    }
+
+    function relabel() {
+      if (ws.inbox.length) drawInbox();
+      if (ws.open) drawInstance();
+      drawCreate().catch(() => {});
+    }
+
+    current = {show, onEvent, relabel, openInstance, more: () => loadInbox(true), closeInstance};
+    if (!wired) {
+      // Once for the page: a second login makes a new workspace, not a second listener.
+      wired = true;
+      $('#inbox-more').addEventListener('click', () => current.more());
+      $('#instance-close').addEventListener('click', () => current.closeInstance());
+    }
+    $('#instance-card').hidden = true;
+    $('#create-form-box').textContent = '';
+    return current;
+  }
+
+  let current = null;
+  let wired = false;
+  return {create};
+})();
