@@ -178,6 +178,9 @@ test('an industry proposal walks its whole route in the UI alone, each step by t
     {command: 'update', payload: {summary: 'Уточнённое содержание'}});
   assert.equal(edited.status, 200, JSON.stringify(edited.body));
   const update = umc.locator('form[data-command="update"]');
+  // An edit starts from what the proposal holds.
+  assert.equal(await update.locator('[data-path="title"] input').inputValue(), TITLE);
+  assert.equal(await update.locator('[data-path="ugps"] textarea').inputValue(), '14.00.00');
   await update.locator('[data-path="title"] input').fill(TITLE + ' (ред.)');
   await update.locator('button[type="submit"]').click();
   await update.locator('.form-error', {hasText: 'изменили'}).waitFor();

@@ -329,14 +329,15 @@ const Workspace = (() => {
         control = el('input', {type: 'file', id, multiple: type === 'array', ...described});
         control.dataset.kind = type === 'array' ? 'files' : 'file';
       } else if (spec.enum) {
+        // No choice is made for the user, required or not: an empty first option.
         control = el('select', {id, ...described});
-        if (!spec.required) control.append(el('option', {value: '', text: '—'}));
+        control.append(el('option', {value: '', text: spec.required ? t('ws.choose') : '—'}));
         for (const v of spec.enum) control.append(el('option', {value: v, text: label('value', v)}));
         control.dataset.kind = 'string';
       } else if (type === 'org' || (type === 'array' && spec.items && spec.items.type === 'org')) {
         const kind = type === 'org' ? spec.org_kind : spec.items.org_kind;
         control = el('select', {id, multiple: type === 'array', size: type === 'array' ? 6 : undefined, ...described});
-        if (type !== 'array' && !spec.required) control.append(el('option', {value: '', text: '—'}));
+        if (type !== 'array') control.append(el('option', {value: '', text: spec.required ? t('ws.choose') : '—'}));
         const orgs = [...state.orgs.values()].filter((o) => !kind || o.kind === kind)
           .sort((a, b) => orgName(a.id).localeCompare(orgName(b.id), state.lang));
         for (const o of orgs) control.append(el('option', {value: o.id, text: orgName(o.id)}));
@@ -497,6 +498,8 @@ const Workspace = (() => {
       const box = $('#command-form-box');
       box.textContent = '';
       $('#instance-status').textContent = '';
+      // An edit starts from what the instance holds; other commands from nothing.
+      const values = spec.update_fields ? (view.fields || {}) : {};
       const f = form(label('command', name), spec.payload, label('command', name), async (f) => {
         const payload = await collect(f);
         const r = await send('POST', base + '/commands', JSON.stringify({command: name, expected_version: version, payload}),
@@ -514,10 +517,11 @@ const Workspace = (() => {
           again.addEventListener('click', () => reloadOpen());
           $('.form-error', f).textContent = t('ws.conflict', version);
           $('.form-error', f).append(' ', again);
+          again.focus();
           return;
         }
         showErrors(f, (r.body && r.body.errors) || [], (r.body && r.body.detail) || String(r.status));
-      });
+      }, values);
       f.dataset.command = name;
       f.dataset.version = String(version);
       box.append(f);
