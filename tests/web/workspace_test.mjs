@@ -239,6 +239,10 @@ test('an industry proposal walks its whole route in the UI alone, each step by t
     JSON.stringify((await call('GET', '/api/v1/proposals', tokens.irpo)).body.items.map((v) => [v.state, v.awaiting, v.round, v.fields])));
   await act(ministry, 'approve');
   assert.match(await ministry.locator('#instance-meta').textContent(), /Тиражирование|Dissemination|dissemination/);
+  // Where it stands on the workflow's diagram, and its history's chain.
+  assert.equal(await ministry.getAttribute('#instance-flow', 'data-stage'), 'dissemination');
+  assert.match(await ministry.locator('#instance-flow .node.selected, #instance-flow [aria-pressed="true"]').first().getAttribute('aria-label'), /здесь сейчас/);
+  assert.equal(await ministry.getAttribute('#instance-chain', 'data-ok'), 'true');
   const file = ministry.locator('#instance-conclusions button.link', {hasText: 'approbation-report.txt'});
   const [download] = await Promise.all([ministry.waitForEvent('download'), file.click()]);
   assert.equal(download.suggestedFilename(), 'approbation-report.txt');

@@ -146,9 +146,9 @@ const Workspace = (() => {
 
     async function openInstance(collection, id) {
       const base = `/api/v1/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`;
-      const [view, history] = await Promise.all([api(base), Timeline.history(api, base)]);
+      const [view, history, chain] = await Promise.all([api(base), Timeline.history(api, base), api(base + '/verify')]);
       const def = await definition(view.workflow, view.workflow_version);
-      ws.open = {collection, id, base, view, history, def};
+      ws.open = {collection, id, base, view, history, chain, def};
       drawInstance();
       $('#instance-card').hidden = false;
       $('#instance-title').focus();
@@ -232,10 +232,38 @@ const Workspace = (() => {
         }
         fields.append(el('dt', {text: label('field', k)}), dd);
       }
+      drawFlow(view, def);
+      drawChain(ws.open.chain, history.events);
       drawConclusions(history.events, def);
       drawActions(view, def);
       drawHistory(history.events);
       $('#instance-status').textContent = '';
+    }
+
+    // The workflow's stages as the monitoring diagram draws them, the instance's own marked.
+    function drawFlow(view, def) {
+      const m = Flow.model(def, null);
+      Flow.render($('#instance-flow'), m, (s) => {
+        const here = s.id === view.stage;
+        const name = named('stage', s.id);
+        return {
+          aria: here ? t('ws.flow_here', name) : name,
+          lines: [{cls: 'name', parts: [{text: name}]}].concat(here ? [{cls: 'wip', parts: [{text: t('ws.flow_here_short')}]}] : []),
+        };
+      }, () => {}, view.stage);
+      $('#instance-flow').dataset.stage = view.stage;
+    }
+
+    // The server recomputes each event's hash from its record and the one before; here the
+    // history is also checked to hold every version in order.
+    function drawChain(chain, events) {
+      const gap = events.findIndex((e, i) => e.version !== i + 1);
+      const ok = chain.ok && gap < 0;
+      const node = $('#instance-chain');
+      node.dataset.ok = String(ok);
+      node.className = 'chain ' + (ok ? 'ok' : 'bad');
+      node.textContent = !chain.ok ? '✗ ' + t('chain.bad', chain.first_bad_seq, chain.reason)
+        : gap >= 0 ? '✗ ' + t('chain.gap', gap + 1) : '✓ ' + t('chain.ok', chain.checked);
     }
 
     // The votes of the rounds (a command with `vote_field`): each party's latest, side by side.
