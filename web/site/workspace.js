@@ -242,7 +242,10 @@ const Workspace = (() => {
 
     // The workflow's stages as the monitoring diagram draws them, the instance's own marked.
     function drawFlow(view, def) {
-      const m = Flow.model(def, null);
+      // The states in the order the server lists them (the definition's own), as monitoring does.
+      const summary = state.workflows.find((w) => w.id === def.workflow && w.version === def.version)
+        || state.workflows.find((w) => w.id === def.workflow);
+      const m = Flow.model(def, summary && summary.states.map((x) => x.name));
       Flow.render($('#instance-flow'), m, (s) => {
         const here = s.id === view.stage;
         const name = named('stage', s.id);
