@@ -66,7 +66,10 @@ void Me(Context& ctx, const Call& call, Respond respond) {
   respond(Json(200, {{"org", p.org},
                      {"role", p.role},
                      {"token_id", p.token_id},
-                     {"monitoring", engine::SeesEverything(p)}}));
+                     {"monitoring", engine::SeesEverything(p)},
+                     // The server's business time, by which deadlines pass (the manual clock of
+                     // a demo or a test included): a page counts time left from it.
+                     {"now", engine::FormatRfc3339(ctx.seq.clock().Now())}}));
 }
 
 void OpenApi(Context& ctx, const Call& call, Respond respond) {

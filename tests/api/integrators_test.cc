@@ -243,6 +243,8 @@ TEST_F(Api, MeSaysWhetherMonitoringIsTheCallers) {
   EXPECT_EQ(umc.body["monitoring"], false) << umc.text;
   ExpectProblem(w_.Get("/api/v1/stats/stages", umc_), 403, "forbidden");
   EXPECT_EQ(w_.Get("/api/v1/me", assoc_).body["monitoring"], false);
+  // And the server's business time, by which a page counts the time left to a deadline.
+  EXPECT_EQ(w_.Get("/api/v1/me", assoc_).body["now"], engine::FormatRfc3339(w_.clock().Now()));
 }
 
 // What a generated client needs: a unique operationId everywhere, a schema for every answer with

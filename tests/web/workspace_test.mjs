@@ -66,7 +66,8 @@ before(async () => {
     ['assoc', 'assoc-01', 'association_member'], ['umc', 'umc-01', 'umc_lead'],
     ['fumo', 'fumo-14.00.00', 'fumo_expert'], ['irpo', 'irpo', 'irpo_staff'],
     ['employer', 'business-key-01', 'business_expert'], ['ftpo', 'ftpo-nnovgorod', 'ftpo_coordinator'],
-    ['ministry', 'ministry', 'ministry_official'], ['other_umc', 'umc-12', 'umc_lead']]) {
+    ['ministry', 'ministry', 'ministry_official'], ['other_umc', 'umc-12', 'umc_lead'],
+    ['region', 'roiv-52', 'region_official'], ['other_region', 'roiv-31', 'region_official']]) {
     const r = await call('POST', '/api/v1/tokens', admin, {org, role, name: who});
     assert.equal(r.status, 201, JSON.stringify(r.body));
     tokens[who] = r.body.token;
@@ -121,10 +122,10 @@ async function pageOf(who, viewport = {width: 1366, height: 768}) {
 const inboxTitles = async (page) => page.locator('#inbox li.awaiting .title').allTextContents();
 
 // Opens the proposal from the inbox and runs `command` with `fill` filling its form.
-async function act(page, command, fill = async () => {}) {
-  if (!(await page.locator('#instance-title', {hasText: TITLE}).isVisible())) {
-    await page.locator('#inbox li button.link', {hasText: TITLE}).first().click();
-    await page.locator('#instance-title', {hasText: TITLE}).waitFor();
+async function act(page, command, fill = async () => {}, title = TITLE) {
+  if (!(await page.locator('#instance-title', {hasText: title}).isVisible())) {
+    await page.locator('#inbox li button.link', {hasText: title}).first().click();
+    await page.locator('#instance-title', {hasText: title}).waitFor();
   }
   const button = page.locator(`#instance-actions button[data-command="${command}"]`);
   assert.equal(await button.count(), 1, `${command} is offered: ${await page.locator('#instance-actions').textContent()}`);
@@ -134,8 +135,13 @@ async function act(page, command, fill = async () => {}) {
   await form.waitFor();
   await fill(form);
   await form.locator('button[type="submit"]').click();
-  await form.waitFor({state: 'detached'});
-  await page.locator('#instance-status', {hasText: `Выполнено: ${name}`}).waitFor();
+  try {
+    await form.waitFor({state: 'detached', timeout: 15_000});
+    await page.locator('#instance-status', {hasText: `Выполнено: ${name}`}).waitFor({timeout: 15_000});
+  } catch (e) {
+    throw new Error(`${command} not done: "${await page.locator('#instance-status').textContent()}" ` +
+      `${JSON.stringify(page.problems)} ${await form.locator('.form-error').textContent().catch(() => '')}: ${e.message}`);
+  }
 }
 
 async function closeOf(page) {
@@ -278,4 +284,60 @@ test('the workspace fits a phone, and its forms are reached by keyboard with lab
   assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
   await phone.screenshot({path: path.join(SHOTS, 'workspace-form-phone.png'), fullPage: true});
   await closeOf(phone);
+});
+
+test('a protocol loaded from its JSON gives a region a weekly report, sent with a file and read by the ministry', async () => {
+  const DECISION = 'Еженедельно представлять сведения о трудоустройстве выпускников';
+  const protocol = {
+    number: 'ПР-12', date: '2026-03-01', title: 'Совещание по трудоустройству выпускников', chair: 'А. А. Петров',
+    items: [{title: 'О трудоустройстве', decisions: [{text: DECISION, assignees: ['roiv-52'],
+      deadline: {recurring: {every: 'week', weekday: 'friday', time: '18:00', until: '2026-06-30'}}}]}],
+  };
+  const file = path.join(dataDir, 'protocol.json');
+  fs.writeFileSync(file, JSON.stringify(protocol));
+  const ministry = await pageOf('ministry');
+  await ministry.locator('#create-buttons button[data-workflow="protocol"]').click();
+  const form = ministry.locator('#create-form-box form');
+  await form.locator('#protocol-json').setInputFiles(file);
+  // The file is read as the page gets to it.
+  await ministry.waitForFunction(() => document.querySelector('#create-form-box [data-path="number"] input').value !== '');
+  assert.equal(await form.locator('[data-path="number"] input').inputValue(), 'ПР-12');
+  assert.match(await form.locator('[data-path="items"] textarea').inputValue(), /every/);
+  await form.locator('button[type="submit"]').click();
+  await ministry.locator('#instance-title', {hasText: protocol.title}).waitFor({timeout: 10_000}).catch(async (e) => {
+    throw new Error(`the protocol was not registered: ${await form.locator('.form-error').textContent()} ${e.message}`);
+  });
+  await closeOf(ministry);
+
+  // The region sees its assignment with a deadline, and reports with a letter and a file.
+  const region = await pageOf('region');
+  const item = region.locator('#inbox li.awaiting').first();
+  assert.match(await item.locator('.due').textContent(), /Срок: .*осталось дней/);
+  const title = (await item.locator('.title').textContent()).trim();
+  assert.equal(title, DECISION, 'an assignment is named by its decision');
+  const scan = path.join(dataDir, 'report-scan.txt');
+  fs.writeFileSync(scan, 'Сведения о трудоустройстве: 87% выпускников трудоустроены.\n');
+  await act(region, 'submit_report', async (f) => {
+    await f.locator('[data-path="text"] textarea').fill('Сведения за неделю представлены');
+    await f.locator('[data-path="letter.number"] input').fill('01-12/345');
+    await f.locator('[data-path="letter.date"] input').fill('2026-03-02');
+    await f.locator('[data-path="attachments"] input[type="file"]').setInputFiles(scan);
+  }, title);
+  await closeOf(region);
+  const other = await pageOf('other_region');
+  assert.deepEqual(await inboxTitles(other), [], 'another region has nothing of it');
+  await closeOf(other);
+
+  // The ministry reads the report and downloads its file from the history.
+  const reader = await pageOf('ministry');
+  await reader.locator('#inbox li button.link', {hasText: title}).first().click();
+  await reader.locator('#instance-title', {hasText: title}).waitFor();
+  assert.match(await reader.locator('#instance-fields').textContent(), /еженедельно, пятница, 18:00, до 2026-06-30/);
+  const link = reader.locator('#instance-history button.link', {hasText: 'report-scan.txt'});
+  const [download] = await Promise.all([reader.waitForEvent('download'), link.click()]);
+  assert.equal(fs.readFileSync(await download.path(), 'utf8'), fs.readFileSync(scan, 'utf8'));
+  const offered = await reader.locator('#instance-actions button').evaluateAll((bs) => bs.map((b) => b.dataset.command));
+  assert.ok(offered.includes('accept_report') && offered.includes('return_report'), offered.join());
+  await reader.screenshot({path: path.join(SHOTS, 'workspace-report-1366.png'), fullPage: true});
+  await closeOf(reader);
 });

@@ -189,6 +189,7 @@
     $('#tab-monitor').hidden = !state.me.monitoring;
     const [workflows, orgs, regions] = await Promise.all([
       api('/api/v1/workflows'), api('/api/v1/organizations'), api('/api/v1/regions')]);
+    state.allWorkflows = workflows.items;
     state.workflows = workflows.items.filter((w) => w.id !== 'protocol');
     for (const o of orgs.items) state.orgs.set(o.id, o);
     for (const r of regions.items) state.regions.set(r.code, r);

@@ -52,10 +52,11 @@ const Workspace = (() => {
       return ws.defs.get(key);
     }
     function workflowTitle(id) {
-      const w = state.workflows.find((x) => x.id === id);
+      const w = (state.allWorkflows || state.workflows).find((x) => x.id === id);
       return (w && w.title && (state.lang === 'en' ? w.title.en : w.title.ru)) || id;
     }
-    const titleOf = (v) => (v.fields && (v.fields.title || v.fields.number || v.fields.name)) || v.id;
+    // What names an instance: a proposal's or a protocol's title, an assignment's decision.
+    const titleOf = (v) => (v.fields && (v.fields.title || v.fields.decision || v.fields.text || v.fields.number || v.fields.name)) || v.id;
     const stateName = (v) => {
       const s = named('state', v.state);
       return s !== v.state ? s : named('stage', v.stage || v.state);
@@ -70,12 +71,17 @@ const Workspace = (() => {
 
     // --- time left ---------------------------------------------------------------------------
 
+    // Deadlines pass by the server's clock (a demo's or a test's is set apart from the wall's):
+    // its time at login, moved on by the time since.
+    const skew = state.me && state.me.now ? new Date(state.me.now) - Date.now() : 0;
+    const serverNow = () => Date.now() + skew;
+
     function timeLeft(view) {
       if (view.overdue && view.overdue.length) return {text: t('ws.overdue_since', formatTime(view.overdue[0].since)), overdue: true};
       if (!view.deadline) return {text: t('ws.no_deadline'), overdue: false};
-      const ms = new Date(view.deadline) - Date.now();
+      const ms = new Date(view.deadline) - serverNow();
       const days = Math.ceil(ms / 86400000);
-      return {text: t('ws.due', formatTime(view.deadline), days > 0 ? t('ws.days_left', days) : t('ws.due_today')), overdue: false};
+      return {text: t('ws.due', formatTime(view.deadline), days > 0 ? t('ws.days_left', days) : t('ws.due_passed')), overdue: false};
     }
 
     // --- the inbox ---------------------------------------------------------------------------
@@ -130,9 +136,12 @@ const Workspace = (() => {
       // Built apart and put in place at the end: of two runs at once, the later one stands.
       const run = ++createRun;
       const buttons = [];
-      const ids = [...new Set(state.workflows.map((w) => w.id))];
+      // Every workflow but the registry's (organisations and groups have pages of their own in
+      // the API, docs/registry.md); a protocol is registered with its assignments.
+      const ids = [...new Set((state.allWorkflows || state.workflows).map((w) => w.id))];
       for (const id of ids) {
-        if (['protocol', 'organization', 'group'].includes(id)) continue;
+        // An assignment is made by registering the protocol whose decision it carries.
+        if (['organization', 'group', 'protocol_assignment'].includes(id)) continue;
         const def = await definition(id).catch(() => null);
         if (!def || !def.create || !(def.create.roles || []).includes(state.me.role)) continue;
         const b = el('button', {type: 'button', className: 'secondary', dataset: {workflow: id}, text: t('ws.create', workflowTitle(id))});
@@ -148,6 +157,9 @@ const Workspace = (() => {
       const base = `/api/v1/${encodeURIComponent(collection)}/${encodeURIComponent(id)}`;
       const [view, history, chain] = await Promise.all([api(base), Timeline.history(api, base), api(base + '/verify')]);
       const def = await definition(view.workflow, view.workflow_version);
+      // What was said of another instance is not said of this one; a redraw of the same (the
+      // live feed's) keeps what was said, such as "done".
+      if (!ws.open || ws.open.collection !== collection || ws.open.id !== id) $('#instance-status').textContent = '';
       ws.open = {collection, id, base, view, history, chain, def};
       drawInstance();
       $('#instance-card').hidden = false;
@@ -159,10 +171,24 @@ const Workspace = (() => {
       await openInstance(ws.open.collection, ws.open.id);
     }
 
+    // A deadline as a protocol writes it: a date, or a schedule of reports.
+    function deadlineText(d) {
+      if (d.due) return formatTime(d.due.length === 10 ? d.due + 'T00:00:00+03:00' : d.due);
+      const r = d.recurring;
+      const every = t('ws.every_' + r.every);
+      const parts = [every === 'ws.every_' + r.every ? r.every : every];
+      if (r.weekday) parts.push(label('value', r.weekday));
+      if (r.day) parts.push(t('ws.day_of_month', r.day));
+      if (r.time) parts.push(r.time);
+      if (r.until) parts.push(t('ws.until', r.until));
+      return parts.join(', ');
+    }
+
     function valueText(v) {
       if (v === null || v === undefined) return '—';
-      if (Array.isArray(v)) return v.map(valueText).join(', ');
-      if (typeof v === 'object') return JSON.stringify(v);
+      if (Array.isArray(v)) return v.map(valueText).join(v.some((x) => x && typeof x === 'object') ? '; ' : ', ');
+      if (typeof v === 'object' && (v.due || v.recurring)) return deadlineText(v);
+      if (typeof v === 'object') return Object.entries(v).map(([k, x]) => `${label('field', k)}: ${valueText(x)}`).join(', ');
       if (typeof v === 'string' && state.orgs.has(v)) return orgName(v);
       if (typeof v === 'boolean') return v ? t('ws.yes') : t('ws.no');
       return String(label('value', String(v)));
@@ -237,7 +263,6 @@ const Workspace = (() => {
       drawConclusions(history.events, def);
       drawActions(view, def);
       drawHistory(history.events);
-      $('#instance-status').textContent = '';
     }
 
     // The workflow's stages as the monitoring diagram draws them, the instance's own marked.
@@ -312,11 +337,15 @@ const Workspace = (() => {
       for (const e of events.slice().reverse()) {
         const payload = (e.data && e.data.payload) || {};
         const changed = Object.keys(payload).map((k) => label('field', k)).join(', ');
-        list.append(el('li', {},
+        // A report's or a conclusion's documents are downloaded from the event that brought them.
+        const files = isAttachmentList(payload.attachments) ? attachmentLinks(payload.attachments)
+          : isAttachmentList(payload.attachment) ? attachmentLinks(payload.attachment) : null;
+        list.append(el('li', {dataset: {seq: e.seq}},
           el('time', {dateTime: e.occurred_at, text: formatTime(e.occurred_at)}), ' ',
           el('strong', {text: named('event', e.type)}), ' ',
           el('span', {className: 'actor', text: e.actor.org === 'system' ? named('role', 'system') : t('timeline.actor', orgName(e.actor.org), named('role', e.actor.role))}),
-          changed ? el('span', {className: 'hint', text: ' · ' + changed}) : null));
+          changed ? el('span', {className: 'hint', text: ' · ' + changed}) : null,
+          files));
       }
     }
 
@@ -563,9 +592,13 @@ const Workspace = (() => {
       const key = newKey();
       const box = $('#create-form-box');
       box.textContent = '';
+      // A protocol is registered whole, with the assignments its decisions make: its body is the
+      // payload itself (POST /api/v1/protocols), and it may be loaded from a JSON file.
+      const protocol = def.collection === 'protocols';
       const f = form(t('ws.create', workflowTitle(def.workflow)), def.create.payload, t('ws.create_submit'), async (f) => {
         const payload = await collect(f);
-        const r = await send('POST', '/api/v1/' + def.collection, JSON.stringify({workflow: def.workflow, payload}),
+        const body = protocol ? payload : {workflow: def.workflow, payload};
+        const r = await send('POST', '/api/v1/' + def.collection, JSON.stringify(body),
           {'Content-Type': 'application/json', 'Idempotency-Key': key});
         if (r.status === 201 || r.status === 200) {
           box.textContent = '';
@@ -577,6 +610,32 @@ const Workspace = (() => {
         }
         showErrors(f, (r.body && r.body.errors) || [], (r.body && r.body.detail) || String(r.status));
       });
+      f.dataset.create = def.workflow;
+      if (protocol) {
+        const id = 'protocol-json';
+        const loader = el('input', {type: 'file', id, accept: 'application/json,.json'});
+        const wrap = el('div', {className: 'field loader'}, el('label', {htmlFor: id, text: t('ws.protocol_json')}), loader);
+        loader.addEventListener('change', async () => {
+          const file = loader.files[0];
+          if (!file) return;
+          try {
+            const body = JSON.parse(await file.text());
+            for (const [k, v] of Object.entries(body)) {
+              const control = f.querySelector(`[data-path="${CSS.escape(k)}"] [data-kind]`);
+              if (control && typeof v === 'object' && !Array.isArray(v) && control.closest('fieldset')) {
+                for (const [sub, sv] of Object.entries(v)) {
+                  const c = f.querySelector(`[data-path="${CSS.escape(k + '.' + sub)}"] [data-kind]`);
+                  if (c) setValue(c, sv);
+                }
+              } else if (control) setValue(control, v);
+            }
+            $('.form-error', f).textContent = '';
+          } catch (e) {
+            $('.form-error', f).textContent = t('ws.bad_json');
+          }
+        });
+        f.querySelector('h3').after(wrap);
+      }
       box.append(f);
       focusSoon(f.querySelector('input, select, textarea'));
     }
