@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <limits>
 #include <optional>
@@ -109,6 +110,48 @@ void GetInstance(Context& ctx, const Call& call, Respond respond) {
   respond(std::move(r));
 }
 
+namespace {
+
+// Text folded for a search by title: ASCII and Cyrillic letters to lower case, Ё and ё to е (a
+// title is written with either), every other byte as it is.
+std::string Folded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    if (c < 0x80) {
+      out += static_cast<char>(std::tolower(c));
+    } else if ((c == 0xd0 && next == 0x81) || (c == 0xd1 && next == 0x91)) {
+      out += "\xd0\xb5";  // Ё, ё -> е
+      ++i;
+    } else if (c == 0xd0 && next >= 0x90 && next <= 0x9f) {
+      out += static_cast<char>(0xd0);
+      out += static_cast<char>(next + 0x20);  // А..П -> а..п
+      ++i;
+    } else if (c == 0xd0 && next >= 0xa0 && next <= 0xaf) {
+      out += static_cast<char>(0xd1);
+      out += static_cast<char>(next - 0x20);  // Р..Я -> р..я
+      ++i;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// What names an instance, as the page shows it: a proposal's or a protocol's title, an
+// assignment's decision, else a number or a name.
+std::string NameOf(const engine::InstanceState& s) {
+  for (const char* k : {"title", "decision", "text", "number", "name"}) {
+    if (auto it = s.fields.find(k); it != s.fields.end() && it->is_string())
+      return it->get<std::string>();
+  }
+  return s.id;
+}
+
+}  // namespace
+
 void ListInstances(Context& ctx, const Call& call, Respond respond) {
   const std::string& c = call.segments[0];
   const Target& t = call.target;
@@ -125,12 +168,16 @@ void ListInstances(Context& ctx, const Call& call, Respond respond) {
   };
   for (const auto& [k, v] : t.query) {
     if (k != "limit" && k != "cursor" && k != "state" && k != "workflow" && k != "org" &&
-        k != "awaiting") {
+        k != "awaiting" && k != "q") {
       return respond(Problem(ErrorCode::kBadRequest, "unknown query parameter " + k));
     }
   }
   const std::string state = q("state"), workflow = q("workflow"), org = q("org"),
                     awaiting = q("awaiting");
+  // q: words of the title (or of what names the instance), in any case, ё as е (issue 18).
+  const std::string search = Folded(q("q"));
+  if (search.size() > 200)
+    return respond(Problem(ErrorCode::kBadRequest, "q is at most 200 bytes"));
   // The cursor is the position of the last item given: "<created_at seconds>_<id>".
   std::optional<std::pair<std::int64_t, std::string>> after;
   if (std::string cursor = q("cursor"); !cursor.empty()) {
@@ -152,6 +199,7 @@ void ListInstances(Context& ctx, const Call& call, Respond respond) {
                                      [&](const auto& e) { return e.second == org; })) {
       return true;
     }
+    if (!search.empty() && Folded(NameOf(s)).find(search) == std::string::npos) return true;
     if (!awaiting.empty()) {
       const auto* d = DefinitionOf(ctx, s);
       if (d == nullptr) return true;

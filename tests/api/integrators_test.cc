@@ -234,6 +234,47 @@ TEST_F(Api, EveryRouteIsAnOperationOfTheDocument) {
   }
 }
 
+// Issue 18: a list is searched by title, in any case, ё as е, and pages as before.
+TEST_F(Api, AListIsSearchedByTitleInAnyCase) {
+  const auto draft = [&](const std::string& title) {
+    json d = Draft();
+    d["payload"]["title"] = title;
+    auto r = w_.Post("/api/v1/proposals", assoc_, d);
+    EXPECT_EQ(r.status, 201) << r.text;
+    return r.body.value("id", "");
+  };
+  const std::string a = draft("Единый подход к практике");
+  const std::string b = draft("Ёлочные игрушки: подход к производству");
+  const std::string c = draft("Infrastructure of Colleges");
+  const auto ids = [&](const std::string& target) {
+    std::set<std::string> out;
+    auto r = w_.Get(target, umc_);
+    EXPECT_EQ(r.status, 200) << r.text;
+    for (const auto& item : r.body["items"]) out.insert(item["id"]);
+    return out;
+  };
+  EXPECT_EQ(ids("/api/v1/proposals?q=%D0%95%D0%94%D0%98%D0%9D%D0%AB%D0%99"),
+            std::set<std::string>{a});  // ЕДИНЫЙ
+  EXPECT_EQ(ids("/api/v1/proposals?q=%D0%B5%D0%BB%D0%BE%D1%87"), std::set<std::string>{b});  // елоч
+  EXPECT_EQ(ids("/api/v1/proposals?q=%D0%BF%D0%BE%D0%B4%D1%85%D0%BE%D0%B4"),
+            (std::set<std::string>{a, b}));  // подход
+  EXPECT_EQ(ids("/api/v1/proposals?q=colleges"), std::set<std::string>{c});
+  EXPECT_TRUE(ids("/api/v1/proposals?q=nothing-like-it").empty());
+  // With paging: one a page, the same two.
+  auto first = w_.Get("/api/v1/proposals?limit=1&q=%D0%BF%D0%BE%D0%B4%D1%85%D0%BE%D0%B4", umc_);
+  ASSERT_EQ(first.body["items"].size(), 1u);
+  auto second = w_.Get("/api/v1/proposals?limit=1&q=%D0%BF%D0%BE%D0%B4%D1%85%D0%BE%D0%B4&cursor=" +
+                           first.body["next_cursor"].get<std::string>(),
+                       umc_);
+  ASSERT_EQ(second.body["items"].size(), 1u);
+  EXPECT_NE(first.body["items"][0]["id"], second.body["items"][0]["id"]);
+  // Another UMC finds nothing of this one's, and a search too long is refused.
+  EXPECT_TRUE(ids("/api/v1/proposals?q=colleges").size() == 1);
+  auto other = w_.Get("/api/v1/proposals?q=colleges", other_umc_);
+  EXPECT_TRUE(other.body["items"].empty()) << other.text;
+  ExpectProblem(w_.Get("/api/v1/proposals?q=" + std::string(201, 'x'), umc_), 400, "bad_request");
+}
+
 // The event feed is everyone's now, so a page cannot learn from it whether monitoring is the
 // caller's: /me says so.
 TEST_F(Api, MeSaysWhetherMonitoringIsTheCallers) {

@@ -256,9 +256,20 @@ test('an industry proposal walks its whole route in the UI alone, each step by t
   await ministry.screenshot({path: path.join(SHOTS, 'workspace-instance-1366.png'), fullPage: true});
   await closeOf(ministry);
 
-  // Another UMC sees none of it, and gets no file.
+  // The UMC finds it by a word of its title, in another case; another UMC finds nothing.
+  const finder = await pageOf('umc');
+  await finder.locator('#find-collection').selectOption('proposals');
+  await finder.locator('#find-q').fill('ОПЕРАТОРОВ');
+  await finder.locator('#find-form button[type="submit"]').click();
+  await finder.locator('#find-status', {hasText: 'Найдено: 1'}).waitFor();
+  await finder.locator('#find-results li button.link', {hasText: TITLE}).click();
+  await finder.locator('#instance-title', {hasText: TITLE}).waitFor();
+  await closeOf(finder);
   const other = await pageOf('other_umc');
   assert.deepEqual(await inboxTitles(other), []);
+  await other.locator('#find-q').fill('операторов');
+  await other.locator('#find-form button[type="submit"]').click();
+  await other.locator('#find-status', {hasText: 'Ничего не найдено'}).waitFor();
   await closeOf(other);
 });
 

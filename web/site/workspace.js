@@ -110,24 +110,78 @@ const Workspace = (() => {
       }
     }
 
+    // One instance in a list (the inbox, a search): its name opens it.
+    function item(v) {
+      const left = timeLeft(v);
+      const mine = awaitsMe(v);
+      const title = el('span', {className: 'title', text: titleOf(v)});
+      markLanguage(title, title.textContent);
+      const open = el('button', {type: 'button', className: 'link', dataset: {collection: v.collection, id: v.id}}, title);
+      open.addEventListener('click', () => openInstance(v.collection, v.id));
+      return el('li', {className: (left.overdue && !v.terminal ? 'overdue ' : '') + (mine ? 'awaiting' : 'may-act')},
+        open,
+        mine ? el('span', {className: 'badge', text: t('ws.awaits_you')}) : null,
+        el('span', {className: 'meta', text: `${workflowTitle(v.workflow)} · ${stateName(v)}`}),
+        el('span', {className: 'due' + (left.overdue && !v.terminal ? ' bad' : ''), text: v.terminal ? t('ws.finished') : left.text}),
+        el('span', {className: 'actions', text: (v.allowed_commands || []).map((c) => label('command', c)).join(', ')}));
+    }
+
     function drawInbox() {
-      const list = $('#inbox');
-      list.textContent = '';
-      for (const v of ws.inbox) {
-        const left = timeLeft(v);
-        const mine = awaitsMe(v);
-        const title = el('span', {className: 'title', text: titleOf(v)});
-        markLanguage(title, title.textContent);
-        const open = el('button', {type: 'button', className: 'link', dataset: {collection: v.collection, id: v.id}}, title);
-        open.addEventListener('click', () => openInstance(v.collection, v.id));
-        list.append(el('li', {className: (left.overdue ? 'overdue ' : '') + (mine ? 'awaiting' : 'may-act')},
-          open,
-          mine ? el('span', {className: 'badge', text: t('ws.awaits_you')}) : null,
-          el('span', {className: 'meta', text: `${workflowTitle(v.workflow)} · ${stateName(v)}`}),
-          el('span', {className: 'due' + (left.overdue ? ' bad' : ''), text: left.text}),
-          el('span', {className: 'actions', text: (v.allowed_commands || []).map((c) => label('command', c)).join(', ')})));
-      }
+      $('#inbox').replaceChildren(...ws.inbox.map(item));
       $('#inbox-more').hidden = !ws.next;
+    }
+
+    // --- search ------------------------------------------------------------------------------
+
+    // The caller's organisation's instances (those it may see) by collection, workflow and
+    // state, searched by title; GET /api/v1/{c} pages them, newest first.
+    const find = {items: [], next: null, query: ''};
+    function fillFind() {
+      const all = state.allWorkflows || state.workflows;
+      const collections = [...new Set(all.map((w) => w.collection))].filter((c) => !['organizations', 'groups'].includes(c));
+      const cSel = $('#find-collection');
+      const current = cSel.value || 'proposals';
+      cSel.replaceChildren(...collections.map((c) => el('option', {value: c, text: capital(words.noun(c, 1))})));
+      cSel.value = collections.includes(current) ? current : collections[0];
+      fillFindWorkflows();
+    }
+    const capital = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+    function fillFindWorkflows() {
+      const all = state.allWorkflows || state.workflows;
+      const c = $('#find-collection').value;
+      const ids = [...new Set(all.filter((w) => w.collection === c).map((w) => w.id))];
+      $('#find-workflow').replaceChildren(el('option', {value: '', text: t('ws.any')}),
+        ...ids.map((id) => el('option', {value: id, text: workflowTitle(id)})));
+      fillFindStates();
+    }
+    function fillFindStates() {
+      const all = state.allWorkflows || state.workflows;
+      const c = $('#find-collection').value, w = $('#find-workflow').value;
+      const names = [...new Set(all.filter((x) => x.collection === c && (!w || x.id === w)).flatMap((x) => x.states.map((st) => st.name)))];
+      $('#find-state').replaceChildren(el('option', {value: '', text: t('ws.any')}),
+        ...names.map((n) => el('option', {value: n, text: named('state', n) !== n ? named('state', n) : named('stage', n)})));
+    }
+    async function search(more) {
+      const status = $('#find-status');
+      if (!more) {
+        const params = new URLSearchParams({limit: '20'});
+        for (const [k, sel] of [['workflow', '#find-workflow'], ['state', '#find-state'], ['q', '#find-q']]) {
+          const v = $(sel).value.trim();
+          if (v) params.set(k, v);
+        }
+        find.query = `/api/v1/${encodeURIComponent($('#find-collection').value)}?${params}`;
+      }
+      status.textContent = t('status.loading');
+      try {
+        const page = await api(find.query + (more && find.next ? '&cursor=' + encodeURIComponent(find.next) : ''));
+        find.items = more ? find.items.concat(page.items) : page.items;
+        find.next = page.next_cursor;
+        $('#find-results').replaceChildren(...find.items.map(item));
+        $('#find-more').hidden = !find.next;
+        status.textContent = find.items.length ? t('ws.found', find.items.length) : t('ws.found_none');
+      } catch (e) {
+        status.textContent = t('status.error', e.message);
+      }
     }
 
     // What the caller may create: each workflow whose latest definition lets its role.
@@ -643,6 +697,7 @@ const Workspace = (() => {
     // --- wiring ------------------------------------------------------------------------------
 
     async function show() {
+      if (!$('#find-collection').options.length) fillFind();
       await Promise.all([loadInbox(false), drawCreate()]);
     }
     function closeInstance() {
@@ -663,18 +718,35 @@ const Workspace = (() => {
 
     function relabel() {
       if (ws.inbox.length) drawInbox();
+      const keep = [$('#find-collection').value, $('#find-workflow').value, $('#find-state').value];
+      fillFind();
+      $('#find-collection').value = keep[0];
+      fillFindWorkflows();
+      $('#find-workflow').value = keep[1];
+      fillFindStates();
+      $('#find-state').value = keep[2];
+      if (find.items.length) $('#find-results').replaceChildren(...find.items.map(item));
       if (ws.open) drawInstance();
       drawCreate().catch(() => {});
     }
 
-    current = {show, onEvent, relabel, openInstance, more: () => loadInbox(true), closeInstance};
+    current = {show, onEvent, relabel, openInstance, more: () => loadInbox(true), closeInstance,
+      search, fillFindWorkflows, fillFindStates};
     if (!wired) {
       // Once for the page: a second login makes a new workspace, not a second listener.
       wired = true;
       $('#inbox-more').addEventListener('click', () => current.more());
       $('#instance-close').addEventListener('click', () => current.closeInstance());
+      $('#find-form').addEventListener('submit', (ev) => { ev.preventDefault(); current.search(false); });
+      $('#find-more').addEventListener('click', () => current.search(true));
+      $('#find-collection').addEventListener('change', () => current.fillFindWorkflows());
+      $('#find-workflow').addEventListener('change', () => current.fillFindStates());
     }
     $('#instance-card').hidden = true;
+    $('#find-collection').replaceChildren();
+    $('#find-results').replaceChildren();
+    $('#find-status').textContent = '';
+    $('#find-more').hidden = true;
     $('#create-form-box').textContent = '';
     return current;
   }
