@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "api/router.h"
@@ -648,9 +649,67 @@ int Verify(const std::string& data) {
   return 0;
 }
 
-int Export(const std::string& data, std::uint64_t after, const std::string& checkpoints_file) {
+namespace {
+
+// The hashes of this server's files the events after `after` reference (docs/attachments.md).
+engine::Result<std::set<std::string>> ReferencedFiles(const engine::EventLog& log,
+                                                      std::uint64_t after) {
+  std::set<std::string> out;
+  engine::RecordReader reader;
+  engine::Result<void> failure;
+  auto r = log.ForEach(after + 1, log.GetHead().seq,
+                       [&](std::uint64_t, const engine::Hash&, std::string_view record) {
+                         auto e = reader.Read(record);
+                         if (!e) {
+                           failure = std::unexpected(e.error());
+                           return false;
+                         }
+                         for (auto& h : engine::AttachmentRefs::HashesIn(e->data))
+                           out.insert(std::move(h));
+                         return true;
+                       });
+  if (!r) return std::unexpected(r.error());
+  if (!failure) return std::unexpected(failure.error());
+  return out;
+}
+
+}  // namespace
+
+int Export(const std::string& data, std::uint64_t after, const std::string& checkpoints_file,
+           const std::string& attachments_dir) {
   auto log = OpenStore(data, Access::kReadOnly);
   if (!log) return 1;
+  if (!attachments_dir.empty()) {
+    // The files the exported events reference, in the store's own layout: what an import
+    // takes beside the events, and what an auditor re-hashes against them.
+    auto wanted = ReferencedFiles(*log, after);
+    if (!wanted) {
+      std::cerr << "expertflow: " << wanted.error().ToString() << "\n";
+      return 1;
+    }
+    auto files = storage::FileAttachments::Open(fs::path(data) / kAttachmentsDir, false);
+    if (!files) {
+      std::cerr << "expertflow: " << files.error().ToString() << "\n";
+      return 1;
+    }
+    std::size_t missing = 0;
+    for (const std::string& sha : *wanted) {
+      if ((*files)->Find(sha)) continue;
+      std::cerr << "expertflow: the file of attachment " << sha << " is not in the store\n";
+      ++missing;
+    }
+    auto copied = storage::CopyAttachments(fs::path(data) / kAttachmentsDir,
+                                           fs::path(attachments_dir), &*wanted);
+    if (!copied) {
+      std::cerr << "expertflow: " << copied.error().ToString() << "\n";
+      return 1;
+    }
+    std::cerr << *copied << " attachments written to " << attachments_dir << "\n";
+    if (missing > 0) {
+      std::cerr << "expertflow: " << missing << " referenced files missing; run verify\n";
+      return 1;
+    }
+  }
   if (!checkpoints_file.empty()) {
     // Every kept checkpoint with its cosignatures, one NDJSON line {"size", "note"} each: what an
     // import adopts beside the events (docs/audit.md).
@@ -704,7 +763,8 @@ int Export(const std::string& data, std::uint64_t after, const std::string& chec
 }
 
 int Import(const std::string& data, const std::string& file, const std::string& expect_head,
-           const std::string& checkpoints_file, const std::string& log_key_file) {
+           const std::string& checkpoints_file, const std::string& log_key_file,
+           const std::string& attachments_dir) {
   // Checkpoints come with the log's own key: the imported store is the same log, signs on
   // under its origin, and each checkpoint is verified against that key and the rebuilt tree.
   std::vector<std::string> notes;
@@ -784,6 +844,42 @@ int Import(const std::string& data, const std::string& file, const std::string& 
       if (!key_out) report = engine::Fail(engine::ErrorCode::kUnavailable, "cannot write the key");
     }
   }
+  // The files the imported events reference, from an export's attachments folder: each must be
+  // there and hash to its name, or nothing is imported.
+  std::size_t files_imported = 0, files_referenced = 0;
+  if (report) {
+    engine::AttachmentRefs refs;
+    if (auto r = refs.CatchUp(*log); !r) report = std::unexpected(r.error());
+    files_referenced = refs.All().size();
+    if (report && !attachments_dir.empty()) {
+      auto from = storage::FileAttachments::Open(fs::path(attachments_dir), false);
+      if (!from) report = std::unexpected(from.error());
+      std::set<std::string> wanted;
+      for (const auto& [sha, ref] : refs.All()) {
+        if (!report) break;
+        auto h = (*from)->Rehash(sha);
+        if (!h) {
+          report =
+              engine::Fail(engine::ErrorCode::kValidationFailed,
+                           "the file of attachment " + sha + " (referenced at seq " +
+                               std::to_string(ref.first_seq) + ") is not in " + attachments_dir);
+        } else if (engine::ToHex(*h) != sha) {
+          report = engine::Fail(engine::ErrorCode::kValidationFailed,
+                                "the file of attachment " + sha + " in " + attachments_dir +
+                                    " does not hash to its name: it was altered");
+        }
+        wanted.insert(sha);
+      }
+      if (report) {
+        auto copied =
+            storage::CopyAttachments(fs::path(attachments_dir), staging / kAttachmentsDir, &wanted);
+        if (!copied)
+          report = std::unexpected(copied.error());
+        else
+          files_imported = *copied;
+      }
+    }
+  }
   log.reset();
   if (!report) {
     fs::remove_all(staging, ec);
@@ -802,6 +898,13 @@ int Import(const std::string& data, const std::string& file, const std::string& 
             << "\n";
   if (log_key)
     std::cout << notes.size() << " signed checkpoints verified against the rebuilt tree and kept\n";
+  if (!attachments_dir.empty()) {
+    std::cout << files_imported << " attachments imported, each re-hashed\n";
+  } else if (files_referenced > 0) {
+    std::cout << files_referenced
+              << " attachments are referenced but their files were not "
+                 "imported (import --attachments DIR, from export --attachments DIR)\n";
+  }
   std::cout << "views are rebuilt from the log at the next start\n";
   return 0;
 }

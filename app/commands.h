@@ -49,13 +49,18 @@ int Verify(const std::string& data);
 // Prints the log's verifier key (the note format), which auditors and witnesses are given.
 int KeyShow(const std::string& data);
 // With `checkpoints_file`, also writes every signed checkpoint there ({"size", "note"} lines).
-int Export(const std::string& data, std::uint64_t after, const std::string& checkpoints_file);
+// With `attachments_dir`, also copies the files the exported events reference there.
+int Export(const std::string& data, std::uint64_t after, const std::string& checkpoints_file,
+           const std::string& attachments_dir = "");
 // Loads an export into a new store (see engine/import.h); with `expect_head`, only a file that
 // ends on that head hash.
 // With `checkpoints_file` and `log_key_file` (the log's signing key), also adopts the exported
 // checkpoints, each verified against that key and the tree rebuilt from the imported events.
+// With `attachments_dir` (an export's), also takes the files the events reference: each must be
+// there and hash to its name, or nothing is imported.
 int Import(const std::string& data, const std::string& file, const std::string& expect_head,
-           const std::string& checkpoints_file, const std::string& log_key_file);
+           const std::string& checkpoints_file, const std::string& log_key_file,
+           const std::string& attachments_dir = "");
 int Backup(const std::string& data, const std::string& to);
 // `expertflow backup --url`: asks a running server for an online backup (POST
 // /api/v1/admin/backup with an admin's token) and prints where it is and what it holds.

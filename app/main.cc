@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
   std::string checkpoints_file;
   exp->add_option("--checkpoints", checkpoints_file,
                   "Also write every signed checkpoint, with its cosignatures, to this file");
+  std::string attachments_dir;
+  exp->add_option("--attachments", attachments_dir,
+                  "Also copy the files the exported events reference into this folder");
 
   std::string file;
   auto* imp = app.add_subcommand("import", "Load an NDJSON export into an empty store");
@@ -155,6 +158,8 @@ int main(int argc, char** argv) {
                   "Signed checkpoints exported with the log: each is verified and kept");
   imp->add_option("--log-key", log_key_file,
                   "The log's signing key file (log.key of its data folder), with --checkpoints");
+  imp->add_option("--attachments", attachments_dir,
+                  "The files the events reference, from export --attachments: each re-hashed");
   imp->add_option("--expect-head", expect_head,
                   "Refuse a file whose last hash is not this one (the head an auditor kept)");
 
@@ -271,8 +276,9 @@ int main(int argc, char** argv) {
   if (revoke->parsed()) return TokenRevoke(data, id);
   if (verify->parsed()) return Verify(data);
   if (key_show->parsed()) return KeyShow(data);
-  if (exp->parsed()) return Export(data, after, checkpoints_file);
-  if (imp->parsed()) return Import(data, file, expect_head, checkpoints_file, log_key_file);
+  if (exp->parsed()) return Export(data, after, checkpoints_file, attachments_dir);
+  if (imp->parsed())
+    return Import(data, file, expect_head, checkpoints_file, log_key_file, attachments_dir);
   if (backup->parsed()) {
     // Offline (--to, the store free) or online (--url, through the running server): one of them.
     if (backup_url.empty() == to.empty()) {

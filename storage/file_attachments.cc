@@ -254,7 +254,8 @@ Result<void> FileAttachments::Remove(std::string_view sha256) {
   return SyncDir(p.parent_path());
 }
 
-Result<std::size_t> CopyAttachments(const fs::path& from, const fs::path& to) {
+Result<std::size_t> CopyAttachments(const fs::path& from, const fs::path& to,
+                                    const std::set<std::string>* only) {
   std::error_code ec;
   if (!fs::exists(from, ec)) return std::size_t{0};
   if (auto m = MakeDir(to); !m) return std::unexpected(m.error());
@@ -264,6 +265,11 @@ Result<std::size_t> CopyAttachments(const fs::path& from, const fs::path& to) {
     const fs::path into = to / sub.path().filename();
     if (auto m = MakeDir(into); !m) return std::unexpected(m.error());
     for (const auto& e : fs::directory_iterator(sub.path(), ec)) {
+      if (only != nullptr) {
+        std::string name = e.path().filename().string();
+        if (name.ends_with(".meta")) name.resize(name.size() - 5);
+        if (!only->contains(name)) continue;
+      }
       const fs::path target = into / e.path().filename();
       fs::create_hard_link(e.path(), target, ec);
       if (ec) {

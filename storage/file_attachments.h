@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <string>
 
 #include "engine/core/attachments.h"
 
@@ -41,8 +43,10 @@ class FileAttachments final : public engine::AttachmentStore {
 };
 
 // Copies every attachment of `from` into `to` (a backup: hard links where the file system
-// allows, the files never change once written; copies otherwise), creating `to`.
+// allows, the files never change once written; copies otherwise), creating `to`. With `only`,
+// just the files of those hashes (an export of the files its events reference).
 engine::Result<std::size_t> CopyAttachments(const std::filesystem::path& from,
-                                            const std::filesystem::path& to);
+                                            const std::filesystem::path& to,
+                                            const std::set<std::string>* only = nullptr);
 
 }  // namespace expertflow::storage

@@ -294,5 +294,54 @@ TEST_F(AttachmentServer, VerifyReHashesEveryFileAndNamesOneAlteredOnDisk) {
   EXPECT_NE(missing.out.find("missing"), std::string::npos) << missing.out;
 }
 
+// An export carries the files its events reference; an import takes them only whole and
+// re-hashed, and without them says what it left behind.
+TEST_F(AttachmentServer, AnExportCarriesItsFilesAndAnImportReHashesThem) {
+  Start();
+  const std::string answer = Upload(server.port, umc, "the minutes of the meeting, scanned", false,
+                                    "text/plain");
+  ASSERT_EQ(StatusOf(answer), 201) << answer;
+  const json stored = json::parse(BodyOf(answer));
+  ASSERT_EQ(DraftWith(stored), 201);
+  Stop(SIGTERM);
+  const std::string sha = stored["sha256"];
+  const fs::path out = dir / "export.ndjson", files = dir / "export-files";
+  // The events to one file, what the export says to another.
+  const fs::path said = dir / "export.err";
+  RunCli("export --data " + data.string() + " --attachments " + files.string() + " 2>" +
+         said.string() + " | cat > " + out.string());
+  EXPECT_NE(ReadFile(said).find("1 attachments written"), std::string::npos) << ReadFile(said);
+  ASSERT_TRUE(fs::exists(files / sha.substr(0, 2) / sha));
+  const auto import_into = [&](const std::string& name, const std::string& extra) {
+    return RunCli("import " + out.string() + " --data " + (dir / name).string() + extra);
+  };
+  Output whole = import_into("copy", " --attachments " + files.string());
+  ASSERT_EQ(whole.status, 0) << whole.out;
+  EXPECT_NE(whole.out.find("1 attachments imported"), std::string::npos) << whole.out;
+  Output verified = RunCli("verify --data " + (dir / "copy").string());
+  EXPECT_EQ(verified.status, 0) << verified.out;
+  EXPECT_NE(verified.out.find("ok: 1 attachments"), std::string::npos) << verified.out;
+  // Without the files: the events are imported, and it says what it left behind.
+  Output bare = import_into("bare", "");
+  ASSERT_EQ(bare.status, 0) << bare.out;
+  EXPECT_NE(bare.out.find("1 attachments are referenced but their files were not imported"),
+            std::string::npos)
+      << bare.out;
+  EXPECT_EQ(RunCli("verify --data " + (dir / "bare").string()).status, 3);
+  // A file altered in the export, or missing from it: nothing is imported.
+  const fs::path file = files / sha.substr(0, 2) / sha;
+  fs::permissions(file, fs::perms::owner_read | fs::perms::owner_write);
+  std::ofstream(file, std::ios::trunc) << "the minutes of another meeting";
+  Output altered = import_into("altered", " --attachments " + files.string());
+  EXPECT_EQ(altered.status, 3) << altered.out;
+  EXPECT_NE(altered.out.find("altered"), std::string::npos) << altered.out;
+  EXPECT_FALSE(fs::exists(dir / "altered"));
+  fs::remove(file);
+  Output missing = import_into("missing", " --attachments " + files.string());
+  EXPECT_EQ(missing.status, 3) << missing.out;
+  EXPECT_NE(missing.out.find("is not in"), std::string::npos) << missing.out;
+  EXPECT_FALSE(fs::exists(dir / "missing"));
+}
+
 }  // namespace
 }  // namespace expertflow::testing
