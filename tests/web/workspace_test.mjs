@@ -313,11 +313,35 @@ test('a protocol loaded from its JSON gives a region a weekly report, sent with 
   // The file is read as the page gets to it.
   await ministry.waitForFunction(() => document.querySelector('#create-form-box [data-path="number"] input').value !== '');
   assert.equal(await form.locator('[data-path="number"] input').inputValue(), 'ПР-12');
-  assert.match(await form.locator('[data-path="items"] textarea').inputValue(), /every/);
+  // The items and decisions are a form of their own, the schedule of reports in words.
+  const items = form.locator('fieldset.list[data-seg="items"]');
+  const first = items.locator(':scope > .entries > .entry').first();
+  assert.equal(await first.locator('[data-seg="title"] textarea').inputValue(), 'О трудоустройстве');
+  const decision = first.locator('fieldset.list[data-seg="decisions"] > .entries > .entry').first();
+  assert.equal(await decision.locator('[data-seg="text"] textarea').inputValue(), DECISION);
+  const deadline = decision.locator('fieldset.deadline');
+  assert.equal(await deadline.locator('select[data-part="mode"]').inputValue(), 'week');
+  assert.equal(await deadline.locator('select[data-part="weekday"]').inputValue(), 'friday');
+  assert.equal(await deadline.locator('input[data-part="until"]').inputValue(), '2026-06-30');
+  // A second item typed in by hand: a decision for another region, by a date.
+  await items.locator(':scope > button.add').click();
+  const second = items.locator(':scope > .entries > .entry').nth(1);
+  await second.locator('[data-seg="title"] textarea').fill('О плане на год');
+  await second.locator('fieldset.list[data-seg="decisions"] > button.add').click();
+  const typed = second.locator('fieldset.list[data-seg="decisions"] > .entries > .entry').first();
+  await typed.locator('[data-seg="text"] textarea').fill('Представить план на год');
+  await typed.locator('[data-seg="assignees"] textarea').fill('roiv-69');
+  await typed.locator('select[data-part="mode"]').selectOption('due');
+  await typed.locator('input[data-part="date"]').fill('2026-04-01');
+  await ministry.screenshot({path: path.join(SHOTS, 'workspace-protocol-form-1366.png'), fullPage: true});
   await form.locator('button[type="submit"]').click();
   await ministry.locator('#instance-title', {hasText: protocol.title}).waitFor({timeout: 10_000}).catch(async (e) => {
     throw new Error(`the protocol was not registered: ${await form.locator('.form-error').textContent()} ${e.message}`);
   });
+  // Both decisions became assignments, the typed one with its date.
+  const registered = (await call('GET', '/api/v1/protocols?limit=5', tokens.ministry)).body.items[0];
+  assert.equal(registered.assignment_states.length, 2, JSON.stringify(registered));
+  assert.deepEqual(registered.assignment_states.map((a) => a.assignee).sort(), ['roiv-52', 'roiv-69']);
   await closeOf(ministry);
 
   // The region sees its assignment with a deadline, and reports with a letter and a file.

@@ -4,6 +4,15 @@
 'use strict';
 
 const LABELS = {
+  // One entry of a list, as its legend names it ("Пункт 2" of the items).
+  entry: {
+    items: ['Пункт', 'Item'],
+    decisions: ['Решение', 'Decision'],
+    attendees: ['Участник', 'Attendee'],
+    events: ['Мероприятие', 'Event'],
+    groups: ['Группа', 'Group'],
+    members: ['Участник', 'Member'],
+  },
   command: {
     abandon: ['Отказаться от заключения', 'Abandon'],
     accept_report: ['Принять отчёт', 'Accept the report'],
@@ -139,6 +148,7 @@ const LABELS = {
     verdict: ['Заключение', 'Verdict'],
     year: ['Год', 'Year'],
     reports: ['Отчёты', 'Reports'],
+    assignments: ['Поручения', 'Assignments'],
     at: ['Когда', 'When'],
     status: ['Статус', 'Status'],
     letter_date: ['Дата письма', 'Letter date'],

@@ -425,20 +425,50 @@ const Workspace = (() => {
     // --- forms ---------------------------------------------------------------------------------
 
     // One input for a payload field, by its spec; `path` is how the server names it in errors.
+    // Every field wrapper carries its name (data-seg); where it stands in the payload (its path,
+    // "items[0].decisions[1].text") is read from the page when needed (pathOf), so that entries
+    // of a list can be added and removed without renaming anything.
+    let ids = 0;
     function input(name, spec, path, value) {
-      const id = 'f-' + path.replace(/[^A-Za-z0-9]/g, '-');
-      const wrap = el('div', {className: 'field', dataset: {path}});
+      const id = 'f-' + path.replace(/[^A-Za-z0-9]/g, '-') + '-' + (++ids);
+      const wrap = el('div', {className: 'field', dataset: {path, seg: name}});
       const caption = label('field', name) + (spec.required ? ' *' : '');
       const error = el('p', {className: 'field-error', id: id + '-error', role: 'alert'});
       const described = {'aria-describedby': id + '-error'};
       let control;
       const type = spec.type;
       if (type === 'object' && spec.properties && !isAttachmentSpec(spec)) {
-        const set = el('fieldset', {className: 'group', dataset: {path}}, el('legend', {text: caption}));
+        const set = el('fieldset', {className: 'group', dataset: {path, seg: name}}, el('legend', {text: caption}));
         for (const [k, s] of ordered(spec.properties)) set.append(input(k, s, path + '.' + k, value && value[k]));
         set.append(error);
         return set;
       }
+      // A list of objects (a protocol's items, an item's decisions): entries added and removed.
+      if (type === 'array' && spec.items && spec.items.type === 'object' && spec.items.properties && !isAttachmentSpec(spec.items)) {
+        const set = el('fieldset', {className: 'list', dataset: {path, seg: name, kind: 'list'}}, el('legend', {text: caption}));
+        const entries = el('div', {className: 'entries'});
+        const one = LABELS.entry[name] ? label('entry', name) : label('field', name);
+        const number = () => [...entries.children].forEach((e, i) => { $(':scope > legend', e).textContent = `${one} ${i + 1}`; });
+        const addEntry = (v) => {
+          const entry = el('fieldset', {className: 'group entry'}, el('legend'));
+          for (const [k, s2] of ordered(spec.items.properties)) entry.append(input(k, s2, `${path}[].${k}`, v && v[k]));
+          const remove = el('button', {type: 'button', className: 'secondary remove', text: t('ws.remove')});
+          remove.addEventListener('click', () => { entry.remove(); number(); });
+          entry.append(remove);
+          entries.append(entry);
+          number();
+          return entry;
+        };
+        const add = el('button', {type: 'button', className: 'secondary add', text: t('ws.add', label('field', name))});
+        add.addEventListener('click', () => { const e = addEntry(); focusSoon(e.querySelector('input, select, textarea')); });
+        set.addEntry = addEntry;
+        set.clear = () => entries.replaceChildren();
+        if (Array.isArray(value) && value.length) value.forEach(addEntry);
+        else if (spec.required || spec.min_items) addEntry();
+        set.append(entries, add, error);
+        return set;
+      }
+      if (type === 'deadline') return deadlineInput(name, caption, path, id, error, described, value);
       if (isAttachmentSpec(spec) || (type === 'array' && spec.items && isAttachmentSpec(spec.items))) {
         control = el('input', {type: 'file', id, multiple: type === 'array', ...described});
         control.dataset.kind = type === 'array' ? 'files' : 'file';
@@ -486,12 +516,82 @@ const Workspace = (() => {
       return wrap;
     }
 
+    // A decision's deadline as a protocol writes it: a date, or reports every week, day or month
+    // (a weekday or a day of the month, a Moscow time, until a date).
+    function deadlineInput(name, caption, path, id, error, described, value) {
+      const wrap = el('fieldset', {className: 'group deadline', dataset: {path, seg: name, kind: 'deadline'}}, el('legend', {text: caption}));
+      const mode = el('select', {id, ...described, dataset: {part: 'mode'}},
+        ...['due', 'week', 'month', 'day'].map((m) => el('option', {value: m, text: t('ws.deadline_' + m)})));
+      const date = el('input', {type: 'date', id: id + '-date', dataset: {part: 'date'}});
+      const weekday = el('select', {id: id + '-weekday', dataset: {part: 'weekday'}},
+        ...['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => el('option', {value: d, text: label('value', d)})));
+      const day = el('input', {type: 'number', min: 1, max: 31, id: id + '-day', dataset: {part: 'day'}});
+      const time = el('input', {type: 'time', id: id + '-time', dataset: {part: 'time'}});
+      const until = el('input', {type: 'date', id: id + '-until', dataset: {part: 'until'}});
+      const part = (control, key) => el('div', {className: 'field', dataset: {shows: key}}, el('label', {htmlFor: control.id, text: t('ws.deadline_part_' + key)}), control);
+      const parts = [part(date, 'date'), part(weekday, 'weekday'), part(day, 'day'), part(time, 'time'), part(until, 'until')];
+      const show = () => {
+        const m = mode.value;
+        const visible = {date: m === 'due', weekday: m === 'week', day: m === 'month', time: true, until: m !== 'due'};
+        for (const p of parts) p.hidden = !visible[p.dataset.shows];
+      };
+      mode.addEventListener('change', show);
+      wrap.append(el('div', {className: 'field'}, el('label', {htmlFor: id, text: t('ws.deadline_mode')}), mode), ...parts, error);
+      wrap.setDeadline = (v) => {
+        if (!v) return;
+        if (v.due) { mode.value = 'due'; const [d, tm] = String(v.due).split('T'); date.value = d; if (tm) time.value = tm.slice(0, 5); }
+        else if (v.recurring) {
+          const r = v.recurring;
+          mode.value = r.every || 'week';
+          if (r.weekday) weekday.value = r.weekday;
+          if (r.day) day.value = r.day;
+          if (r.time) time.value = r.time;
+          if (r.until) until.value = r.until;
+        }
+        show();
+      };
+      wrap.getDeadline = () => {
+        const m = mode.value;
+        if (m === 'due') return date.value ? {due: date.value + (time.value ? `T${time.value}:00+03:00` : '')} : undefined;
+        const r = {every: m};
+        if (m === 'week') r.weekday = weekday.value;
+        if (m === 'month' && day.value) r.day = Number(day.value);
+        if (time.value) r.time = time.value;
+        if (until.value) r.until = until.value;
+        return {recurring: r};
+      };
+      show();
+      wrap.setDeadline(value);
+      return wrap;
+    }
+
     function isAttachmentSpec(spec) {
       return spec && spec.type === 'object' && spec.properties && spec.properties.uri && spec.properties.sha256;
     }
 
+    // Puts `value` into a field wrapper: a list's entries, a deadline, a group's fields, a control.
+    function fill(wrap, value) {
+      const kind = wrap.dataset.kind;
+      if (kind === 'list' || kind === 'deadline') return setValue(wrap, value);
+      if (wrap.matches('fieldset.group')) {
+        for (const [k, v] of Object.entries(value || {})) {
+          const inner = [...wrap.children].find((c) => c.dataset && c.dataset.seg === k);
+          if (inner) fill(inner, v);
+        }
+        return;
+      }
+      const control = $(':scope > [data-kind]', wrap);
+      if (control) setValue(control, value);
+    }
+
     function setValue(control, value) {
       const kind = control.dataset.kind;
+      if (kind === 'list') {
+        control.clear();
+        if (Array.isArray(value)) value.forEach((v) => control.addEntry(v));
+        return;
+      }
+      if (kind === 'deadline') return control.setDeadline(value);
       if (kind === 'boolean') control.checked = Boolean(value);
       else if (kind === 'orgs') for (const o of control.options) o.selected = value.includes(o.value);
       else if (kind === 'lines') control.value = value.join('\n');
@@ -499,35 +599,72 @@ const Workspace = (() => {
       else if (kind === 'string' || kind === 'integer') control.value = String(value);
     }
 
+    // Where a field stands in the payload, read from the page: its name under its parents', an
+    // entry of a list by its place ("items[0].decisions[1].text").
+    function pathOf(node, root) {
+      const segs = [];
+      for (let n = node; n && n !== root; n = n.parentElement) {
+        if (n.classList.contains('entry')) {
+          const index = [...n.parentElement.children].indexOf(n);
+          segs.push(`[${index}]`);
+        } else if (n.dataset && n.dataset.seg) {
+          segs.push((segs.length && !segs[segs.length - 1].startsWith('[') ? '.' : '') + n.dataset.seg);
+        }
+      }
+      return segs.reverse().join('').replace(/^\./, '');
+    }
+
+    // The value of a field wrapper (or nothing, when empty and so left out); files are uploaded.
+    async function valueOf(wrap, root) {
+      const kind = wrap.dataset.kind;
+      if (kind === 'list') {
+        const out = [];
+        for (const entry of $(':scope > .entries', wrap).children) {
+          const v = await objectOf(entry, root);
+          if (Object.keys(v).length) out.push(v);
+        }
+        return out.length ? out : undefined;
+      }
+      if (kind === 'deadline') return wrap.getDeadline();
+      if (wrap.matches('fieldset.group')) {
+        const v = await objectOf(wrap, root);
+        return Object.keys(v).length ? v : undefined;
+      }
+      const control = $(':scope > [data-kind]', wrap);
+      if (!control) return undefined;
+      const c = control.dataset.kind;
+      const path = pathOf(wrap, root);
+      if (c === 'boolean') return control.checked;
+      if (c === 'orgs') { const v = [...control.selectedOptions].map((o) => o.value); return v.length ? v : undefined; }
+      if (c === 'lines') { const v = control.value.split('\n').map((x) => x.trim()).filter(Boolean); return v.length ? v : undefined; }
+      if (c === 'integer') return control.value === '' ? undefined : Number(control.value);
+      if (c === 'json') {
+        if (control.value.trim() === '') return undefined;
+        try { return JSON.parse(control.value); } catch (_) { throw {path, message: t('ws.bad_json')}; }
+      }
+      if (c === 'file' || c === 'files') {
+        if (!control.files.length) return undefined;
+        const uploaded = [];
+        for (const f of control.files) uploaded.push(await upload(f, path));
+        return c === 'file' ? uploaded[0] : uploaded;
+      }
+      return control.value === '' ? undefined : control.value;
+    }
+
+    // The fields directly inside `node` (not those of nested groups and lists), as an object.
+    async function objectOf(node, root) {
+      const out = {};
+      const own = [...node.querySelectorAll('[data-seg]')].filter((w) => w.parentElement.closest('[data-seg], .entry, form') === node);
+      for (const wrap of own) {
+        const v = await valueOf(wrap, root);
+        if (v !== undefined) out[wrap.dataset.seg] = v;
+      }
+      return out;
+    }
+
     // The payload a form holds: empty optional fields left out; files uploaded first.
     async function collect(form) {
-      const payload = {};
-      const put = (path, value) => {
-        const keys = path.split('.');
-        let at = payload;
-        for (const k of keys.slice(0, -1)) at = at[k] = at[k] || {};
-        at[keys[keys.length - 1]] = value;
-      };
-      for (const control of form.querySelectorAll('[data-kind]')) {
-        const path = control.closest('[data-path]').dataset.path;
-        const kind = control.dataset.kind;
-        let value;
-        if (kind === 'boolean') value = control.checked;
-        else if (kind === 'orgs') { value = [...control.selectedOptions].map((o) => o.value); if (!value.length) continue; }
-        else if (kind === 'lines') { value = control.value.split('\n').map((s) => s.trim()).filter(Boolean); if (!value.length) continue; }
-        else if (kind === 'integer') { if (control.value === '') continue; value = Number(control.value); }
-        else if (kind === 'json') {
-          if (control.value.trim() === '') continue;
-          try { value = JSON.parse(control.value); } catch (_) { throw {path, message: t('ws.bad_json')}; }
-        } else if (kind === 'file' || kind === 'files') {
-          if (!control.files.length) continue;
-          const uploaded = [];
-          for (const f of control.files) uploaded.push(await upload(f, path));
-          value = kind === 'file' ? uploaded[0] : uploaded;
-        } else { if (control.value === '') continue; value = control.value; }
-        put(path, value);
-      }
-      return payload;
+      return objectOf(form, form);
     }
 
     async function upload(file, path) {
@@ -546,11 +683,14 @@ const Workspace = (() => {
     // with "payload." before it): shown at the nearest field of the form.
     function showErrors(form, errors, fallback) {
       const unplaced = [];
+      const byPath = new Map([...form.querySelectorAll('[data-seg]')].map((w) => [pathOf(w, form), w]));
       for (const err of errors) {
-        let path = String(err.field || '').replace(/^payload\./, '').replace(/\[\d+\]/g, '');
+        // The field itself, else the nearest field or list that holds it.
+        let path = String(err.field || '').replace(/^payload\./, '');
         let target = null;
-        while (path && !(target = form.querySelector(`[data-path="${CSS.escape(path)}"]`))) {
-          path = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
+        while (path && !(target = byPath.get(path))) {
+          const cut = Math.max(path.lastIndexOf('.'), path.lastIndexOf('['));
+          path = cut > 0 ? path.slice(0, cut) : '';
         }
         if (!target) { unplaced.push(err.message ? `${err.field}: ${err.message}` : err.field); continue; }
         const box = target.matches('fieldset') ? $(':scope > .field-error', target) : $('.field-error', target);
@@ -675,13 +815,8 @@ const Workspace = (() => {
           try {
             const body = JSON.parse(await file.text());
             for (const [k, v] of Object.entries(body)) {
-              const control = f.querySelector(`[data-path="${CSS.escape(k)}"] [data-kind]`);
-              if (control && typeof v === 'object' && !Array.isArray(v) && control.closest('fieldset')) {
-                for (const [sub, sv] of Object.entries(v)) {
-                  const c = f.querySelector(`[data-path="${CSS.escape(k + '.' + sub)}"] [data-kind]`);
-                  if (c) setValue(c, sv);
-                }
-              } else if (control) setValue(control, v);
+              const wrap = [...f.children].find((c) => c.dataset && c.dataset.seg === k);
+              if (wrap) fill(wrap, v);
             }
             $('.form-error', f).textContent = '';
           } catch (e) {
