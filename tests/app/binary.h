@@ -46,9 +46,8 @@ inline std::string ReadFile(const fs::path& path) {
   return s.str();
 }
 
-// A minimal HTTP/1.1 exchange on a fresh connection (Connection: close).
-inline std::string Http(std::uint16_t port, const std::string& method, const std::string& target,
-                        const std::string& token, const std::string& body = "") {
+// A TCP connection to 127.0.0.1:port, or -1.
+inline int Connect(std::uint16_t port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -56,8 +55,16 @@ inline std::string Http(std::uint16_t port, const std::string& method, const std
   ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     ::close(fd);
-    return "";
+    return -1;
   }
+  return fd;
+}
+
+// A minimal HTTP/1.1 exchange on a fresh connection (Connection: close).
+inline std::string Http(std::uint16_t port, const std::string& method, const std::string& target,
+                        const std::string& token, const std::string& body = "") {
+  const int fd = Connect(port);
+  if (fd < 0) return "";
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
   if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
   if (!body.empty())

@@ -172,29 +172,11 @@ class Receiver {
   std::vector<Received> got_;
 };
 
-// `serve` on a manual clock with a one-second timeout and short retries.
+// A server whose deliveries give up and retry within seconds.
 ServerProcess StartHookServer(const fs::path& data, const fs::path& log) {
-  ServerProcess s;
-  s.pid = ::fork();
-  if (s.pid == 0) {
-    std::freopen(log.c_str(), "w", stdout);
-    ::dup2(STDOUT_FILENO, STDERR_FILENO);
-    ::execl(EXPERTFLOW_BINARY, EXPERTFLOW_BINARY, "serve", "--data", data.c_str(), "--listen",
-            "127.0.0.1:0", "--clock", "manual", "--clock-start", "2026-01-12T09:00:00Z",
-            "--log-level", "warn", "--webhook-timeout", "PT1S", "--webhook-backoff", "PT1S",
-            "--webhook-backoff-max", "PT2S", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-  for (int i = 0; i < 400 && s.port == 0; ++i) {
-    std::smatch m;
-    const std::string text = ReadFile(log);
-    if (std::regex_search(text, m, listening))
-      s.port = static_cast<std::uint16_t>(std::stoi(m[1]));
-    else
-      std::this_thread::sleep_for(25ms);
-  }
-  return s;
+  return StartServer(data, log,
+                     {"--webhook-timeout", "PT1S", "--webhook-backoff", "PT1S",
+                      "--webhook-backoff-max", "PT2S"});
 }
 
 void StopServer(ServerProcess& s) {
