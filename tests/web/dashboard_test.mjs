@@ -8,17 +8,13 @@
 // Environment: EXPERTFLOW_BINARY, CHROMIUM (the browser executable), WEB_DIR (web/, where
 // playwright-core is installed), SCREENSHOT_DIR.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
-import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 
-const require = createRequire(path.join(process.env.WEB_DIR, 'package.json'));
-const {chromium} = require('playwright-core');
+import {confine, launchBrowser, startServer as serve, stopServer} from './harness.mjs';
 
-const BINARY = process.env.EXPERTFLOW_BINARY;
 const SHOTS = process.env.SCREENSHOT_DIR;
 const WORKFLOW = 'industry_proposal';
 
@@ -32,24 +28,12 @@ deadline.unref();
 
 let server, dataDir, base, tokens = {}, browser;
 
-function startServer() {
+async function startServer() {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'expertflow-dashboard-'));
-  server = spawn(BINARY, ['serve', '--demo', '--data', dataDir, '--listen', '127.0.0.1:0',
-    '--threads', '2', '--log-level', 'warn'], {stdio: ['ignore', 'pipe', 'pipe']});
-  let out = '';
-  server.stderr.on('data', (d) => process.stderr.write(d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not start:\n' + out)), 150_000);
-    server.on('exit', (code) => reject(new Error(`the server exited (${code}):\n${out}`)));
-    server.stdout.on('data', (d) => {
-      out += d;
-      const listening = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (!listening) return;
-      for (const [, who, token] of out.matchAll(/^\s+(.+?) \(.*?\): (\S+)$/gm)) tokens[who] = token;
-      clearTimeout(timer);
-      resolve(Number(listening[1]));
-    });
-  });
+  const started = await serve(['--demo', '--data', dataDir, '--threads', '2', '--log-level', 'warn'], 150_000);
+  server = started.server;
+  for (const [, who, token] of started.out.matchAll(/^\s+(.+?) \(.*?\): (\S+)$/gm)) tokens[who] = token;
+  return started.port;
 }
 
 async function api(pathAndQuery, token = tokens['IRPO analyst'], init = {}) {
@@ -73,16 +57,9 @@ const daysOf = (hours) => Math.round((hours / 24) * 10) / 10;
 async function newPage(viewport, isMobile = false) {
   const context = await browser.newContext({viewport, isMobile, hasTouch: isMobile, locale: 'ru-RU'});
   const page = await context.newPage();
-  page.problems = [];
   // Only the server under test may be reached; anything else is recorded and refused.
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === 'data:' || (url.hostname === '127.0.0.1' && url.port === String(new URL(base).port))) return route.continue();
-    page.problems.push('request to ' + url.href);
-    return route.abort();
-  });
+  await confine(context, page, base);
   page.on('console', (m) => { if (m.type() === 'error') page.problems.push('console: ' + m.text()); });
-  page.on('pageerror', (e) => page.problems.push('page error: ' + e.message));
   return page;
 }
 
@@ -148,21 +125,12 @@ before(async () => {
   base = `http://127.0.0.1:${port}`;
   assert.ok(tokens['IRPO analyst'], 'the demo printed an IRPO analyst token');
   fs.mkdirSync(SHOTS, {recursive: true});
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-proxy-server'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
+  await stopServer(server);
   if (dataDir) fs.rmSync(dataDir, {recursive: true, force: true});
 });
 

@@ -8,17 +8,13 @@
 //
 // Environment: EXPERTFLOW_BINARY, CHROMIUM, WEB_DIR (playwright-core), SCREENSHOT_DIR.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
 import fs from 'node:fs';
-import {createRequire} from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import {after, before, test} from 'node:test';
 
-const require = createRequire(path.join(process.env.WEB_DIR, 'package.json'));
-const {chromium} = require('playwright-core');
+import {confine, launchBrowser, startServer, stopServer} from './harness.mjs';
 
-const BINARY = process.env.EXPERTFLOW_BINARY;
 const SHOTS = process.env.SCREENSHOT_DIR;
 const TITLE = 'Единый отраслевой подход к подготовке операторов';
 
@@ -32,26 +28,6 @@ deadline.unref();
 let server, dataDir, base, browser;
 const tokens = {};
 
-function startServer() {
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'expertflow-workspace-'));
-  server = spawn(BINARY, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0', '--threads', '2',
-    '--clock', 'manual', '--clock-start', '2026-03-02T09:00:00Z', '--log-level', 'warn'],
-  {stdio: ['ignore', 'pipe', 'pipe']});
-  let out = '';
-  server.stderr.on('data', (d) => process.stderr.write(d));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the server did not start:\n' + out)), 60_000);
-    server.on('exit', (code) => reject(new Error(`the server exited (${code}):\n${out}`)));
-    server.stdout.on('data', (d) => {
-      out += d;
-      const listening = /listening on 127\.0\.0\.1:(\d+)/.exec(out);
-      if (!listening) return;
-      clearTimeout(timer);
-      resolve(Number(listening[1]));
-    });
-  });
-}
-
 async function call(method, target, token, body, headers = {}) {
   const r = await fetch(base + target, {method, body: body === undefined ? undefined : JSON.stringify(body),
     headers: {Authorization: 'Bearer ' + token, 'Content-Type': 'application/json', ...headers}});
@@ -60,7 +36,11 @@ async function call(method, target, token, body, headers = {}) {
 }
 
 before(async () => {
-  base = `http://127.0.0.1:${await startServer()}`;
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'expertflow-workspace-'));
+  let port;
+  ({server, port} = await startServer(['--data', dataDir, '--threads', '2', '--clock', 'manual',
+    '--clock-start', '2026-03-02T09:00:00Z', '--log-level', 'warn'], 60_000));
+  base = `http://127.0.0.1:${port}`;
   const admin = fs.readFileSync(path.join(dataDir, 'admin.token'), 'utf8').trim();
   for (const [who, org, role] of [
     ['assoc', 'assoc-01', 'association_member'], ['umc', 'umc-01', 'umc_lead'],
@@ -73,21 +53,12 @@ before(async () => {
     tokens[who] = r.body.token;
   }
   fs.mkdirSync(SHOTS, {recursive: true});
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-proxy-server'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGTERM');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
+  await stopServer(server);
   if (dataDir) fs.rmSync(dataDir, {recursive: true, force: true});
 });
 
@@ -95,14 +66,7 @@ after(async () => {
 async function pageOf(who, viewport = {width: 1366, height: 768}) {
   const context = await browser.newContext({viewport, locale: 'ru-RU', acceptDownloads: true});
   const page = await context.newPage();
-  page.problems = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.protocol === 'data:' || url.protocol === 'blob:' || (url.hostname === '127.0.0.1' && url.port === new URL(base).port)) return route.continue();
-    page.problems.push('request to ' + url.href);
-    return route.abort();
-  });
-  page.on('pageerror', (e) => page.problems.push('page error: ' + e.message));
+  await confine(context, page, base);
   await page.goto(base + '/');
   await page.locator('#token').fill(tokens[who]);
   await page.keyboard.press('Enter');
