@@ -154,6 +154,8 @@ test('an industry proposal walks its whole route in the UI alone, each step by t
   await update.locator('[data-path="title"] input').fill(TITLE + ' (ред.)');
   await update.locator('button[type="submit"]').click();
   await update.locator('.form-error', {hasText: 'изменили'}).waitFor();
+  // What changed meanwhile, and who changed it.
+  assert.match(await update.locator('.form-error').textContent(), /С тех пор: Предложение изменено \(Межрегиональный/);
   await umc.screenshot({path: path.join(SHOTS, 'workspace-conflict-1366.png')});
   await update.locator('.form-error button').click();
   await umc.locator('#instance-fields', {hasText: 'Уточнённое содержание'}).waitFor();
@@ -339,4 +341,43 @@ test('a protocol loaded from its JSON gives a region a weekly report, sent with 
   assert.ok(offered.includes('accept_report') && offered.includes('return_report'), offered.join());
   await reader.screenshot({path: path.join(SHOTS, 'workspace-report-1366.png'), fullPage: true});
   await closeOf(reader);
+});
+
+test('positions of an association are consolidated into a proposal of its UMC, picked by name', async () => {
+  const POSITION = 'Позиция ассоциации о практике на предприятиях';
+  const assoc = await pageOf('assoc');
+  await assoc.locator('#create-buttons button[data-workflow="industry_position"]').click();
+  const draft = assoc.locator('#create-form-box form');
+  await draft.locator('[data-path="title"] input').fill(POSITION);
+  await draft.locator('[data-path="topic"] select').selectOption('unified_training_approach');
+  await draft.locator('[data-path="summary"] textarea').fill('Практика на предприятиях отрасли');
+  await draft.locator('button[type="submit"]').click();
+  await assoc.locator('#instance-title', {hasText: POSITION}).waitFor();
+  await act(assoc, 'send_to_umc', async () => {}, POSITION);
+  await closeOf(assoc);
+
+  const umc = await pageOf('umc');
+  assert.ok((await inboxTitles(umc)).includes(POSITION), 'the position awaits the UMC');
+  await umc.locator('#create-buttons button[data-workflow="industry_proposal"]').click();
+  const form = umc.locator('#create-form-box form');
+  const pick = form.locator('[data-path="positions"] select');
+  await pick.locator('option', {hasText: POSITION}).waitFor({state: 'attached'});
+  await pick.selectOption({label: POSITION});
+  await form.locator('[data-path="title"] input').fill('Сводное предложение УМЦ');
+  await form.locator('[data-path="topic"] select').selectOption('unified_training_approach');
+  await form.locator('[data-path="summary"] textarea').fill('Сведено из позиций ассоциации');
+  await form.locator('[data-path="ugps"] textarea').fill('14.00.00');
+  await form.locator('button[type="submit"]').click();
+  await umc.locator('#instance-title', {hasText: 'Сводное предложение УМЦ'}).waitFor();
+  // The position is in the proposal now, and no longer awaits anyone.
+  const positions = (await call('GET', '/api/v1/positions', tokens.umc)).body.items.filter((v) => v.fields.title === POSITION);
+  assert.equal(positions.length, 1);
+  assert.equal(positions[0].state, 'consolidated');
+  assert.ok(!(await inboxTitles(umc)).includes(POSITION));
+  // The UMC's own draft goes to expertise from drafting.
+  await act(umc, 'send_to_expertise', async (f) => {
+    await f.locator('[data-path="experts.fumo"] select').selectOption(['fumo-14.00.00']);
+  }, 'Сводное предложение УМЦ');
+  assert.match(await umc.locator('#instance-meta').textContent(), /Экспертиза/);
+  await closeOf(umc);
 });

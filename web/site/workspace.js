@@ -767,9 +767,12 @@ const Workspace = (() => {
           return;
         }
         if (r.status === 409 && r.body && r.body.code === 'version_conflict') {
+          // Says what changed since the version the form was opened on, and who changed it.
+          const since = await Timeline.history(api, base).then((h) => h.events.filter((e) => e.version > version)).catch(() => []);
+          const changes = since.map((e) => `${named('event', e.type)} (${e.actor.org === 'system' ? named('role', 'system') : orgName(e.actor.org)}, ${formatTime(e.occurred_at)})`);
           const again = el('button', {type: 'button', className: 'secondary', text: t('ws.reload')});
           again.addEventListener('click', () => reloadOpen());
-          $('.form-error', f).textContent = t('ws.conflict', version);
+          $('.form-error', f).textContent = t('ws.conflict', version) + (changes.length ? ' ' + t('ws.conflict_changes', changes.join('; ')) : '');
           $('.form-error', f).append(' ', again);
           again.focus();
           return;
@@ -805,6 +808,26 @@ const Workspace = (() => {
         showErrors(f, (r.body && r.body.errors) || [], (r.body && r.body.detail) || String(r.status));
       });
       f.dataset.create = def.workflow;
+      // What the new instance consolidates (a proposal, the positions of its association) is
+      // picked from those that may be consolidated now, by name.
+      const cons = def.create.consolidates;
+      const consWrap = cons && [...f.children].find((c) => c.dataset && c.dataset.seg === cons.field);
+      if (consWrap) {
+        const old = $(':scope > [data-kind]', consWrap);
+        const pick = el('select', {id: old.id, multiple: true, size: 5, 'aria-describedby': old.getAttribute('aria-describedby')});
+        pick.dataset.kind = 'orgs';
+        pick.dataset.name = cons.field;
+        old.replaceWith(pick);
+        const of = (state.allWorkflows || state.workflows).find((w) => w.collection === cons.collection);
+        Promise.all([api(`/api/v1/${encodeURIComponent(cons.collection)}?limit=500`), of ? definition(of.id) : null]).then(([page, d]) => {
+          const command = d && d.commands.find((c) => c.name === cons.command);
+          for (const v of page.items) {
+            if (command && !(command.from || []).includes(v.state)) continue;
+            pick.append(el('option', {value: v.id, text: titleOf(v)}));
+          }
+          if (!pick.options.length) consWrap.append(el('p', {className: 'hint', text: t('ws.nothing_to_consolidate')}));
+        }).catch(() => {});
+      }
       if (protocol) {
         const id = 'protocol-json';
         const loader = el('input', {type: 'file', id, accept: 'application/json,.json'});
