@@ -160,7 +160,10 @@ test('an industry proposal walks its whole route in the UI alone, each step by t
   await update.locator('.form-error button').click();
   await umc.locator('#instance-fields', {hasText: 'Уточнённое содержание'}).waitFor();
   await act(umc, 'send_to_expertise', async (form) => {
-    await form.locator('[data-path="experts.fumo"] select').selectOption(['fumo-14.00.00']);
+    // Only the FUMO of the proposal's УГПС is offered.
+    const fumo = form.locator('[data-path="experts.fumo"] select');
+    assert.deepEqual(await fumo.locator('option').evaluateAll((os) => os.map((o) => o.value)), ['fumo-14.00.00']);
+    await fumo.selectOption(['fumo-14.00.00']);
   });
   // In expertise nothing awaits the UMC; it may still recall the proposal, so it is listed.
   await umc.locator('#inbox-status', {hasText: 'Ничто не ждёт'}).waitFor();

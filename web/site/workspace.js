@@ -429,6 +429,7 @@ const Workspace = (() => {
     // "items[0].decisions[1].text") is read from the page when needed (pathOf), so that entries
     // of a list can be added and removed without renaming anything.
     let ids = 0;
+    let formFor = null;  // the instance whose command the form being built runs, if any
     function input(name, spec, path, value) {
       const id = 'f-' + path.replace(/[^A-Za-z0-9]/g, '-') + '-' + (++ids);
       const wrap = el('div', {className: 'field', dataset: {path, seg: name}});
@@ -482,8 +483,12 @@ const Workspace = (() => {
         const kind = type === 'org' ? spec.org_kind : spec.items.org_kind;
         control = el('select', {id, multiple: type === 'array', size: type === 'array' ? 6 : undefined, ...described});
         if (type !== 'array') control.append(el('option', {value: '', text: spec.required ? t('ws.choose') : '—'}));
-        const orgs = [...state.orgs.values()].filter((o) => !kind || o.kind === kind)
+        let orgs = [...state.orgs.values()].filter((o) => !kind || o.kind === kind)
           .sort((a, b) => orgName(a.id).localeCompare(orgName(b.id), state.lang));
+        // The FUMO of an instance's УГПС (seed 001 §5.3: the expertise is by the FUMOs of the
+        // proposal's groups): only those are offered where the instance names its groups.
+        const groups = formFor && formFor.fields && formFor.fields.ugps;
+        if (kind === 'fumo' && Array.isArray(groups) && groups.length) orgs = orgs.filter((o) => groups.includes(o.ugps));
         for (const o of orgs) control.append(el('option', {value: o.id, text: orgName(o.id)}));
         control.dataset.kind = type === 'array' ? 'orgs' : 'string';
       } else if (type === 'text') {
@@ -754,6 +759,7 @@ const Workspace = (() => {
       $('#instance-status').textContent = '';
       // An edit starts from what the instance holds; other commands from nothing.
       const values = spec.update_fields ? (view.fields || {}) : {};
+      formFor = view;
       const f = form(label('command', name), spec.payload, label('command', name), async (f) => {
         const payload = await collect(f);
         const r = await send('POST', base + '/commands', JSON.stringify({command: name, expected_version: version, payload}),
@@ -779,6 +785,7 @@ const Workspace = (() => {
         }
         showErrors(f, (r.body && r.body.errors) || [], (r.body && r.body.detail) || String(r.status));
       }, values);
+      formFor = null;
       f.dataset.command = name;
       f.dataset.version = String(version);
       box.append(f);
