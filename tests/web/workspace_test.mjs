@@ -263,6 +263,21 @@ test('the workspace fits a phone, and its forms are reached by keyboard with lab
   const width = await phone.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(width <= 390, `the page is ${width} px wide on a 390 px screen`);
   await phone.screenshot({path: path.join(SHOTS, 'workspace-form-phone.png'), fullPage: true});
+  // In English, nothing of the workspace is left in Russian but people's own words (lang="ru").
+  await phone.locator('#lang').click();
+  await phone.locator('#find-title', {hasText: 'Search'}).waitFor();
+  const russian = await phone.evaluate(() => {
+    const left = [];
+    const walker = document.createTreeWalker(document.getElementById('workspace'), NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const host = n.parentElement;
+      if (!host || host.closest('[lang="ru"]') || host.closest('[hidden]')) continue;
+      if (/[А-Яа-яЁё]/.test(n.textContent)) left.push(n.textContent.trim());
+    }
+    for (const o of document.querySelectorAll('#workspace option')) if (/[А-Яа-яЁё]/.test(o.textContent)) left.push(o.textContent);
+    return left;
+  });
+  assert.deepEqual(russian, []);
   await closeOf(phone);
 });
 

@@ -143,7 +143,7 @@ const LABELS = {
     text: ['Текст', 'Text'],
     title: ['Название', 'Title'],
     topic: ['Тема', 'Topic'],
-    ugps: ['УГПС', 'Groups of professions (УГПС)'],
+    ugps: ['УГПС', 'Groups of professions (UGPS)'],
     until: ['До', 'Until'],
     verdict: ['Заключение', 'Verdict'],
     year: ['Год', 'Year'],

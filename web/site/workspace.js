@@ -102,9 +102,7 @@ const Workspace = (() => {
         ws.inbox = more ? ws.inbox.concat(page.items) : page.items;
         ws.next = page.next_cursor;
         drawInbox();
-        const awaiting = ws.inbox.filter(awaitsMe).length;
-        status.textContent = awaiting ? t('ws.inbox_count', awaiting, ws.inbox.length)
-          : ws.inbox.length ? t('ws.inbox_may_act', ws.inbox.length) : t('ws.inbox_empty');
+        status.textContent = inboxStatus();
       } catch (e) {
         status.textContent = t('status.error', e.message);
       }
@@ -124,6 +122,12 @@ const Workspace = (() => {
         el('span', {className: 'meta', text: `${workflowTitle(v.workflow)} · ${stateName(v)}`}),
         el('span', {className: 'due' + (left.overdue && !v.terminal ? ' bad' : ''), text: v.terminal ? t('ws.finished') : left.text}),
         el('span', {className: 'actions', text: (v.allowed_commands || []).map((c) => label('command', c)).join(', ')}));
+    }
+
+    function inboxStatus() {
+      const awaiting = ws.inbox.filter(awaitsMe).length;
+      return awaiting ? t('ws.inbox_count', awaiting, ws.inbox.length)
+        : ws.inbox.length ? t('ws.inbox_may_act', ws.inbox.length) : t('ws.inbox_empty');
     }
 
     function drawInbox() {
@@ -432,21 +436,21 @@ const Workspace = (() => {
     let formFor = null;  // the instance whose command the form being built runs, if any
     function input(name, spec, path, value) {
       const id = 'f-' + path.replace(/[^A-Za-z0-9]/g, '-') + '-' + (++ids);
-      const wrap = el('div', {className: 'field', dataset: {path, seg: name}});
+      const wrap = el('div', {className: 'field', dataset: {path, seg: name, required: spec.required ? '1' : ''}});
       const caption = label('field', name) + (spec.required ? ' *' : '');
       const error = el('p', {className: 'field-error', id: id + '-error', role: 'alert'});
       const described = {'aria-describedby': id + '-error'};
       let control;
       const type = spec.type;
       if (type === 'object' && spec.properties && !isAttachmentSpec(spec)) {
-        const set = el('fieldset', {className: 'group', dataset: {path, seg: name}}, el('legend', {text: caption}));
+        const set = el('fieldset', {className: 'group', dataset: {path, seg: name, required: spec.required ? '1' : ''}}, el('legend', {text: caption}));
         for (const [k, s] of ordered(spec.properties)) set.append(input(k, s, path + '.' + k, value && value[k]));
         set.append(error);
         return set;
       }
       // A list of objects (a protocol's items, an item's decisions): entries added and removed.
       if (type === 'array' && spec.items && spec.items.type === 'object' && spec.items.properties && !isAttachmentSpec(spec.items)) {
-        const set = el('fieldset', {className: 'list', dataset: {path, seg: name, kind: 'list'}}, el('legend', {text: caption}));
+        const set = el('fieldset', {className: 'list', dataset: {path, seg: name, kind: 'list', required: spec.required ? '1' : ''}}, el('legend', {text: caption}));
         const entries = el('div', {className: 'entries'});
         const one = LABELS.entry[name] ? label('entry', name) : label('field', name);
         const number = () => [...entries.children].forEach((e, i) => { $(':scope > legend', e).textContent = `${one} ${i + 1}`; });
@@ -463,6 +467,7 @@ const Workspace = (() => {
         const add = el('button', {type: 'button', className: 'secondary add', text: t('ws.add', label('field', name))});
         add.addEventListener('click', () => { const e = addEntry(); focusSoon(e.querySelector('input, select, textarea')); });
         set.addEntry = addEntry;
+        set.number = number;
         set.clear = () => entries.replaceChildren();
         if (Array.isArray(value) && value.length) value.forEach(addEntry);
         else if (spec.required || spec.min_items) addEntry();
@@ -476,13 +481,13 @@ const Workspace = (() => {
       } else if (spec.enum) {
         // No choice is made for the user, required or not: an empty first option.
         control = el('select', {id, ...described});
-        control.append(el('option', {value: '', text: spec.required ? t('ws.choose') : '—'}));
+        control.append(el('option', {value: '', dataset: {required: spec.required ? '1' : ''}, text: spec.required ? t('ws.choose') : '—'}));
         for (const v of spec.enum) control.append(el('option', {value: v, text: label('value', v)}));
         control.dataset.kind = 'string';
       } else if (type === 'org' || (type === 'array' && spec.items && spec.items.type === 'org')) {
         const kind = type === 'org' ? spec.org_kind : spec.items.org_kind;
         control = el('select', {id, multiple: type === 'array', size: type === 'array' ? 6 : undefined, ...described});
-        if (type !== 'array') control.append(el('option', {value: '', text: spec.required ? t('ws.choose') : '—'}));
+        if (type !== 'array') control.append(el('option', {value: '', dataset: {required: spec.required ? '1' : ''}, text: spec.required ? t('ws.choose') : '—'}));
         let orgs = [...state.orgs.values()].filter((o) => !kind || o.kind === kind)
           .sort((a, b) => orgName(a.id).localeCompare(orgName(b.id), state.lang));
         // The FUMO of an instance's УГПС (seed 001 §5.3: the expertise is by the FUMOs of the
@@ -524,7 +529,7 @@ const Workspace = (() => {
     // A decision's deadline as a protocol writes it: a date, or reports every week, day or month
     // (a weekday or a day of the month, a Moscow time, until a date).
     function deadlineInput(name, caption, path, id, error, described, value) {
-      const wrap = el('fieldset', {className: 'group deadline', dataset: {path, seg: name, kind: 'deadline'}}, el('legend', {text: caption}));
+      const wrap = el('fieldset', {className: 'group deadline', dataset: {path, seg: name, kind: 'deadline', required: ''}}, el('legend', {text: caption}));
       const mode = el('select', {id, ...described, dataset: {part: 'mode'}},
         ...['due', 'week', 'month', 'day'].map((m) => el('option', {value: m, text: t('ws.deadline_' + m)})));
       const date = el('input', {type: 'date', id: id + '-date', dataset: {part: 'date'}});
@@ -541,7 +546,7 @@ const Workspace = (() => {
         for (const p of parts) p.hidden = !visible[p.dataset.shows];
       };
       mode.addEventListener('change', show);
-      wrap.append(el('div', {className: 'field'}, el('label', {htmlFor: id, text: t('ws.deadline_mode')}), mode), ...parts, error);
+      wrap.append(el('div', {className: 'field', dataset: {shows: 'mode'}}, el('label', {htmlFor: id, text: t('ws.deadline_mode')}), mode), ...parts, error);
       wrap.setDeadline = (v) => {
         if (!v) return;
         if (v.due) { mode.value = 'due'; const [d, tm] = String(v.due).split('T'); date.value = d; if (tm) time.value = tm.slice(0, 5); }
@@ -832,7 +837,7 @@ const Workspace = (() => {
             if (command && !(command.from || []).includes(v.state)) continue;
             pick.append(el('option', {value: v.id, text: titleOf(v)}));
           }
-          if (!pick.options.length) consWrap.append(el('p', {className: 'hint', text: t('ws.nothing_to_consolidate')}));
+          if (!pick.options.length) consWrap.append(el('p', {className: 'hint', dataset: {i18n: 'ws.nothing_to_consolidate'}, text: t('ws.nothing_to_consolidate')}));
         }).catch(() => {});
       }
       if (protocol) {
@@ -881,7 +886,42 @@ const Workspace = (() => {
       }, 300);
     }
 
+    // An open form in the language just chosen: its title, labels, choices and buttons.
+    function relabelForm(f) {
+      const h = $(':scope > h3', f);
+      if (f.dataset.command) h.textContent = label('command', f.dataset.command);
+      else if (f.dataset.create) h.textContent = t('ws.create', workflowTitle(f.dataset.create));
+      for (const w of f.querySelectorAll('[data-seg]')) {
+        const caption = label('field', w.dataset.seg) + (w.dataset.required ? ' *' : '');
+        const lab = w.matches('fieldset') ? $(':scope > legend', w) : $(':scope > label', w);
+        if (lab) lab.textContent = caption;
+        if (w.number) w.number();
+        const add = $(':scope > button.add', w);
+        if (add) add.textContent = t('ws.add', label('field', w.dataset.seg));
+      }
+      for (const b of f.querySelectorAll('button.remove')) b.textContent = t('ws.remove');
+      for (const part of f.querySelectorAll('fieldset.deadline [data-shows]')) {
+        $(':scope > label', part).textContent = part.dataset.shows === 'mode' ? t('ws.deadline_mode') : t('ws.deadline_part_' + part.dataset.shows);
+      }
+      for (const o of f.querySelectorAll('select[data-part="mode"] option')) o.textContent = t('ws.deadline_' + o.value);
+      for (const o of f.querySelectorAll('option')) {
+        if (o.closest('select[data-part="mode"]')) continue;
+        if (o.value === '') o.textContent = o.dataset.required ? t('ws.choose') : '—';
+        else if (LABELS.value[o.value]) o.textContent = label('value', o.value);
+        else if (state.orgs.has(o.value)) o.textContent = orgName(o.value);
+      }
+      for (const c of f.querySelectorAll('textarea[data-kind="lines"]')) c.placeholder = t('ws.one_per_line');
+      const loader = f.querySelector('label[for="protocol-json"]');
+      if (loader) loader.textContent = t('ws.protocol_json');
+      const submit = $('button[type="submit"]', f);
+      submit.textContent = f.dataset.command ? label('command', f.dataset.command) : t('ws.create_submit');
+      $('.form-buttons button.secondary', f).textContent = t('ws.cancel');
+    }
+
     function relabel() {
+      for (const f of document.querySelectorAll('#workspace form.command-form')) relabelForm(f);
+      if ($('#inbox-status').textContent) $('#inbox-status').textContent = inboxStatus();
+      if (find.query) $('#find-status').textContent = find.items.length ? t('ws.found', find.items.length) : t('ws.found_none');
       if (ws.inbox.length) drawInbox();
       const keep = [$('#find-collection').value, $('#find-workflow').value, $('#find-state').value];
       fillFind();
