@@ -376,6 +376,13 @@ test('positions of an association are consolidated into a proposal of its UMC, p
 
   const umc = await pageOf('umc');
   assert.ok((await inboxTitles(umc)).includes(POSITION), 'the position awaits the UMC');
+  // Live: a second position sent meanwhile appears in the open inbox without a reload.
+  const LATE = 'Позиция, присланная позже';
+  const late = await call('POST', '/api/v1/positions', tokens.assoc,
+    {workflow: 'industry_position', payload: {title: LATE, topic: 'infrastructure', summary: 'Позже'}});
+  assert.equal(late.status, 201, JSON.stringify(late.body));
+  assert.equal((await call('POST', `/api/v1/positions/${late.body.id}/commands`, tokens.assoc, {command: 'send_to_umc'})).status, 200);
+  await umc.locator('#inbox li.awaiting .title', {hasText: LATE}).waitFor({timeout: 10_000});
   await umc.locator('#create-buttons button[data-workflow="industry_proposal"]').click();
   const form = umc.locator('#create-form-box form');
   const pick = form.locator('[data-path="positions"] select');
