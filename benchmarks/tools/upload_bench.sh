@@ -32,13 +32,14 @@ for i in $(seq 1 "$rounds"); do
   u="${t#* }"
   start="$(date +%s.%N)"
   cp "$work/file-$i" "$work/copies/file-$i" && sync
-  c="$(echo "$(date +%s.%N) - $start" | bc -l)"
+  c="$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')"
   up+=("$u") cp_+=("$c")
   printf 'round %d: upload %.3f s (%.0f MiB/s), cp+sync %.3f s (%.0f MiB/s)\n' "$i" "$u" \
-    "$(echo "64 / $u" | bc -l)" "$c" "$(echo "64 / $c" | bc -l)"
+    "$(awk -v t="$u" 'BEGIN {print 64 / t}')" "$c" "$(awk -v t="$c" 'BEGIN {print 64 / t}')"
   rm -f "$work/file-$i" "$work/copies/file-$i"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 mu="$(median "${up[@]}")" mc="$(median "${cp_[@]}")"
 printf 'median: upload %.3f s (%.0f MiB/s), cp+sync %.3f s (%.0f MiB/s): the upload at %.0f%% of the copy\n' \
-  "$mu" "$(echo "64 / $mu" | bc -l)" "$mc" "$(echo "64 / $mc" | bc -l)" "$(echo "100 * $mc / $mu" | bc -l)"
+  "$mu" "$(awk -v t="$mu" 'BEGIN {print 64 / t}')" "$mc" "$(awk -v t="$mc" 'BEGIN {print 64 / t}')" \
+  "$(awk -v a="$mc" -v b="$mu" 'BEGIN {print 100 * a / b}')"
