@@ -15,17 +15,6 @@ constexpr std::string_view kPrefix = "t/";
 constexpr std::size_t kIdHex = 12;
 constexpr std::size_t kSecretBytes = 32;
 
-std::string Hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-  return out;
-}
-
 bool IsHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -51,8 +40,8 @@ std::optional<TokenRecord> FromJson(std::string_view id, const nlohmann::json& j
 }
 
 // Why `org` cannot hold `role`, or nothing when it can. Auditors and admins may belong to
-// organisations outside the registry (an audit chamber), and so may witnesses; everyone else acts for a registered
-// organisation, in the role of its kind.
+// organisations outside the registry (an audit chamber), and so may witnesses; everyone else acts
+// for a registered organisation, in the role of its kind.
 std::optional<engine::Error> CheckPrincipal(const engine::Directory& directory,
                                             std::string_view org, std::string_view role) {
   // A witness (docs/audit.md) cosigns checkpoints; it is an outside party too.
@@ -94,12 +83,12 @@ engine::Result<IssuedToken> TokenStore::Issue(std::string_view org, std::string_
     return engine::Fail(engine::ErrorCode::kInternal, "the random generator failed");
   }
   IssuedToken out;
-  out.record.id = Hex(random, 6);
+  out.record.id = engine::ToHex(random, 6);
   out.record.org = std::string(org);
   out.record.role = std::string(role);
   out.record.name = std::string(name);
   out.record.created_at = engine::FormatRfc3339(now);
-  out.token = out.record.id + "." + Hex(random + 6, kSecretBytes);
+  out.token = out.record.id + "." + engine::ToHex(random + 6, kSecretBytes);
   const std::string hash = engine::ToHex(engine::Sha256(out.token));
   engine::AppendBatch batch;
   batch.writes.push_back({engine::Space::kTokens, std::string(kPrefix) + out.record.id,

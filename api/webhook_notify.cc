@@ -6,23 +6,13 @@
 #include <algorithm>
 #include <charconv>
 
+#include "engine/core/hash.h"
 #include "engine/decide/policy.h"
 
 namespace expertflow::api::webhooks {
 namespace {
 
 using engine::ErrorCode;
-
-std::string Hex(const unsigned char* data, std::size_t n) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * n);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-  return out;
-}
 
 engine::Error BadUrl(std::string message) {
   return engine::Error{ErrorCode::kValidationFailed,
@@ -243,7 +233,7 @@ std::string HmacSha256Hex(std::string_view key, std::string_view data) {
   unsigned int n = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &n);
-  return Hex(out, n);
+  return engine::ToHex(out, n);
 }
 
 std::string SecretOf(std::string_view server_key, std::string_view subscription_id) {

@@ -55,16 +55,20 @@ engine::Result<engine::note::SigningKey> LoadOrCreateLogKey(const std::string& d
   if (existing.error().code != ErrorCode::kNotFound) return existing;
   auto key = engine::note::GenerateKey(origin.empty() ? RandomOrigin() : origin);
   if (!key) return key;
-  // Written to a new file only (O_EXCL), 0600, synced before it is used.
   const fs::path path = fs::path(data) / kLogKeyFile;
-  const std::string line = engine::note::EncodePrivateKey(*key) + "\n";
+  if (auto w = WriteNewPrivateFile(path.string(), engine::note::EncodePrivateKey(*key) + "\n"); !w)
+    return std::unexpected(w.error());
+  return key;
+}
+
+engine::Result<void> WriteNewPrivateFile(const std::string& path, const std::string& text) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return engine::Fail(ErrorCode::kUnavailable, "cannot create " + path.string());
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+  if (fd < 0) return engine::Fail(ErrorCode::kUnavailable, "cannot create " + path);
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                        ::fsync(fd) == 0;
   ::close(fd);
-  if (!written) return engine::Fail(ErrorCode::kUnavailable, "cannot write " + path.string());
-  return key;
+  if (!written) return engine::Fail(ErrorCode::kUnavailable, "cannot write " + path);
+  return {};
 }
 
 }  // namespace expertflow::app

@@ -18,4 +18,8 @@ engine::Result<engine::note::SigningKey> LoadOrCreateLogKey(const std::string& d
 // Reads the key, if the store has one.
 engine::Result<engine::note::SigningKey> LoadLogKey(const std::string& data);
 
+// Writes `text` to a new file at `path` only (O_EXCL), mode 0600, synced before it is used: how
+// the keys of a data folder (this one, the webhooks') are made.
+engine::Result<void> WriteNewPrivateFile(const std::string& path, const std::string& text);
+
 }  // namespace expertflow::app

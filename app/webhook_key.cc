@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/log_key.h"
 #include "engine/core/hash.h"
 
 namespace expertflow::app {
@@ -41,14 +42,8 @@ engine::Result<std::string> LoadOrCreateWebhookKey(const std::string& data) {
   if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1)
     return engine::Fail(ErrorCode::kInternal, "the random generator failed");
   const std::string key = engine::ToHex(random);
-  // Written to a new file only (O_EXCL), 0600, synced before it is used.
-  const std::string line = key + "\n";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return engine::Fail(ErrorCode::kUnavailable, "cannot create " + path.string());
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return engine::Fail(ErrorCode::kUnavailable, "cannot write " + path.string());
+  if (auto w = WriteNewPrivateFile(path.string(), key + "\n"); !w)
+    return std::unexpected(w.error());
   return key;
 }
 

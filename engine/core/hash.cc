@@ -96,10 +96,16 @@ void AppendHex(const Hash& hash, std::string& out) {
   }
 }
 
-std::string ToHex(const Hash& hash) {
+std::string ToHex(const Hash& hash) { return ToHex(hash.data(), hash.size()); }
+
+std::string ToHex(const unsigned char* data, std::size_t n) {
+  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.reserve(64);
-  AppendHex(hash, out);
+  out.reserve(2 * n);
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back(kDigits[data[i] >> 4]);
+    out.push_back(kDigits[data[i] & 0xf]);
+  }
   return out;
 }
 

@@ -42,6 +42,8 @@ class Sha256Stream {
 
 // Lower-case hex, 64 characters.
 std::string ToHex(const Hash& hash);
+// Lower-case hex of any bytes (a random id, an HMAC).
+std::string ToHex(const unsigned char* data, std::size_t n);
 // Appends the 64 hex characters of `hash` to `out` (no allocation beyond the append).
 void AppendHex(const Hash& hash, std::string& out);
 // Parses exactly 64 hex characters (either case); nullopt otherwise.
