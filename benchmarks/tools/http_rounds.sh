@@ -2,7 +2,8 @@
 # Durable HTTP commands in rounds, for looking at the tail (issue 19): one store of STORE_EVENTS
 # events built through the sequencer, a fresh copy of it served for each label, and ROUNDS rounds
 # of wrk (64 connections, 10 s) of `update` commands to 1,000 proposals, each printing its
-# throughput, p99, p99.9 and max, then the server's write-time histogram from /metrics.
+# throughput, p99, p99.9 and max, then the server's write-time histogram from /metrics and its
+# peak and present resident memory.
 # Environment variables given to this script reach the server (for trying a setting).
 #
 # Usage: benchmarks/tools/http_rounds.sh [ROUNDS] [STORE_EVENTS] [--build DIR]
@@ -47,3 +48,5 @@ for r in $(seq "$rounds"); do
   echo "round $r: $(awk '/Requests\/sec/ {print $2 " requests/s"}' <<<"$out"), $(grep '^p99 ' <<<"$out")"
 done
 curl -s "http://127.0.0.1:$port/metrics" | grep '^expertflow_batch_write_seconds'
+# The server's peak and present resident memory (issue 19's RSS goal is on the peak).
+grep -E '^Vm(HWM|RSS)' "/proc/$pid/status"

@@ -50,7 +50,6 @@ class Builder {
   Builder(engine::Sequencer& seq, const engine::EventLog& log, const engine::Directory& dir)
       : seq_(seq), log_(log) {
     for (const auto* o : dir.Organizations("association")) associations_.push_back(o->id);
-    for (const auto* o : dir.Organizations("fumo")) fumos_.push_back(o->id);
   }
 
   std::optional<engine::CommandResult> Send(engine::Command c) {
@@ -96,7 +95,11 @@ class Builder {
     return Send(std::move(c));
   }
 
-  // One proposal through its whole life.
+  // One proposal through its whole life on the current definition (industry_proposal v2, seed
+  // 001 §5.3, §6.1, §6.2): the association drafts and submits, the UMC consolidates and sends it
+  // to the FUMO of its УГПС, IRPO and the key employer, every expert concludes, the UMC and the
+  // FTPO approbate it, the ministry approves, the FTPO trains teachers in one course and
+  // completes it. About 16 events a proposal.
   void Lifecycle(std::uint64_t n) {
     const std::string& assoc = associations_[n % associations_.size()];
     auto created = Create(assoc, n);
@@ -109,20 +112,28 @@ class Builder {
     Act(id, "submit_to_umc", assoc, "association_member");
     Act(id, "update", p["umc"], "umc_lead", {{"summary", "Позиция, согласованная с МЦК"}});
     auto sent = Act(id, "send_to_expertise", p["umc"], "umc_lead",
-                    {{"experts", {{"fumo", {fumos_[n % fumos_.size()]}}}}});
+                    {{"experts", {{"fumo", {"fumo-15.00.00"}}}}});
     if (sent && sent->instance.round) {
       for (const auto& party : sent->instance.round->parties) {
         Act(id, "submit_conclusion", party.org, party.role,
             {{"verdict", "approve"}, {"comment", "Экспертное заключение: поддержать"}});
       }
     }
+    Act(id, "start_approbation", p["umc"], "umc_lead",
+        {{"plan", "Апробация на базе МЦК и ФТПО, два потока"}});
+    Act(id, "record_approbation", p["umc"], "umc_lead",
+        {{"outcome", "successful"}, {"report", "Отчёт МЦК об апробации"}});
     Act(id, "record_approbation", p["ftpo"], "ftpo_coordinator",
         {{"outcome", "successful"}, {"report", "Отчёт об апробации в ФТПО"}});
     Act(id, "approve", "ministry", "ministry_official");
-    for (int t = 0; t < 3; ++t) {
-      Act(id, "record_training", p["ftpo"], "ftpo_coordinator",
-          {{"programme", "Повышение квалификации педагогов"}, {"teachers_trained", 20 + t}});
-    }
+    Act(id, "plan_course", p["ftpo"], "ftpo_coordinator",
+        {{"number", "1"},
+         {"programme", "Повышение квалификации педагогов"},
+         {"starts_on", "2026-02-02"},
+         {"ends_on", "2026-02-13"},
+         {"places", 25}});
+    Act(id, "record_course_result", p["ftpo"], "ftpo_coordinator",
+        {{"number", "1"}, {"teachers_trained", 20 + static_cast<int>(n % 5)}});
     Act(id, "complete", p["ftpo"], "ftpo_coordinator");
   }
 
@@ -133,7 +144,7 @@ class Builder {
  private:
   engine::Sequencer& seq_;
   const engine::EventLog& log_;
-  std::vector<std::string> associations_, fumos_;
+  std::vector<std::string> associations_;
 };
 
 int Run(const Args& a) {
