@@ -185,7 +185,8 @@ void Sequencer::Run() {
       std::unique_lock lock(queue_mu_);
       // A batch in flight that is done, or room for another one and commands to fill it.
       auto ready = [&] {
-        const bool oldest_done = !inflight_.empty() && inflight_.front().slot->result;
+        const bool oldest_done = !inflight_.empty() && (inflight_.front().slot->settled ||
+                                                        inflight_.front().settle_at_turn);
         const bool room = inflight_.size() < kMaxInFlight;
         return oldest_done || (room && (stopping_ || !queue_.empty()));
       };
@@ -261,6 +262,10 @@ void Sequencer::Run() {
 
 Result<void> Sequencer::Recover() {
   failed_since_drain_ = false;
+  {
+    std::lock_guard lock(settle_mu_);  // nothing is in flight: no Settle runs
+    chain_failed_ = false;
+  }
   decided_seq_ = log_.GetHead().seq;
   return LoadTimers();
 }
@@ -270,19 +275,9 @@ bool Sequencer::Drain() {
   return !std::exchange(failed_since_drain_, false);
 }
 
-bool Sequencer::CompleteOldest(bool wait) {
-  if (inflight_.empty()) return false;
-  InFlight& f = inflight_.front();
-  {
-    std::unique_lock lock(queue_mu_);
-    if (wait) {
-      queue_cv_.wait(lock, [&] { return f.slot->result.has_value(); });
-    } else if (!f.slot->result) {
-      return false;
-    }
-  }
-  Result<AppendResult>& appended = *f.slot->result;
-  if (appended && failed_since_drain_) {
+void Sequencer::Settle(InFlight& f, Result<AppendResult> appended) {
+  std::lock_guard settle(settle_mu_);
+  if (appended && chain_failed_) {
     // Decided while an earlier batch was in flight, whose write then failed: what this batch
     // decided (a refusal too, such as a second submit_to_umc) may rest on effects never written.
     appended =
@@ -291,61 +286,49 @@ bool Sequencer::CompleteOldest(bool wait) {
   const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - f.started)
                           .count();
+  Slot outcome;
+  outcome.settled = true;
+  outcome.ok = appended.has_value();
   if (!appended) {
-    // Nothing was written: nobody is acknowledged, memory goes back to the last durable state
-    // (Recover, before the next decision).
-    failed_since_drain_ = true;
-    {
-      std::lock_guard lock(stats_mu_);
-      ++stats_.append_failures;
-    }
-    for (auto& a : f.accepted) {
-      if (a.done) a.done(std::unexpected(appended.error()));
-    }
-    // Refusals of this batch may rest on effects that were never written (a second
-    // submit_to_umc refused as "already in umc_review"): they get the write's error as well,
-    // and a retry gets the answer of the durable state.
+    // Nothing was written: nobody is acknowledged, and memory goes back to the last durable
+    // state (Recover, before the next decision). Refusals of this batch may rest on effects
+    // that were never written (a second submit_to_umc refused as "already in umc_review"): they
+    // get the write's error as well, and a retry gets the answer of the durable state.
+    chain_failed_ = true;
     for (auto& [done, result] : f.answered) {
       if (!result) result = std::unexpected(appended.error());
     }
     for (auto& [done, error] : f.groups_refused) error = appended.error();
-    for (auto& g : f.groups) g.done(std::unexpected(appended.error()));
-    f.groups.clear();
-    // The views this batch was to write were not written, and the checkpoint under way must not
-    // claim to cover them: it starts again from everything not yet written.
-    for (auto& stream : f.views) dirty_.insert(std::move(stream));
-    for (auto& stream : checkpoint_pending_) dirty_.insert(std::move(stream));
-    checkpoint_pending_.clear();
-    checkpoint_seq_.reset();
   } else {
-    {
-      std::unique_lock lock(state_mu_);
-      for (auto& [stream, state] : f.overlay) {
-        if (IsRegistryStream(stream)) registry_.Publish(state);
-        InstanceState& durable = instances_[stream];
-        work_in_progress_.Remove(durable);
-        work_in_progress_.Add(state);
-        durable = std::move(state);
-        dirty_.insert(stream);
-      }
+    outcome.head_seq = appended->head.seq;
+    outcome.events = appended->events.size();
+    // The answers' instances, copied here rather than on the sequencer's thread, from the
+    // overlay that the sequencer's thread only reads.
+    for (auto& a : f.accepted) {
+      if (!a.has_instance) a.result.instance = f.overlay.at(a.stream);
     }
-    durable_seq_ = appended->head.seq;
-    events_since_checkpoint_ += appended->events.size();
-    if (!checkpoint_seq_ && events_since_checkpoint_ >= options_.view_checkpoint_events &&
-        !dirty_.empty()) {
-      // A checkpoint begins: the views of everything changed up to now, written a chunk a batch
-      // from the states as they will then be (durable, at or after this seq).
-      checkpoint_pending_.assign(dirty_.begin(), dirty_.end());
-      dirty_.clear();
-      checkpoint_seq_ = durable_seq_;
-      events_since_checkpoint_ = 0;
+    std::unique_lock lock(state_mu_);
+    for (const auto& [stream, state] : f.overlay) {
+      if (IsRegistryStream(stream)) registry_.Publish(state);
+      InstanceState& durable = instances_[stream];
+      work_in_progress_.Remove(durable);
+      work_in_progress_.Add(state);
+      durable = state;
     }
-    fired_durable_ += f.fired;
-    {
-      std::lock_guard lock(stats_mu_);
+  }
+  // The counters before the answers: a caller that reads /metrics after its answer counts it.
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.rejected += f.groups_refused.size();
+    for (auto& [done, result] : f.answered) {
+      if (!result) ++stats_.rejected;
+    }
+    if (!outcome.ok) {
+      ++stats_.append_failures;
+    } else {
       ++stats_.batches;
       stats_.commands += f.accepted.size();
-      stats_.events += appended->events.size();
+      stats_.events += outcome.events;
       stats_.timers_fired += f.fired;
       stats_.idempotency_purged += f.purged;
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
@@ -359,6 +342,13 @@ bool Sequencer::CompleteOldest(bool wait) {
                              kBatchBucketsCommands.begin()];
       if (f.checkpoint) stats_.views_checkpoint_seq = *f.checkpoint;
     }
+  }
+  if (!appended) {
+    for (auto& a : f.accepted) {
+      if (a.done) a.done(std::unexpected(appended.error()));
+    }
+    for (auto& g : f.groups) g.done(std::unexpected(appended.error()));
+  } else {
     for (auto& a : f.accepted) {
       auto first = appended->events.begin() + static_cast<std::ptrdiff_t>(a.first_event);
       a.result.events.assign(
@@ -370,19 +360,61 @@ bool Sequencer::CompleteOldest(bool wait) {
         a.done(std::move(a.result));
       }
     }
-  }
-  for (auto& g : f.groups) g.done(std::move(g.results));
-  {
-    std::lock_guard lock(stats_mu_);
-    for (auto& [done, result] : f.answered) {
-      if (!result) ++stats_.rejected;
-    }
-    stats_.rejected += f.groups_refused.size();
+    for (auto& g : f.groups) g.done(std::move(g.results));
   }
   for (auto& [done, result] : f.answered) {
     if (done) done(std::move(result));
   }
   for (auto& [done, error] : f.groups_refused) done(std::unexpected(std::move(error)));
+  {
+    // The last touch of `f` here: once settled, the sequencer's thread may remove it.
+    std::lock_guard lock(queue_mu_);
+    *f.slot = outcome;
+  }
+  queue_cv_.notify_all();
+}
+
+bool Sequencer::CompleteOldest(bool wait) {
+  if (inflight_.empty()) return false;
+  InFlight& f = inflight_.front();
+  if (f.settle_at_turn) {
+    // Writes nothing, and every batch before it is settled: its answers now.
+    f.settle_at_turn = false;
+    Settle(f, AppendResult{});
+  }
+  Slot outcome;
+  {
+    std::unique_lock lock(queue_mu_);
+    if (wait) {
+      queue_cv_.wait(lock, [&] { return f.slot->settled; });
+    } else if (!f.slot->settled) {
+      return false;
+    }
+    outcome = *f.slot;
+  }
+  if (!outcome.ok) {
+    failed_since_drain_ = true;
+    // The views this batch was to write were not written, and the checkpoint under way must not
+    // claim to cover them: it starts again from everything not yet written.
+    for (auto& stream : f.views) dirty_.insert(std::move(stream));
+    for (auto& stream : checkpoint_pending_) dirty_.insert(std::move(stream));
+    checkpoint_pending_.clear();
+    checkpoint_seq_.reset();
+  } else {
+    for (const auto& [stream, state] : f.overlay) dirty_.insert(stream);
+    durable_seq_ = std::max(durable_seq_, outcome.head_seq);
+    events_since_checkpoint_ += outcome.events;
+    if (!checkpoint_seq_ && events_since_checkpoint_ >= options_.view_checkpoint_events &&
+        !dirty_.empty()) {
+      // A checkpoint begins: the views of everything changed up to now, written a chunk a batch
+      // from the states as they will then be (durable, at or after this seq).
+      checkpoint_pending_.assign(dirty_.begin(), dirty_.end());
+      dirty_.clear();
+      checkpoint_seq_ = durable_seq_;
+      events_since_checkpoint_ = 0;
+    }
+    fired_durable_ += f.fired;
+  }
   inflight_.pop_front();
   return true;
 }

@@ -120,7 +120,8 @@ struct SequencerStats {
 // The single writer (DESIGN.md, "Writing: one sequencer, group commit"). One thread owns every
 // write: it drains the queue, decides and evolves each command against the instance states in
 // memory, and puts all resulting events, timers and idempotency records into ONE append (one
-// durable sync), then completes every caller. Due timers fire on the same path as system
+// durable sync). The log's report that the append is durable publishes the batch's instances and
+// completes every caller (Settle), while the sequencer's thread decides the next batch. Due timers fire on the same path as system
 // commands. Callers never wait on the disk one by one. The stored instance views follow from a
 // checkpoint, a chunk with each batch (SequencerOptions; docs/decisions.md).
 class Sequencer {
@@ -147,8 +148,10 @@ class Sequencer {
   // True between Start and Stop: writes are accepted.
   bool Running() const;
 
-  // Queues a command; `done` runs on the writer thread once the batch holding it is durable (or
-  // at once for a rejection). It must not block.
+  // Queues a command; `done` runs once the batch holding it is durable, on the thread the log
+  // reports that on (RocksDbEventLog's completer; the sequencer's own for a log that writes at
+  // once), or with the batch's other answers for a rejection. It must not block, and must not
+  // wait for another answer of the sequencer.
   void Submit(Submission submission, Callback done);
   std::future<Result<CommandResult>> Submit(Submission submission);
 
@@ -213,9 +216,14 @@ class Sequencer {
   };
 
   // An accepted command waiting for the durable write. Group members carry their group's index.
+  // Its answer's instance is copied from the batch's overlay when the batch is settled, unless a
+  // later command of the same batch changed that instance (then it was copied at that moment):
+  // the copy is made off the sequencer's thread for all but such commands.
   struct Accepted {
     Callback done;
     CommandResult result;
+    std::string stream;
+    bool has_instance = false;    // result.instance is already the state after this command
     std::size_t first_event = 0;  // index into the batch's events
     std::size_t event_count = 0;
     std::size_t group = kNoGroup;
@@ -224,9 +232,12 @@ class Sequencer {
     GroupCallback done;
     std::vector<CommandResult> results;
   };
-  // Where the log's answer for a batch lands (written on the log's thread, under queue_mu_).
+  // What settling a batch left for the sequencer's bookkeeping (written under queue_mu_).
   struct Slot {
-    std::optional<Result<AppendResult>> result;
+    bool settled = false;  // published and answered (or failed and answered)
+    bool ok = false;       // the write is durable
+    std::uint64_t head_seq = 0;
+    std::uint64_t events = 0;
   };
   // A decided batch whose durable write is under way. Its instances are the state the next batch
   // is decided on; readers see them only once the write is durable.
@@ -243,6 +254,10 @@ class Sequencer {
     std::uint64_t purged = 0;  // idempotency records the batch deletes
     std::chrono::steady_clock::time_point started;
     std::shared_ptr<Slot> slot;
+    // A batch that writes nothing (refusals, replays) while others are in flight: settled by the
+    // sequencer's thread when it is the oldest, so that its answers follow theirs (and turn into
+    // errors should one of them fail).
+    bool settle_at_turn = false;
   };
 
   // One batch being decided (sequencer_batch.cc): the states it changed, what it will write and
@@ -256,7 +271,14 @@ class Sequencer {
   void ProcessBatch(std::vector<Request>& requests, bool fire_timers);
   // Hands a decided batch to the log (or answers it at once when it writes nothing).
   void Launch(Batch& b);
-  // Answers the oldest batch in flight once its write is done; with `wait`, waits for it.
+  // Called with the log's answer for a batch, on the log's thread (or inline for a log that
+  // answers at once), in the order the batches were handed over: publishes the batch's instances
+  // to readers and answers its callers as soon as the write is durable (or answers them with the
+  // failure), without waiting for the sequencer's thread to finish deciding the next batch. The
+  // sequencer's thread only reads a batch's overlay, never changes it, while it is in flight.
+  void Settle(InFlight& f, Result<AppendResult> appended);
+  // The sequencer thread's part once the oldest batch in flight is settled: the checkpoint's
+  // bookkeeping, the timers fired, and the batch leaves the flight; with `wait`, waits for it.
   bool CompleteOldest(bool wait);
   // Waits for and answers every batch in flight; false when one of them failed.
   bool Drain();
@@ -299,6 +321,9 @@ class Sequencer {
   bool started_ = false;
   std::thread thread_;
 
+  // instances_ is written by Settle on the log's thread: the sequencer's thread reads it under a
+  // shared lock as well. An element it reads is never one Settle writes: Settle writes only the
+  // streams of a batch in flight, which the sequencer's thread reads from that batch's overlay.
   mutable std::shared_mutex state_mu_;
   InstanceStates instances_;         // by stream
   WorkInProgress work_in_progress_;  // of instances_
@@ -312,6 +337,10 @@ class Sequencer {
   // back, a manual one restarted behind the log), so occurred_at never goes backwards.
   Timestamp latest_time_{};
   bool failed_since_drain_ = false;
+  // Settle's: a write failed, and every batch decided on it fails with it until Recover (after
+  // Drain, when nothing is in flight) clears it. Settles are serialised by settle_mu_.
+  std::mutex settle_mu_;
+  bool chain_failed_ = false;
   // Writer thread only, the view checkpoints: the seq everything in instances_ stands at; the
   // streams whose durable state changed since the checkpoint under way began, the streams of
   // that checkpoint still to write and the seq it covers, and the events made durable since.

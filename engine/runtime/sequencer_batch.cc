@@ -68,6 +68,8 @@ class Sequencer::Batch {
   std::vector<std::pair<GroupCallback, Error>> groups_refused;
   std::unordered_map<std::string, InstanceState> overlay;
   std::map<std::string, std::string> idempotency_in_batch;  // key -> digest
+  // The accepted command that last changed each stream of the overlay (see Accepted).
+  std::unordered_map<std::string, std::size_t> last_accepted;
   std::vector<TimerKey> timers_removed;
   std::vector<TimerKey> timers_added;
   AppendBatch batch;
@@ -100,6 +102,9 @@ const InstanceState* Sequencer::Batch::Current(const std::string& stream) const 
   for (auto f = s_.inflight_.rbegin(); f != s_.inflight_.rend(); ++f) {
     if (auto it = f->overlay.find(stream); it != f->overlay.end()) return &it->second;
   }
+  // Settle inserts into instances_ on the log's thread; the element found stays put (a node), and
+  // is not one Settle writes (see state_mu_).
+  std::shared_lock lock(s_.state_mu_);
   if (auto it = s_.instances_.find(stream); it != s_.instances_.end()) return &it->second;
   return nullptr;
 }
@@ -298,7 +303,18 @@ std::optional<Error> Sequencer::Batch::Process(Submission& sub, Callback& done, 
   }
   event_total += part.events.size();
   batch.appends.push_back(std::move(part));
-  a.result.instance = next;
+  // The instance of the answer is copied when the batch is settled, from the overlay; but when
+  // an earlier command of this batch left the state the overlay holds, that command's copy is
+  // made now, before the overlay moves on.
+  if (auto [it, fresh] = last_accepted.try_emplace(stream, accepted.size()); !fresh) {
+    Accepted& earlier = accepted[it->second];
+    if (!earlier.has_instance) {
+      earlier.result.instance = overlay.at(stream);
+      earlier.has_instance = true;
+    }
+    it->second = accepted.size();
+  }
+  a.stream = stream;
   if (undo != nullptr) {
     auto prior = overlay.find(stream);
     undo->emplace_back(stream, prior == overlay.end()
@@ -379,6 +395,7 @@ void Sequencer::Batch::DecideGroup(Request& r) {
   batch.appends.resize(appends);
   batch.writes.resize(writes);
   accepted.resize(accepted_before);
+  std::erase_if(last_accepted, [&](const auto& e) { return e.second >= accepted_before; });
   event_total = events_before;
   timers_removed.resize(removed);
   timers_added.resize(added);
@@ -481,8 +498,10 @@ void Sequencer::Launch(Batch& b) {
       b.batch.writes.empty()) {
     return;  // nothing decided, nobody to answer
   }
-  if (b.batch.appends.empty() && b.batch.writes.empty()) {
-    f.slot->result = AppendResult{{}, log_.GetHead()};  // nothing to write: done at once
+  const bool nothing_to_write = b.batch.appends.empty() && b.batch.writes.empty();
+  if (nothing_to_write) {
+    // Answered at once, or at its turn behind the batches in flight.
+    f.settle_at_turn = !inflight_.empty();
   } else {
     // The timers as decided: the next batch must not fire again what this one fired. Should the
     // write fail, Recover reads the index back from the store.
@@ -491,16 +510,17 @@ void Sequencer::Launch(Batch& b) {
     b.batch.after_seq = decided_seq_;
     decided_seq_ += b.event_total;
   }
-  std::shared_ptr<Slot> slot = f.slot;
   inflight_.push_back(std::move(f));
-  if (slot->result) return;
-  log_.AppendAsync(std::move(b.batch), [this, slot](Result<AppendResult> r) {
-    {
-      std::lock_guard lock(queue_mu_);
-      slot->result = std::move(r);
-    }
-    queue_cv_.notify_all();
-  });
+  // The element stays where it is until CompleteOldest removes it, after it is settled (a
+  // deque's push_back moves no element).
+  InFlight* flight = &inflight_.back();
+  if (nothing_to_write) {
+    // Its head is none (seq 0): a batch that writes nothing moves no seq of the checkpoints.
+    if (!flight->settle_at_turn) Settle(*flight, AppendResult{});
+    return;
+  }
+  log_.AppendAsync(std::move(b.batch),
+                   [this, flight](Result<AppendResult> r) { Settle(*flight, std::move(r)); });
 }
 
 }  // namespace expertflow::engine

@@ -118,8 +118,9 @@ std::optional<std::uint64_t> Sequencer::AddCheckpointChunk(AppendBatch& batch,
 }
 
 void Sequencer::AddView(AppendBatch& batch, const std::string& stream) const {
-  // The durable state: the batches in flight are not in instances_, so no view runs ahead of the
-  // log. (Only the sequencer's thread changes instances_.)
+  // The durable state: a batch's instances reach instances_ once its write is durable (Settle),
+  // so no view runs ahead of the log. Settle may be writing this very state: the shared lock.
+  std::shared_lock lock(state_mu_);
   if (auto it = instances_.find(stream); it != instances_.end())
     batch.writes.push_back({Space::kViews, ViewKey(stream), StateToText(it->second)});
 }
