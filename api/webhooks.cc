@@ -298,6 +298,16 @@ bool Webhooks::FollowLog() {
   if (cursor_ >= head) return false;
   const std::uint64_t to = std::min(head, cursor_ + kReadChunk);
   const std::vector<Subscription> subs = Snapshot();
+  if (subs.empty()) {
+    // Nobody to notify, and what was appended up to `head` is no business of a subscription
+    // registered from now on: the cursor moves to the head without reading or replaying a thing
+    // (issue 19: on a server with no webhooks, following the log took ~7% of the CPU under a
+    // load of commands, and its cache of states held memory for nothing).
+    std::lock_guard lock(mu_);
+    cursor_ = head;
+    states_.clear();
+    return false;
+  }
   std::vector<engine::StoredEvent> records;
   auto read = log_.ForEach(
       cursor_ + 1, to, [&](std::uint64_t seq, const engine::Hash& hash, std::string_view record) {

@@ -41,6 +41,18 @@ int RefuseUnknownSubcommand(CLI::App& app, int argc, char** argv) {
 
 }  // namespace
 
+#ifdef EXPERTFLOW_JEMALLOC
+// jemalloc's options, read at its first allocation (MALLOC_CONF in the environment still
+// overrides them). Two arenas instead of four a core: each arena keeps the pages its threads
+// freed for a while (10 s) before returning them, and the server's threads (the I/O threads, the
+// sequencer, the log's writer and completer, RocksDB's) each took one of their own, so that the
+// peak RSS of `serve` under load held ~10 MB more (issue 19, benchmarks/README.md).
+extern "C" {
+// NOLINTNEXTLINE: the name and type jemalloc looks for.
+const char* malloc_conf = "narenas:2";
+}
+#endif
+
 int main(int argc, char** argv) {
   using namespace expertflow::app;
   // The store holds every event and every token's hash: what this process creates (the data

@@ -58,12 +58,14 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   // lookups (stream heads, views, tokens, idempotency); the events family is read in order and
   // compresses well (JSON), so LZ4 there with ZSTD at the bottom; few background jobs for a
   // small machine; every write synced through the WAL.
-  // One memory budget for RocksDB: 128 MiB of cache, of which the memtables of all families may
-  // take up to 64 MiB (charged to the cache; past that the largest is flushed). Without it nine
+  // One memory budget for RocksDB: 96 MiB of cache, of which the memtables of all families may
+  // take up to 32 MiB (charged to the cache; past that the largest is flushed). Without it nine
   // families' write buffers and a separate cache could hold over 400 MiB beside the instance
-  // states the sequencer keeps. Four shards of 32 MiB: a filter block bigger than a shard is
-  // never cached, and a compacted stream-index file's is several MiB.
-  auto cache = rocksdb::NewLRUCache(128 << 20, /*num_shard_bits=*/2);
+  // states the sequencer keeps; with 128 and 64 MiB the memtables alone filled under a load of
+  // commands to where `serve` at 1M events went over 300 MB (issue 19, benchmarks/README.md).
+  // Four shards of 24 MiB: a filter block bigger than a shard is never cached, and a compacted
+  // stream-index file's is several MiB.
+  auto cache = rocksdb::NewLRUCache(96 << 20, /*num_shard_bits=*/2);
   auto table = [&](bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = cache;
@@ -85,7 +87,7 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 5;
   db_options.max_total_wal_size = 256 << 20;
-  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(64 << 20, cache);
+  db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(32 << 20, cache);
   db_options.listeners.push_back(std::make_shared<RecoverOnNextAppend>());
   db_options.max_bgerror_resume_count = 0;
   if (options.disk_faults) {
@@ -96,7 +98,7 @@ engine::Result<std::unique_ptr<RocksDbEventLog>> RocksDbEventLog::Open(const std
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (std::size_t f = 0; f < kFamilies; ++f) {
     rocksdb::ColumnFamilyOptions cf;
-    cf.write_buffer_size = f == kEvents ? 32 << 20 : 8 << 20;
+    cf.write_buffer_size = f == kEvents ? 16 << 20 : 8 << 20;
     cf.table_factory.reset(table(f != kEvents));
     cf.compression = f == kEvents ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
     if (f == kEvents) cf.bottommost_compression = rocksdb::kZSTD;
