@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Durable HTTP commands in rounds, for looking at the tail (issue 19): one store of STORE_EVENTS
 # events built through the sequencer, a fresh copy of it served for each label, and ROUNDS rounds
-# of wrk (64 connections, 10 s) of `update` commands to 1,000 proposals, each printing its
+# of wrk (64 connections, 10 s) of `update` commands to 2,000 proposals (v2 allows 1,000 commands
+# in a state), each printing its
 # throughput, p99, p99.9 and max, then the server's write-time histogram from /metrics and its
 # peak and present resident memory.
 # Environment variables given to this script reach the server (for trying a setting).
@@ -19,7 +20,7 @@ pid=""
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 
 "$build/benchmarks/expertflow_bench_store" --data "$work/store" --events "$store_events" \
-  --pool 1000 --ids "$work/ids.txt" >/dev/null
+  --pool 2000 --ids "$work/ids.txt" >/dev/null
 token=$("$server" token issue --data "$work/store" --org assoc-05 --role association_member)
 cat >"$work/req.lua" <<LUA
 local ids = {}

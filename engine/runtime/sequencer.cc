@@ -264,7 +264,7 @@ Result<void> Sequencer::Recover() {
   failed_since_drain_ = false;
   {
     std::lock_guard lock(settle_mu_);  // nothing is in flight: no Settle runs
-    chain_failed_ = false;
+    failed_from_.reset();
   }
   decided_seq_ = log_.GetHead().seq;
   return LoadTimers();
@@ -277,7 +277,7 @@ bool Sequencer::Drain() {
 
 void Sequencer::Settle(InFlight& f, Result<AppendResult> appended) {
   std::lock_guard settle(settle_mu_);
-  if (appended && chain_failed_) {
+  if (appended && failed_from_ && f.number > *failed_from_) {
     // Decided while an earlier batch was in flight, whose write then failed: what this batch
     // decided (a refusal too, such as a second submit_to_umc) may rest on effects never written.
     appended =
@@ -294,7 +294,7 @@ void Sequencer::Settle(InFlight& f, Result<AppendResult> appended) {
     // state (Recover, before the next decision). Refusals of this batch may rest on effects
     // that were never written (a second submit_to_umc refused as "already in umc_review"): they
     // get the write's error as well, and a retry gets the answer of the durable state.
-    chain_failed_ = true;
+    failed_from_ = std::min(f.number, failed_from_.value_or(f.number));
     for (auto& [done, result] : f.answered) {
       if (!result) result = std::unexpected(appended.error());
     }
@@ -303,9 +303,10 @@ void Sequencer::Settle(InFlight& f, Result<AppendResult> appended) {
     outcome.head_seq = appended->head.seq;
     outcome.events = appended->events.size();
     // The answers' instances, copied here rather than on the sequencer's thread, from the
-    // overlay that the sequencer's thread only reads.
+    // overlay that the sequencer's thread only reads. A fired timer has nobody to answer.
     for (auto& a : f.accepted) {
-      if (!a.has_instance) a.result.instance = f.overlay.at(a.stream);
+      if (!a.has_instance && (a.done || a.group != kNoGroup))
+        a.result.instance = f.overlay.at(a.stream);
     }
     std::unique_lock lock(state_mu_);
     for (const auto& [stream, state] : f.overlay) {
@@ -366,11 +367,10 @@ void Sequencer::Settle(InFlight& f, Result<AppendResult> appended) {
     if (done) done(std::move(result));
   }
   for (auto& [done, error] : f.groups_refused) done(std::unexpected(std::move(error)));
-  {
-    // The last touch of `f` here: once settled, the sequencer's thread may remove it.
-    std::lock_guard lock(queue_mu_);
-    *f.slot = outcome;
-  }
+  // The last touch of `f` and of this sequencer: once settled, the sequencer's thread may remove
+  // the batch, and (when it was the last) stop; so the notification is made under the lock.
+  std::lock_guard lock(queue_mu_);
+  *f.slot = outcome;
   queue_cv_.notify_all();
 }
 

@@ -258,6 +258,7 @@ class Sequencer {
     // sequencer's thread when it is the oldest, so that its answers follow theirs (and turn into
     // errors should one of them fail).
     bool settle_at_turn = false;
+    std::uint64_t number = 0;  // in the order of the hand-over to the log
   };
 
   // One batch being decided (sequencer_batch.cc): the states it changed, what it will write and
@@ -337,10 +338,13 @@ class Sequencer {
   // back, a manual one restarted behind the log), so occurred_at never goes backwards.
   Timestamp latest_time_{};
   bool failed_since_drain_ = false;
-  // Settle's: a write failed, and every batch decided on it fails with it until Recover (after
-  // Drain, when nothing is in flight) clears it. Settles are serialised by settle_mu_.
+  // Settle's: the first batch whose write failed; every batch handed over after it was decided on
+  // it and fails with it, until Recover (after Drain, when nothing is in flight) clears it. By
+  // number, not by the order of the reports: a batch handed over before it is not touched.
+  // Settles are serialised by settle_mu_.
   std::mutex settle_mu_;
-  bool chain_failed_ = false;
+  std::optional<std::uint64_t> failed_from_;
+  std::uint64_t launched_ = 0;  // the sequencer thread's count of batches handed over
   // Writer thread only, the view checkpoints: the seq everything in instances_ stands at; the
   // streams whose durable state changed since the checkpoint under way began, the streams of
   // that checkpoint still to write and the seq it covers, and the events made durable since.

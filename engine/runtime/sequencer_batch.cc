@@ -494,6 +494,7 @@ void Sequencer::Launch(Batch& b) {
   f.purged = b.purged;
   f.started = std::chrono::steady_clock::now();
   f.slot = std::make_shared<Slot>();
+  f.number = ++launched_;
   if (f.accepted.empty() && f.groups.empty() && f.answered.empty() && f.groups_refused.empty() &&
       b.batch.writes.empty()) {
     return;  // nothing decided, nobody to answer

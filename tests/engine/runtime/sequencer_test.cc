@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 
@@ -133,16 +134,23 @@ class HeldLog final : public ForwardingLog {
   void FailAll() { Finish(false); }
 
  private:
+  // In order, as a log writes: a batch handed over while the held ones are being written waits
+  // behind them (and is written with them, or fails with them).
   void Finish(bool ok) {
-    std::vector<std::pair<engine::AppendBatch, engine::AppendCallback>> held;
-    {
-      std::lock_guard lock(mu_);
-      held.swap(held_);
-      hold_ = false;
-    }
-    for (auto& [batch, done] : held) {
-      done(ok ? inner.Append(batch)
-              : Result<engine::AppendResult>(engine::Fail(ErrorCode::kUnavailable, "disk")));
+    while (true) {
+      std::vector<std::pair<engine::AppendBatch, engine::AppendCallback>> held;
+      {
+        std::lock_guard lock(mu_);
+        held.swap(held_);
+        if (held.empty()) {
+          hold_ = false;
+          return;
+        }
+      }
+      for (auto& [batch, done] : held) {
+        done(ok ? inner.Append(batch)
+                : Result<engine::AppendResult>(engine::Fail(ErrorCode::kUnavailable, "disk")));
+      }
     }
   }
   std::mutex mu_;
@@ -189,6 +197,64 @@ TEST(Sequencer, ShouldDecideTheNextBatchOnTheLastOneWhileItsWriteIsUnderWay) {
   auto verified = engine::Verify(log);
   ASSERT_TRUE(verified);
   EXPECT_TRUE(verified->ok);
+}
+
+// Answers are made when the log reports the write (Settle), each with its instance as it stood
+// right after that command, also where later commands of the same batch changed it again, and
+// where a refused group in between was rolled back.
+TEST(Sequencer, ShouldAnswerEachCommandOfABatchWithTheInstanceRightAfterIt) {
+  HeldLog log;
+  World world(&log);
+  auto created = world.Create("proposals", "industry_proposal", kAssoc, Draft(), 1);
+  ASSERT_ACCEPTED(created);
+  const std::string id = created->instance.id;
+  auto retitle = [&](const std::string& title) {
+    return ActOn(id, "update", kAssoc, {{"title", title}});
+  };
+  // given two batches held in flight, so that what follows queues up for one batch
+  log.Hold();
+  auto first = world.sequencer().Submit(retitle("первый"));
+  log.WaitUntilHeld(1);
+  auto second = world.sequencer().Submit(retitle("второй"));
+  log.WaitUntilHeld(2);
+  auto c = world.sequencer().Submit(retitle("в"));
+  std::promise<Result<std::vector<CommandResult>>> refused_group, group;
+  world.sequencer().SubmitGroup(
+      {retitle("отменено"), ActOn(id, "no_such_command", kAssoc)},
+      [&](Result<std::vector<CommandResult>> r) { refused_group.set_value(std::move(r)); });
+  auto d = world.sequencer().Submit(retitle("г"));
+  world.sequencer().SubmitGroup({retitle("д1"), retitle("д2")},
+                                [&](Result<std::vector<CommandResult>> r) {
+                                  group.set_value(std::move(r));
+                                });
+  // when the log lets them through
+  log.ReleaseAll();
+  // then every answer carries the instance right after its own command
+  auto title = [](const CommandResult& r) { return r.instance.fields["title"]; };
+  auto r1 = first.get(), r2 = second.get(), rc = c.get(), rd = d.get();
+  ASSERT_ACCEPTED(r1);
+  ASSERT_ACCEPTED(r2);
+  ASSERT_ACCEPTED(rc);
+  ASSERT_ACCEPTED(rd);
+  EXPECT_EQ(title(*r1), "первый");
+  EXPECT_EQ(r1->instance.version, 2u);
+  EXPECT_EQ(title(*r2), "второй");
+  EXPECT_EQ(title(*rc), "в");
+  EXPECT_EQ(rc->instance.version, 4u);
+  auto refused = refused_group.get_future().get();
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kValidationFailed) << refused.error().ToString();
+  EXPECT_EQ(title(*rd), "г");
+  EXPECT_EQ(rd->instance.version, 5u);
+  auto rg = group.get_future().get();
+  ASSERT_TRUE(rg) << rg.error().ToString();
+  ASSERT_EQ(rg->size(), 2u);
+  EXPECT_EQ(title((*rg)[0]), "д1");
+  EXPECT_EQ((*rg)[0].instance.version, 6u);
+  EXPECT_EQ(title((*rg)[1]), "д2");
+  EXPECT_EQ((*rg)[1].instance.version, 7u);
+  EXPECT_EQ(world.Get("proposals", id).version, 7u);
+  EXPECT_EQ(world.Get("proposals", id).fields["title"], "д2");
 }
 
 TEST(Sequencer, ShouldFailWhatWasDecidedOnAWriteThatFailed) {
