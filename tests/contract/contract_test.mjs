@@ -134,8 +134,15 @@ before(async () => {
   proxied = `http://127.0.0.1:${proxyPort}`;
 });
 
-after(() => {
-  for (const child of children) child.kill('SIGTERM');
+after(async () => {
+  // Each child is waited for before its folder goes: the server writes its memtables out as it
+  // stops, and a folder removed under it fails to go (ENOTEMPTY).
+  await Promise.all(children.map((child) => new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  })));
   if (dataDir) fs.rmSync(dataDir, {recursive: true, force: true});
   if (dataDir) fs.rmSync(dataDir + '-backups', {recursive: true, force: true});
 });
