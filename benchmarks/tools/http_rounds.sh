@@ -5,7 +5,8 @@
 # in a state), each printing its
 # throughput, p99, p99.9 and max, then the server's write-time histogram from /metrics and its
 # peak and present resident memory.
-# Environment variables given to this script reach the server (for trying a setting).
+# Environment variables given to this script reach the server (for trying a setting);
+# REBUILD_FIRST=1 runs the two `rebuild` commands of `benchmarks/run` before serving.
 #
 # Usage: benchmarks/tools/http_rounds.sh [ROUNDS] [STORE_EVENTS] [--build DIR]
 set -euo pipefail
@@ -22,6 +23,11 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 "$build/benchmarks/expertflow_bench_store" --data "$work/store" --events "$store_events" \
   --pool 2000 --ids "$work/ids.txt" >/dev/null
 token=$("$server" token issue --data "$work/store" --org assoc-05 --role association_member)
+# REBUILD_FIRST=1: rebuild the views and every projection first, as `benchmarks/run` does.
+if [ "${REBUILD_FIRST:-0}" = 1 ]; then
+  "$server" rebuild --data "$work/store" --projection instance_views >/dev/null 2>&1
+  "$server" rebuild --data "$work/store" --projection all >/dev/null 2>&1
+fi
 cat >"$work/req.lua" <<LUA
 local ids = {}
 for line in io.lines("$work/ids.txt") do ids[#ids + 1] = line end
@@ -44,6 +50,7 @@ port=$((20000 + RANDOM % 10000))
   --clock-start 2026-01-12T09:00:00Z --log-level warn >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do grep -q 'listening on' "$work/serve.log" && break; sleep 0.1; done
+echo "after start: $(grep -E '^VmHWM' "/proc/$pid/status" | tr -s ' \t' ' ')"
 for r in $(seq "$rounds"); do
   out=$(wrk -t2 -c64 -d10s -s "$work/req.lua" "http://127.0.0.1:$port/")
   echo "round $r: $(awk '/Requests\/sec/ {print $2 " requests/s"}' <<<"$out"), $(grep '^p99 ' <<<"$out")"
