@@ -129,6 +129,27 @@ StageStatistics::Open& StageStatistics::OpenStream(std::string_view stream,
   return o;
 }
 
+namespace {
+std::string GroupKey(const std::string& umc, const std::string& industry,
+                     const std::string& federal_district, const std::string& region) {
+  std::string key;
+  key.reserve(umc.size() + industry.size() + federal_district.size() + region.size() + 3);
+  key.append(umc).push_back('\0');
+  key.append(industry).push_back('\0');
+  key.append(federal_district).push_back('\0');
+  key.append(region);
+  return key;
+}
+}  // namespace
+
+std::uint32_t StageStatistics::InternGroups(Groups g) {
+  auto [it, fresh] = group_index_.try_emplace(
+      GroupKey(g.umc, g.industry, g.federal_district, g.region),
+      static_cast<std::uint32_t>(groups_.size()));
+  if (fresh) groups_.push_back(std::move(g));
+  return it->second;
+}
+
 void StageStatistics::Apply(const RecordView& e) {
   // Only events that move an instance matter here; most do not, and are passed over without
   // parsing their data.
@@ -158,11 +179,10 @@ void StageStatistics::Apply(const RecordView& e) {
         if (field.value.get(org) == simdjson::SUCCESS) participants[std::string(field.key)] = org;
       }
     }
-    groups_.push_back(GroupsOf(participants));
+    const std::uint32_t groups = InternGroups(GroupsOf(participants));
     Open& o = OpenStream(e.stream, workflow, static_cast<std::uint32_t>(version));
     o.stay = o.stays->size();
-    o.stays->push_back(Stay{o.stream, stage_of(o), static_cast<std::uint32_t>(groups_.size() - 1),
-                            o.version, e.occurred_at, std::nullopt});
+    o.stays->push_back(Stay{o.stream, stage_of(o), groups, o.version, e.occurred_at, std::nullopt});
     dirty_.emplace_back(o.workflow, o.stay);
     return;
   }
@@ -325,6 +345,7 @@ Result<void> StageStatistics::Load(const EventLog& log) {
     stage_names_.clear();
     stage_index_.clear();
     groups_.clear();
+    group_index_.clear();
     dirty_.clear();
     checkpoint_ = 0;
     groups_saved_ = 0;
@@ -337,6 +358,10 @@ Result<void> StageStatistics::Load(const EventLog& log) {
                         [&](const std::string&, const std::string& value) {
                           json g = json::parse(value);
                           groups_.push_back(Groups{g.at(0), g.at(1), g.at(2), g.at(3)});
+                          const Groups& added = groups_.back();
+                          group_index_.try_emplace(GroupKey(added.umc, added.industry,
+                                                            added.federal_district, added.region),
+                                                   static_cast<std::uint32_t>(groups_.size() - 1));
                         });
     const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"
     if (read) {

@@ -95,7 +95,12 @@ class StageStatistics {
   std::unordered_map<std::string_view, Open, StreamHash> open_;  // by stream
   std::vector<std::string> stage_names_;
   std::unordered_map<std::string, std::uint32_t, StreamHash, std::equal_to<>> stage_index_;
+  // The distinct groups (UMC, industry, district, region): instances share them, so a group is
+  // stored once and stays point at it (issue 19: one a stream held ~8 MB at 1M events). A store
+  // saved before keeps its one-a-stream list; what is added from then on is shared.
   std::vector<Groups> groups_;
+  std::unordered_map<std::string, std::uint32_t> group_index_;  // GroupKey -> index in groups_
+  std::uint32_t InternGroups(Groups g);
   std::vector<std::pair<const std::string*, std::size_t>> dirty_;  // (workflow, stay) since Save
   std::size_t groups_saved_ = 0;
   std::uint64_t saved_checkpoint_ = 0;
