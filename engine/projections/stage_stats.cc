@@ -129,23 +129,19 @@ StageStatistics::Open& StageStatistics::OpenStream(std::string_view stream,
   return o;
 }
 
-namespace {
-std::string GroupKey(const std::string& umc, const std::string& industry,
-                     const std::string& federal_district, const std::string& region) {
+std::string StageStatistics::GroupKey(const Groups& g) {
   std::string key;
-  key.reserve(umc.size() + industry.size() + federal_district.size() + region.size() + 3);
-  key.append(umc).push_back('\0');
-  key.append(industry).push_back('\0');
-  key.append(federal_district).push_back('\0');
-  key.append(region);
+  key.reserve(g.umc.size() + g.industry.size() + g.federal_district.size() + g.region.size() + 3);
+  key.append(g.umc).push_back('\0');
+  key.append(g.industry).push_back('\0');
+  key.append(g.federal_district).push_back('\0');
+  key.append(g.region);
   return key;
 }
-}  // namespace
 
 std::uint32_t StageStatistics::InternGroups(Groups g) {
-  auto [it, fresh] = group_index_.try_emplace(
-      GroupKey(g.umc, g.industry, g.federal_district, g.region),
-      static_cast<std::uint32_t>(groups_.size()));
+  auto [it, fresh] =
+      group_index_.try_emplace(GroupKey(g), static_cast<std::uint32_t>(groups_.size()));
   if (fresh) groups_.push_back(std::move(g));
   return it->second;
 }
@@ -357,10 +353,10 @@ Result<void> StageStatistics::Load(const EventLog& log) {
     read = ForEachUnder(log, std::string(kStatsPrefix) + "g/",
                         [&](const std::string&, const std::string& value) {
                           json g = json::parse(value);
+                          // Every stored group keeps its index (stays name it); a repeat in an
+                          // older store's list is not shared further.
                           groups_.push_back(Groups{g.at(0), g.at(1), g.at(2), g.at(3)});
-                          const Groups& added = groups_.back();
-                          group_index_.try_emplace(GroupKey(added.umc, added.industry,
-                                                            added.federal_district, added.region),
+                          group_index_.try_emplace(GroupKey(groups_.back()),
                                                    static_cast<std::uint32_t>(groups_.size() - 1));
                         });
     const std::size_t prefix = kStatsPrefix.size() + 2;  // "stages/s/"

@@ -100,6 +100,7 @@ class StageStatistics {
   // saved before keeps its one-a-stream list; what is added from then on is shared.
   std::vector<Groups> groups_;
   std::unordered_map<std::string, std::uint32_t> group_index_;  // GroupKey -> index in groups_
+  static std::string GroupKey(const Groups& g);
   std::uint32_t InternGroups(Groups g);
   std::vector<std::pair<const std::string*, std::size_t>> dirty_;  // (workflow, stay) since Save
   std::size_t groups_saved_ = 0;

@@ -68,8 +68,6 @@ class Sequencer::Batch {
   std::vector<std::pair<GroupCallback, Error>> groups_refused;
   std::unordered_map<std::string, InstanceState> overlay;
   std::map<std::string, std::string> idempotency_in_batch;  // key -> digest
-  // The accepted command that last changed each stream of the overlay (see Accepted).
-  std::unordered_map<std::string, std::size_t> last_accepted;
   std::vector<TimerKey> timers_removed;
   std::vector<TimerKey> timers_added;
   AppendBatch batch;
@@ -306,13 +304,15 @@ std::optional<Error> Sequencer::Batch::Process(Submission& sub, Callback& done, 
   // The instance of the answer is copied when the batch is settled, from the overlay; but when
   // an earlier command of this batch left the state the overlay holds, that command's copy is
   // made now, before the overlay moves on.
-  if (auto [it, fresh] = last_accepted.try_emplace(stream, accepted.size()); !fresh) {
-    Accepted& earlier = accepted[it->second];
-    if (!earlier.has_instance) {
-      earlier.result.instance = overlay.at(stream);
-      earlier.has_instance = true;
+  // (A stream is in the overlay only through a command accepted into this batch; a group rolled
+  // back takes its commands and its overlay entries with it.)
+  if (auto prior = overlay.find(stream); prior != overlay.end()) {
+    auto earlier = std::find_if(accepted.rbegin(), accepted.rend(),
+                                [&](const Accepted& e) { return e.stream == stream; });
+    if (earlier != accepted.rend() && !earlier->has_instance) {
+      earlier->result.instance = prior->second;
+      earlier->has_instance = true;
     }
-    it->second = accepted.size();
   }
   a.stream = stream;
   if (undo != nullptr) {
@@ -395,7 +395,6 @@ void Sequencer::Batch::DecideGroup(Request& r) {
   batch.appends.resize(appends);
   batch.writes.resize(writes);
   accepted.resize(accepted_before);
-  std::erase_if(last_accepted, [&](const auto& e) { return e.second >= accepted_before; });
   event_total = events_before;
   timers_removed.resize(removed);
   timers_added.resize(added);
