@@ -189,7 +189,7 @@ Result<Participants> IndustryPosition(const RoutingInput& in) {
   auto slots = IndustrySlots(in, {"association"},
                              "positions are formed by an industry association (seed 001 §5.1)");
   if (!slots) return slots;
-  slots->erase("ftpo");
+  slots->Erase("ftpo");
   return slots;
 }
 
@@ -207,14 +207,14 @@ Result<Participants> IndustryProposalV2(const RoutingInput& in) {
         return Invalid("positions[" + std::to_string(i) + "]", "is listed twice");
     }
   }
-  (*slots)["author"] = std::string(in.creator_org);
+  slots->Set("author", in.creator_org);
   // The annex names a key employer for each industry: a business-community body of it (§1.3.3).
   const std::string employer = "business-key-" + (*slots)["umc"].substr(4);
   if (const engine::Organization* e = in.directory.FindOrganization(employer);
       e != nullptr && !e->retired)
-    (*slots)["key_employer"] = employer;
-  (*slots)["irpo"] = "irpo";
-  (*slots)["ministry"] = "ministry";
+    slots->Set("key_employer", employer);
+  slots->Set("irpo", "irpo");
+  slots->Set("ministry", "ministry");
   return slots;
 }
 

@@ -144,8 +144,8 @@ std::string Folded(std::string_view text) {
 // assignment's decision, else a number or a name.
 std::string NameOf(const engine::InstanceState& s) {
   for (const char* k : {"title", "decision", "text", "number", "name"}) {
-    if (auto it = s.fields.find(k); it != s.fields.end() && it->is_string())
-      return it->get<std::string>();
+    if (const std::string* text = s.fields.Text(k); text != nullptr && text->starts_with('"'))
+      return s.fields.value(k, "");
   }
   return s.id;
 }

@@ -27,13 +27,15 @@ std::unexpected<Error> InvalidTransition(const Definition& def, const InstanceSt
 // The due time of a deadline armed now: `after` from now, or a date field read from the command's
 // payload first and the instance's fields second (a bare date is the end of that Moscow day).
 std::optional<Timestamp> DueOf(const DeadlineSpec& dl, Timestamp now, const nlohmann::json& payload,
-                               const nlohmann::json& fields) {
+                               const Fields& fields) {
   if (dl.after) return now + *dl.after;
   const nlohmann::json* value = nullptr;
+  nlohmann::json stored;
   if (auto it = payload.find(dl.field); it != payload.end()) {
     value = &*it;
-  } else if (auto f = fields.find(dl.field); f != fields.end()) {
-    value = &*f;
+  } else if (fields.contains(dl.field)) {
+    stored = fields.Get(dl.field);
+    value = &stored;
   }
   if (value == nullptr) return std::nullopt;
   if (dl.schedule) {
@@ -53,7 +55,7 @@ std::optional<Timestamp> DueOf(const DeadlineSpec& dl, Timestamp now, const nloh
 // armed now). `from` is empty on creation.
 void PlanTimers(const Definition& def, std::string_view from, std::string_view to,
                 const std::string* restarted_by, Timestamp now, const nlohmann::json& payload,
-                const nlohmann::json& fields, nlohmann::json& data,
+                const Fields& fields, nlohmann::json& data,
                 const std::map<std::string, Timestamp>* armed = nullptr) {
   nlohmann::json set = nlohmann::json::object();
   nlohmann::json clear = nlohmann::json::array();
@@ -144,7 +146,7 @@ std::vector<DecidedEvent> One(std::string type, nlohmann::json data) {
 
 // Reports not returned whose judged instant falls in the period (begun, due]; a first period
 // (no `begun`) takes every report up to its due instant.
-std::uint32_t ReportsWithin(const nlohmann::json& fields, std::optional<Timestamp> begun,
+std::uint32_t ReportsWithin(const Fields& fields, std::optional<Timestamp> begun,
                             Timestamp due) {
   const std::vector<Timestamp> times = CountedReportTimes(ReportsOf(fields));
   auto first = begun ? std::upper_bound(times.begin(), times.end(), *begun) : times.begin();
@@ -213,7 +215,8 @@ Result<std::vector<DecidedEvent>> DecideCreate(const Command& cmd, const DecideC
     data["round"] = {{"number", 1},
                      {"parties", RoundParties(*def, spec.opens_round, cmd.payload, *participants)}};
   }
-  PlanTimers(*def, "", spec.to, nullptr, ctx.now, cmd.payload, cmd.payload, data);
+  // At creation the payload is all there is: the instance has no fields yet.
+  PlanTimers(*def, "", spec.to, nullptr, ctx.now, cmd.payload, Fields{}, data);
   if (data.contains("periods") && !data.contains("timers")) {
     return Fail(
         ErrorCode::kValidationFailed, "the deadline has no due instant",
@@ -400,7 +403,7 @@ void AnswerSchedule(const Definition& def, const InstanceState& s, const Command
 // whether it was on time: judged by its due instant, however late the review came.
 Result<void> RecordReport(const Definition& def, const InstanceState& s, const CommandSpec& spec,
                           const Command& cmd, const DecideContext& ctx, nlohmann::json& data) {
-  const nlohmann::json& reports = ReportsOf(s.fields);
+  const nlohmann::json reports = ReportsOf(s.fields);
   if (spec.report == "submitted") {
     nlohmann::json entry = {{"n", reports.size() + 1}, {"at", FormatRfc3339(ctx.now)}};
     if (auto letter = cmd.payload.find("letter"); letter != cmd.payload.end()) {
@@ -509,13 +512,14 @@ Result<std::vector<DecidedEvent>> DecideAct(const Definition& def, const Instanc
       return Fail(ErrorCode::kInternal,
                   "workflow " + def.id + " names unknown check " + spec->check);
     }
+    const nlohmann::json fields = s.fields.ToJson();
     auto judged = check->second(RoutingInput{
         ctx.directory,
         cmd.actor.org,
         cmd.actor.role,
         cmd.payload,
         s.id,
-        &s.fields,
+        &fields,
         spec->name,
         &s,
     });

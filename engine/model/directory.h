@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/core/error.h"
+#include "engine/model/participants.h"
 
 namespace expertflow::engine {
 
@@ -119,10 +120,6 @@ struct RoutingInput {
   std::string_view command = {};            // "create" at creation
   const InstanceState* instance = nullptr;  // a check's instance as it stands; null at creation
 };
-
-// Participant name -> organisation id, e.g. {"association": "assoc-05", "umc": "umc-05",
-// "ftpo": "ftpo-nnovgorod"}.
-using Participants = std::map<std::string, std::string, std::less<>>;
 
 // Routing that needs reference data is a named C++ function the definition refers to
 // (DESIGN.md). It fails with kValidationFailed (field errors in details) or kForbidden.

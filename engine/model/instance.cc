@@ -136,18 +136,18 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
     if (c["participants"].get(participants) == simdjson::SUCCESS) {
       for (auto field : participants) {
         std::string_view org;
-        if (field.value.get(org) == simdjson::SUCCESS) s.participants[std::string(field.key)] = org;
+        if (field.value.get(org) == simdjson::SUCCESS) s.participants.Set(field.key, org);
       }
     }
   }
   if (simdjson::dom::object payload;
       f.update_fields && f.payload && f.payload->get(payload) == simdjson::SUCCESS) {
-    for (auto field : payload) s.fields[std::string(field.key)] = ToJson(field.value);
+    for (auto field : payload) s.fields.Set(field.key, ToJson(field.value));
   }
   if (simdjson::dom::object assign; f.assign && f.assign->get(assign) == simdjson::SUCCESS) {
     for (auto field : assign) {
       std::string_view org;
-      if (field.value.get(org) == simdjson::SUCCESS) s.participants[std::string(field.key)] = org;
+      if (field.value.get(org) == simdjson::SUCCESS) s.participants.Set(field.key, org);
     }
   }
   if (f.vote && f.vote->is_object() && s.round) {
@@ -208,7 +208,7 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
   if (f.report && f.report->is_object()) {
     // Protocol reports (decide.cc, RecordReport): a submitted one is appended pending; a settled
     // one marks the latest pending entry.
-    nlohmann::json& reports = s.fields["reports"];
+    nlohmann::json reports = s.fields.Get("reports");
     if (!reports.is_array()) reports = nlohmann::json::array();
     if (element added; (*f.report)["submitted"].get(added) == simdjson::SUCCESS) {
       nlohmann::json entry = ToJson(added);
@@ -226,13 +226,14 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
         }
       }
     }
+    s.fields.Set("reports", reports);
   }
   if (f.list && f.list->is_object()) {
     // {"field": F, "add"|"remove": item}: a set of strings in fields.F, in the order added (a
     // group's members, issue 15).
     std::string_view name, item;
     if ((*f.list)["field"].get(name) == simdjson::SUCCESS) {
-      nlohmann::json& list = s.fields[std::string(name)];
+      nlohmann::json list = s.fields.Get(name);
       if (!list.is_array()) list = nlohmann::json::array();
       auto find = [&](std::string_view v) {
         return std::find_if(list.begin(), list.end(), [&](const nlohmann::json& x) {
@@ -244,6 +245,7 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
       if ((*f.list)["remove"].get(item) == simdjson::SUCCESS) {
         if (auto it = find(item); it != list.end()) list.erase(it);
       }
+      s.fields.Set(name, list);
     }
   }
   if (f.periods && f.periods->is_object()) {
@@ -318,7 +320,7 @@ nlohmann::json StateToJson(const InstanceState& s) {
   j["created_by"] = s.created_by;
   j["participants"] = nlohmann::json::object();
   for (const auto& [k, v] : s.participants) j["participants"][k] = v;
-  j["fields"] = s.fields;
+  j["fields"] = s.fields.ToJson();
   if (s.round) {
     nlohmann::json parties = nlohmann::json::array();
     for (const auto& p : s.round->parties) {
@@ -389,7 +391,7 @@ std::string StateToText(const InstanceState& s) {
   text("created_at", FormatRfc3339(s.created_at));
   text("created_by", s.created_by);
   key("fields");
-  AppendJson(s.fields, out);
+  s.fields.AppendTo(out);
   out += ',';
   text("id", s.id);
   times("overdue", s.overdue);
@@ -457,8 +459,8 @@ Result<InstanceState> StateFromJson(const nlohmann::json& j) {
     s.stage_entered_at = TimeOf(j.at("stage_entered_at"));
     s.created_by = j.at("created_by").get<std::string>();
     for (const auto& [k, v] : j.at("participants").items())
-      s.participants[k] = v.get<std::string>();
-    s.fields = j.at("fields");
+      s.participants.Set(k, v.get<std::string>());
+    s.fields = Fields::FromJson(j.at("fields"));
     if (auto it = j.find("round"); it != j.end()) {
       Round r;
       r.number = it->at("number").get<std::uint32_t>();

@@ -11,6 +11,7 @@
 #include "engine/core/error.h"
 #include "engine/core/time.h"
 #include "engine/model/directory.h"
+#include "engine/model/fields.h"
 
 namespace expertflow::engine {
 
@@ -54,7 +55,7 @@ struct InstanceState {
   Timestamp stage_entered_at{};
   std::string created_by;  // organisation of the creator
   Participants participants;
-  nlohmann::json fields = nlohmann::json::object();
+  Fields fields;
   std::optional<Round> round;
   std::uint32_t rounds = 0;
   // Organisations that gave a conclusion in a round, in order of id: an invited expert keeps

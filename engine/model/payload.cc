@@ -297,10 +297,9 @@ Timestamp ReportJudgedAt(const nlohmann::json& report) {
   return judged == Timestamp::max() ? Timestamp{} : judged;
 }
 
-const nlohmann::json& ReportsOf(const nlohmann::json& fields) {
-  static const nlohmann::json kNone = nlohmann::json::array();
-  auto it = fields.find("reports");
-  return it != fields.end() && it->is_array() ? *it : kNone;
+nlohmann::json ReportsOf(const Fields& fields) {
+  nlohmann::json reports = fields.Get("reports");
+  return reports.is_array() ? reports : nlohmann::json::array();
 }
 
 std::vector<Timestamp> CountedReportTimes(const nlohmann::json& reports) {

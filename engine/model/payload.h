@@ -7,6 +7,7 @@
 #include "engine/core/time.h"
 #include "engine/model/directory.h"
 #include "engine/model/workflow.h"
+#include "engine/model/fields.h"
 
 namespace expertflow::engine {
 
@@ -61,8 +62,8 @@ std::optional<Timestamp> NextDue(const ScheduleSpec& schedule, Timestamp after);
 // of its day.
 Timestamp ReportJudgedAt(const nlohmann::json& report);
 
-// The instance's recorded reports (`fields.reports`), or an empty list; no copy.
-const nlohmann::json& ReportsOf(const nlohmann::json& fields);
+// The instance's recorded reports (`fields.reports`), or an empty list.
+nlohmann::json ReportsOf(const Fields& fields);
 
 // The judged instants of the reports that count — every one not returned — in order: what a
 // period of a recurring deadline is met by (decide.cc when its timer fires, discipline.cc).

@@ -5,10 +5,7 @@
 namespace expertflow::engine {
 namespace {
 
-std::string Text(const nlohmann::json& fields, const char* key) {
-  auto it = fields.find(key);
-  return it != fields.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
+std::string Text(const Fields& fields, const char* key) { return fields.value(key, ""); }
 
 template <typename T>
 std::vector<std::string> Keys(const T& set) {
@@ -66,13 +63,13 @@ const Group* RegistryVersions::GroupOf(const InstanceState& s) {
     g->id = s.id;
     g->name = Text(s.fields, "name");
     g->name_en = Text(s.fields, "name_en");
-    if (auto it = s.fields.find("members"); it != s.fields.end() && it->is_array()) {
-      for (const auto& m : *it) {
+    if (const nlohmann::json members = s.fields.Get("members"); members.is_array()) {
+      for (const auto& m : members) {
         if (m.is_string()) g->members.push_back(m.get<std::string>());
       }
     }
-    if (auto it = s.fields.find("provisional"); it != s.fields.end() && it->is_boolean())
-      g->provisional = it->get<bool>();
+    if (const nlohmann::json provisional = s.fields.Get("provisional"); provisional.is_boolean())
+      g->provisional = provisional.get<bool>();
     g->version = s.version;
     g->retired = s.state == "retired";
     slot = std::move(g);

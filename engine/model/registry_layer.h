@@ -57,7 +57,7 @@ class RegistryVersions {
   template <typename T>
   struct Entry {
     std::string state;
-    nlohmann::json fields;
+    Fields fields;
     std::unique_ptr<T> value;
   };
   template <typename T>

@@ -172,7 +172,7 @@ void StageStatistics::Apply(const RecordView& e) {
     if (simdjson::dom::object slots; c["participants"].get(slots) == simdjson::SUCCESS) {
       for (auto field : slots) {
         std::string_view org;
-        if (field.value.get(org) == simdjson::SUCCESS) participants[std::string(field.key)] = org;
+        if (field.value.get(org) == simdjson::SUCCESS) participants.Set(field.key, org);
       }
     }
     const std::uint32_t groups = InternGroups(GroupsOf(participants));

@@ -58,7 +58,8 @@ TEST(Decide, ShouldTakeOnlyACommandThatMovesOnOnceAStateHoldsItsLimit) {
   s.workflow_version = 1;
   s.state = "drafting";
   s.participants = {{"association", "assoc-01"}, {"umc", "umc-01"}, {"ftpo", "ftpo-nnovgorod"}};
-  s.fields = {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}};
+  s.fields = engine::Fields::FromJson(
+      {{"title", "t"}, {"topic", "standard_programme"}, {"summary", "s"}});
   s.state_entered_version = 1;
   s.version = 1000;  // 999 events in drafting
   engine::Command update;
