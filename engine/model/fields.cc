@@ -84,11 +84,15 @@ std::string Fields::value(std::string_view name, const char* fallback) const {
 }
 
 void Fields::Set(std::string_view name, const nlohmann::json& value) {
+  SetText(name, Canonical(value));
+}
+
+void Fields::SetText(std::string_view name, std::string text) {
   auto it = LowerBound(name);
   if (it != members_.end() && *it->name == name) {
-    it->text = Canonical(value);
+    it->text = std::move(text);
   } else {
-    members_.insert(it, Member{Intern(name), Canonical(value)});
+    members_.insert(it, Member{Intern(name), std::move(text)});
   }
 }
 

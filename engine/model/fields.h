@@ -43,6 +43,8 @@ class Fields {
   std::string value(std::string_view name, const char* fallback) const;
 
   void Set(std::string_view name, const nlohmann::json& value);
+  // Sets a member to a value given as its canonical text (as AppendJson writes it).
+  void SetText(std::string_view name, std::string text);
   void Erase(std::string_view name);
 
   std::size_t size() const { return members_.size(); }

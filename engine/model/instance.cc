@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "engine/log/event.h"
 
@@ -76,6 +77,52 @@ nlohmann::json ToJson(element e) {
   return nullptr;
 }
 
+// The canonical text of a value (what AppendJson writes of ToJson(e)), written straight from the
+// parsed event data where that is plain: strings, integers, booleans, null and arrays of them.
+// Objects (sorted by name, the last of duplicate names kept) and floating-point numbers (nlohmann
+// writes their shortest form) go through nlohmann.
+void AppendCanonical(element e, std::string& out) {
+  char digits[24];
+  switch (e.type()) {
+    case simdjson::dom::element_type::STRING:
+      AppendJsonString(e.get_string().value_unsafe(), out);
+      return;
+    case simdjson::dom::element_type::INT64: {
+      auto end = std::to_chars(digits, digits + sizeof digits, e.get_int64().value_unsafe()).ptr;
+      out.append(digits, end);
+      return;
+    }
+    case simdjson::dom::element_type::UINT64: {
+      auto end = std::to_chars(digits, digits + sizeof digits, e.get_uint64().value_unsafe()).ptr;
+      out.append(digits, end);
+      return;
+    }
+    case simdjson::dom::element_type::BOOL:
+      out += e.get_bool().value_unsafe() ? "true" : "false";
+      return;
+    case simdjson::dom::element_type::NULL_VALUE:
+      out += "null";
+      return;
+    case simdjson::dom::element_type::ARRAY: {
+      out.push_back('[');
+      bool first = true;
+      // A named array: the range of a for over the temporary result would dangle.
+      const simdjson::dom::array items = e.get_array().value_unsafe();
+      for (element item : items) {
+        if (!first) out.push_back(',');
+        first = false;
+        AppendCanonical(item, out);
+      }
+      out.push_back(']');
+      return;
+    }
+    case simdjson::dom::element_type::OBJECT:
+    case simdjson::dom::element_type::DOUBLE:
+      AppendJson(ToJson(e), out);
+      return;
+  }
+}
+
 Period* FindPeriod(InstanceState& s, std::uint32_t number) {
   for (auto& p : s.periods) {
     if (p.number == number) return &p;
@@ -142,7 +189,11 @@ void Apply(InstanceState& s, Timestamp at, const Effects& f) {
   }
   if (simdjson::dom::object payload;
       f.update_fields && f.payload && f.payload->get(payload) == simdjson::SUCCESS) {
-    for (auto field : payload) s.fields.Set(field.key, ToJson(field.value));
+    for (auto field : payload) {
+      std::string text;
+      AppendCanonical(field.value, text);
+      s.fields.SetText(field.key, std::move(text));
+    }
   }
   if (simdjson::dom::object assign; f.assign && f.assign->get(assign) == simdjson::SUCCESS) {
     for (auto field : assign) {

@@ -135,5 +135,16 @@ TEST(InstanceState, ShouldEvolveFieldsFromEventData) {
   EXPECT_EQ(s.version, 5u);
 }
 
+TEST(InstanceState, ShouldStorePayloadFieldsAsNlohmannWouldPrintThem) {
+  const std::string payload = R"({"text": "кавычка \" и \\ и \n и \u0001", "n": -5, "big": 18446744073709551615,
+      "ratio": 0.1, "exp": 1e3, "flag": false, "none": null, "list": ["b", 2, [true, {"z": 1, "a": [0.5]}]],
+      "object": {"z": 1, "a": "x", "a": "y"}})";
+  InstanceState s;
+  Evolve(s, Timestamp{}, R"({"payload":)" + payload + R"(,"update_fields":true})");
+  std::string text;
+  s.fields.AppendTo(text);
+  EXPECT_EQ(text, json::parse(payload).dump());
+}
+
 }  // namespace
 }  // namespace expertflow::engine
