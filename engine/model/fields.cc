@@ -66,10 +66,7 @@ const std::string* Fields::Text(std::string_view name) const {
   return it != members_.end() && *it->name == name ? &it->text : nullptr;
 }
 
-nlohmann::json Fields::Get(std::string_view name) const {
-  const std::string* text = Text(name);
-  return text != nullptr ? Parse(*text) : nlohmann::json();
-}
+nlohmann::json Fields::Get(std::string_view name) const { return value(name, nlohmann::json()); }
 
 nlohmann::json Fields::value(std::string_view name, nlohmann::json fallback) const {
   const std::string* text = Text(name);
