@@ -88,12 +88,18 @@ void Sequencer::SubmitGroup(std::vector<Submission> group, GroupCallback done) {
 }
 
 bool Sequencer::Enqueue(Request& request) {
+  bool first = false;
   {
     std::lock_guard lock(queue_mu_);
     if (!started_ || stopping_) return false;
+    first = queue_.empty();
     queue_.push_back(std::move(request));
   }
-  queue_cv_.notify_one();
+  // Only a request that finds the queue empty wakes the sequencer. Behind a queued one, the
+  // sequencer was woken already, or it waits for a batch in flight to settle (Settle wakes it and
+  // it then takes the whole queue): waking it for every request made a futex round trip per
+  // command in which it could take nothing.
+  if (first) queue_cv_.notify_one();
   return true;
 }
 
