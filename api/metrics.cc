@@ -122,6 +122,12 @@ std::string Metrics::Render(const ServerFigures& figures) const {
   HistogramSeries(out, "expertflow_batch_write_seconds", "",
                   Scaled(engine::kWriteBucketsMicros, 1e6), stats.write_buckets,
                   static_cast<double>(stats.sync_micros_total) / 1e6);
+  Header(out, "expertflow_batch_decide_seconds", "histogram",
+         "Time the sequencer's thread took to decide one durable write, from taking its commands "
+         "to handing it to the log.");
+  HistogramSeries(out, "expertflow_batch_decide_seconds", "",
+                  Scaled(engine::kWriteBucketsMicros, 1e6), stats.decide_buckets,
+                  static_cast<double>(stats.decide_micros_total) / 1e6);
   metric("expertflow_append_failures_total", "counter", "Durable writes that failed.",
          stats.append_failures);
   metric("expertflow_writes_refused", "gauge",

@@ -64,8 +64,18 @@ def latency_section(results):
                 "|---:|" + "---:|" * len(bounds)]
         for r, shares in sorted(hist["http_post_command"].items()):
             out.append(f"| {r} | " + " | ".join(f"{100 - shares[b]:.3f}" for b in bounds) + " |")
-    path = results / "write-histogram.txt"
-    if path.exists() and path.read_text().strip():
+    # The server's own histograms over the whole HTTP load: its writes, and (issue 19) the
+    # decisions of the sequencer's thread before them.
+    for file, metric, what in (
+            ("write-histogram.txt", "expertflow_batch_write_seconds",
+             "durable writes during the HTTP load ({n:,} batches, from the hand-over to the log to "
+             "the answer"),
+            ("decide-histogram.txt", "expertflow_batch_decide_seconds",
+             "decisions of the same batches ({n:,}, on the sequencer's thread, from taking the "
+             "commands to the hand-over to the log")):
+        path = results / file
+        if not path.exists() or not path.read_text().strip():
+            continue
         buckets = []
         for line in path.read_text().splitlines():
             le = line.split('le="', 1)[1].split('"', 1)[0]
@@ -76,8 +86,7 @@ def latency_section(results):
             label = "more" if le == "+Inf" else f"≤ {float(le) * 1000:g} ms"
             cells.append(f"{label}: {100 * (cum - prev) / total:.2f}%")
             prev = cum
-        out += ["", f"The server's durable writes during the HTTP load ({total:,} batches, from "
-                "the hand-over to the log to the answer, `expertflow_batch_write_seconds`): " +
+        out += ["", "The server's " + what.format(n=total) + f", `{metric}`): " +
                 ", ".join(cells) + "."]
     return out
 

@@ -117,6 +117,9 @@ void BM_SequencerDurableCommands(benchmark::State& state) {
     state.counters["write_us"] = stats.batches ? static_cast<double>(stats.sync_micros_total) /
                                                      static_cast<double>(stats.batches)
                                                : 0;
+    state.counters["decide_us"] = stats.batches ? static_cast<double>(stats.decide_micros_total) /
+                                                      static_cast<double>(stats.batches)
+                                                : 0;
   }
 }
 BENCHMARK(BM_SequencerDurableCommands)

@@ -169,6 +169,9 @@ void SequencerStats::Add(const SequencerStats& earlier) {
   sync_micros_total += earlier.sync_micros_total;
   for (std::size_t i = 0; i < write_buckets.size(); ++i)
     write_buckets[i] += earlier.write_buckets[i];
+  decide_micros_total += earlier.decide_micros_total;
+  for (std::size_t i = 0; i < decide_buckets.size(); ++i)
+    decide_buckets[i] += earlier.decide_buckets[i];
   for (std::size_t i = 0; i < batch_buckets.size(); ++i)
     batch_buckets[i] += earlier.batch_buckets[i];
   idempotency_purged += earlier.idempotency_purged;
@@ -340,10 +343,14 @@ void Sequencer::Settle(InFlight& f, Result<AppendResult> appended) {
       stats_.idempotency_purged += f.purged;
       stats_.sync_micros_total += static_cast<std::uint64_t>(micros);
       // The first bucket whose bound is not below the time (the last: none is).
-      ++stats_
-            .write_buckets[std::lower_bound(kWriteBucketsMicros.begin(), kWriteBucketsMicros.end(),
-                                            static_cast<std::uint64_t>(micros)) -
-                           kWriteBucketsMicros.begin()];
+      const auto bucket = [](std::uint64_t us) {
+        return static_cast<std::size_t>(
+            std::lower_bound(kWriteBucketsMicros.begin(), kWriteBucketsMicros.end(), us) -
+            kWriteBucketsMicros.begin());
+      };
+      ++stats_.write_buckets[bucket(static_cast<std::uint64_t>(micros))];
+      stats_.decide_micros_total += f.decide_micros;
+      ++stats_.decide_buckets[bucket(f.decide_micros)];
       ++stats_.batch_buckets[std::lower_bound(kBatchBucketsCommands.begin(),
                                               kBatchBucketsCommands.end(), f.accepted.size()) -
                              kBatchBucketsCommands.begin()];

@@ -106,6 +106,11 @@ struct SequencerStats {
   // the wait behind the batch before it. Where a command's latency tail comes from
   // (benchmarks/README.md, issue 19).
   std::array<std::uint64_t, kWriteBucketsMicros.size() + 1> write_buckets{};
+  // How long the sequencer's thread took to decide each durable batch (from taking its commands
+  // to handing it to the log), in the same buckets: the other part of a command's wait, which
+  // grows with the batch and with the CPU the thread gets.
+  std::uint64_t decide_micros_total = 0;
+  std::array<std::uint64_t, kWriteBucketsMicros.size() + 1> decide_buckets{};
   // The commands accepted into each durable batch, in the buckets of kBatchBucketsCommands (a
   // batch of fired timers alone counts as none): how well group commit groups.
   std::array<std::uint64_t, kBatchBucketsCommands.size() + 1> batch_buckets{};
@@ -253,6 +258,7 @@ class Sequencer {
     std::uint64_t fired = 0;
     std::uint64_t purged = 0;  // idempotency records the batch deletes
     std::chrono::steady_clock::time_point started;
+    std::uint64_t decide_micros = 0;  // its decision, on the sequencer's thread
     std::shared_ptr<Slot> slot;
     // A batch that writes nothing (refusals, replays) while others are in flight: settled by the
     // sequencer's thread when it is the oldest, so that its answers follow theirs (and turn into
@@ -271,7 +277,8 @@ class Sequencer {
   // batch is decided while this one syncs (at most kMaxInFlight batches at a time).
   void ProcessBatch(std::vector<Request>& requests, bool fire_timers);
   // Hands a decided batch to the log (or answers it at once when it writes nothing).
-  void Launch(Batch& b);
+  // `begun`: when the batch's decision began (for decide_buckets).
+  void Launch(Batch& b, std::chrono::steady_clock::time_point begun);
   // Called with the log's answer for a batch, on the log's thread (or inline for a log that
   // answers at once), in the order the batches were handed over: publishes the batch's instances
   // to readers and answers its callers as soon as the write is durable (or answers them with the

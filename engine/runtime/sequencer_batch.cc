@@ -409,6 +409,7 @@ void Sequencer::Batch::DecideGroup(Request& r) {
 }
 
 void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
+  const auto begun = std::chrono::steady_clock::now();
   const Timestamp now = std::max(clock_.Now(), latest_time_);
   latest_time_ = now;
   Batch b(*this, now);
@@ -420,7 +421,7 @@ void Sequencer::ProcessBatch(std::vector<Request>& requests, bool fire_timers) {
       b.DecideOne(r);
   }
   AddIdempotencyPurge(b, now);
-  Launch(b);
+  Launch(b, begun);
 }
 
 namespace {
@@ -474,7 +475,7 @@ void Sequencer::AddIdempotencyPurge(Batch& b, Timestamp now) {
   }
 }
 
-void Sequencer::Launch(Batch& b) {
+void Sequencer::Launch(Batch& b, std::chrono::steady_clock::time_point begun) {
   // No view per command: the views are a checkpointed projection (SequencerOptions). The batch
   // carries the next chunk of a checkpoint under way.
   std::vector<std::string> views;
@@ -492,6 +493,8 @@ void Sequencer::Launch(Batch& b) {
   f.fired = b.fired;
   f.purged = b.purged;
   f.started = std::chrono::steady_clock::now();
+  f.decide_micros = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(f.started - begun).count());
   f.slot = std::make_shared<Slot>();
   f.number = ++launched_;
   if (f.accepted.empty() && f.groups.empty() && f.answered.empty() && f.groups_refused.empty() &&

@@ -117,6 +117,9 @@ TEST_F(MetricsAfterCommands, ShouldCountEveryAppendedEventAndEachBatchInAHistogr
   EXPECT_GE(Sample(text_, "expertflow_batch_commands_bucket{le=\"1\"}"), 6);
   EXPECT_EQ(Sample(text_, "expertflow_batch_commands_bucket{le=\"+Inf\"}"), batches);
   EXPECT_EQ(Sample(text_, "expertflow_batch_write_seconds_count"), batches);
+  EXPECT_EQ(Sample(text_, "expertflow_batch_decide_seconds_count"), batches);
+  EXPECT_EQ(Sample(text_, "expertflow_batch_decide_seconds_bucket{le=\"+Inf\"}"), batches);
+  EXPECT_GT(Sample(text_, "expertflow_batch_decide_seconds_sum"), 0);
   EXPECT_EQ(Sample(text_, "expertflow_writes_refused"), 0);
   EXPECT_THAT(text_, ::testing::Not(HasSubstr("_average")))
       << "averages are the histograms' sum over count";
