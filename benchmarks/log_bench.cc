@@ -4,6 +4,9 @@
 //   BM_RawWriteBatchOf/N       — the same with N values a batch (what N waiting callers can fill);
 //   BM_RawSyncedWriters        — every thread writes one value a synced Write: RocksDB's own
 //                                group commit, the raw figure for N concurrent submitters;
+//   BM_RawWaitingSubmitters/B  — 64 threads that each hand one B-byte value to a batching thread
+//                                and wait for its answer, no engine between them and the disk: the
+//                                bound of the sequencer's 64-submitter figure (issue 19);
 //   BM_EventLogAppend          — realistic 444-byte events through RocksDbEventLog, 100 per
 //                                batch, with encoding and the hash chain, one batch at a time;
 //   BM_EventLogAppendPipelined — the same with AppendAsync, two batches in flight;
@@ -16,10 +19,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <semaphore>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "benchmarks/bench_events.h"
 #include "engine/log/event_log.h"
@@ -136,6 +145,110 @@ BENCHMARK(BM_RawSyncedWriters)
       fs::remove_all(synced_writers->dir);
       delete synced_writers;
       synced_writers = nullptr;
+    });
+
+// The sequencer's figure at 64 waiting submitters (sequencer_bench.cc) with everything of the
+// engine taken out: each of 64 threads hands one pre-built value to a batching thread and waits on
+// a promise for its answer, as a caller of Sequencer::Submit does; the batching thread takes what
+// is queued, writes it as one synced WriteBatch and answers every caller of it. What is left is
+// the group commit of 64 waiting callers on this machine: waking them, their threads' turns on the
+// cores, and the sync of the bytes their commands write. B is those bytes a command: 300, the raw
+// figures' value, and 2048, what the engine writes for a create (its ~1 KB event and its ~0.9 KB
+// view; `expertflow_batch_write_seconds` batches of 31 creates write ~64 KB).
+struct WaitingSubmitters {
+  struct Request {
+    const std::string* value;
+    std::promise<bool> done;
+  };
+  fs::path dir;
+  std::unique_ptr<rocksdb::DB> db;
+  std::string value;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Request*> queue;
+  bool stopping = false;
+  std::thread batcher;
+
+  void Run() {
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    std::uint64_t seq = 0;
+    std::vector<Request*> batch;
+    while (true) {
+      batch.clear();
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;
+        while (!queue.empty() && batch.size() < 64) {
+          batch.push_back(queue.front());
+          queue.pop_front();
+        }
+      }
+      if (!db) {
+        for (Request* r : batch) r->done.set_value(false);
+        continue;
+      }
+      rocksdb::WriteBatch wb;
+      for (Request* r : batch) {
+        char key[8];
+        const std::uint64_t k = ++seq;
+        for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
+        wb.Put(rocksdb::Slice(key, 8), *r->value);
+      }
+      const bool ok = db->Write(sync, &wb).ok();
+      for (Request* r : batch) r->done.set_value(ok);
+    }
+  }
+};
+WaitingSubmitters* waiting = nullptr;
+
+void BM_RawWaitingSubmitters(benchmark::State& state) {
+  std::int64_t failures = 0;
+  for (auto _ : state) {
+    WaitingSubmitters::Request request{&waiting->value, {}};
+    auto answer = request.done.get_future();
+    bool first = false;
+    {
+      std::lock_guard lock(waiting->mu);
+      first = waiting->queue.empty();
+      waiting->queue.push_back(&request);
+    }
+    if (first) waiting->cv.notify_one();
+    if (!answer.get()) ++failures;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["failures"] = static_cast<double>(failures);
+}
+BENCHMARK(BM_RawWaitingSubmitters)
+    ->Arg(300)
+    ->Arg(2048)
+    ->Threads(64)
+    ->UseRealTime()
+    ->MinTime(3.0)
+    ->Setup([](const benchmark::State& state) {
+      waiting = new WaitingSubmitters;
+      waiting->dir = TempPath("raw-waiting");
+      waiting->value.assign(static_cast<std::size_t>(state.range(0)), 'v');
+      fs::remove_all(waiting->dir);
+      rocksdb::Options options;
+      options.create_if_missing = true;
+      rocksdb::DB* raw = nullptr;
+      // Without a store every answer is a failure, counted in `failures`.
+      if (rocksdb::DB::Open(options, waiting->dir.string(), &raw).ok()) waiting->db.reset(raw);
+      waiting->batcher = std::thread([] { waiting->Run(); });
+    })
+    ->Teardown([](const benchmark::State&) {
+      {
+        std::lock_guard lock(waiting->mu);
+        waiting->stopping = true;
+      }
+      waiting->cv.notify_one();
+      waiting->batcher.join();
+      waiting->db.reset();
+      fs::remove_all(waiting->dir);
+      delete waiting;
+      waiting = nullptr;
     });
 
 engine::AppendBatch Batch(std::uint64_t n) {
