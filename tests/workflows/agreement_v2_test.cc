@@ -33,7 +33,9 @@ class AgreementV2 : public ::testing::Test {
   std::string Drafted() {
     auto r = world_.Create("agreements", "agreement", kFumo, Draft());
     EXPECT_TRUE(r) << (r ? "" : r.error().ToString());
-    if (r) EXPECT_EQ(r->instance.workflow_version, 2u) << "a new agreement is on version 2";
+    if (r) {
+      EXPECT_EQ(r->instance.workflow_version, 2u) << "a new agreement is on version 2";
+    }
     return r ? r->instance.id : "";
   }
   std::string Active() {

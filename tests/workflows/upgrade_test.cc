@@ -21,7 +21,9 @@ const Principal kRumoExpert = P("rumo-74", "rumo_member");
 void Version1Only(engine::DefinitionSet& set) {
   engine::DefinitionSet kept;
   for (const engine::Definition* d : set.All()) {
-    if (d->version == 1) ASSERT_TRUE(kept.Add(*d));
+    if (d->version == 1) {
+      ASSERT_TRUE(kept.Add(*d));
+    }
   }
   set = std::move(kept);
 }
@@ -36,7 +38,6 @@ json AgreementDraft() {
   return {{"fumo", "fumo-09.00.00"}, {"rumo", "rumo-52"}, {"ugps", "09.00.00"}, {"city", "c"}};
 }
 
-std::string Today(World& w) { return engine::FormatRfc3339(w.clock().Now()).substr(0, 10); }
 std::string Later(World& w, int n) {
   return engine::FormatRfc3339(w.clock().Now() + days(n)).substr(0, 10);
 }
@@ -184,7 +185,7 @@ TEST(Upgrade, ShouldFinishVersion1InstancesUnderVersion1WhileNewOnesFollowVersio
     current.push_back(s);
     return true;
   });
-  const json r = stats.Stages({.workflow = "industry_proposal"}, current);
+  const json r = stats.Stages({.workflow = "industry_proposal", .from = {}, .to = {}, .group_by = {}}, current);
   std::map<std::string, json> stages;
   for (const auto& s : r["stages"]) stages[s["stage"]] = s;
   EXPECT_EQ(stages["expertise"]["entered"], 7);
