@@ -2,8 +2,8 @@
 """Turns one `benchmarks/run` into a Markdown table and a JSON file (standard library only).
 
 Usage: report.py RESULTS_DIR OUT.md OUT.json
-RESULTS_DIR holds bench-reads.json (Google Benchmark, repetitions), bench-append-N.json (one per
-round), rounds.txt ("round name value unit" for PostgreSQL and HTTP), latency.txt, machine.env,
+RESULTS_DIR holds bench-reads.json (Google Benchmark, repetitions), bench-append-N.json and
+bench-submitters-N.json (one each per round), rounds.txt ("round name value unit" for PostgreSQL and HTTP), latency.txt, machine.env,
 store.json, rebuild.env, serve.env.
 """
 import json
@@ -138,7 +138,8 @@ def main(results, md_path, json_path):
                 add(key + "_cpu", b["cpu_us"], "µs CPU", round_)
 
     read_bench(results / "bench-reads.json")
-    for path in sorted(results.glob("bench-append-*.json")):
+    for path in sorted(results.glob("bench-append-*.json")) + sorted(
+            results.glob("bench-submitters-*.json")):
         read_bench(path, int(path.stem.rsplit("-", 1)[1]))
     for line in (results / "rounds.txt").read_text().splitlines():
         round_, name, value, unit = line.split(" ", 3)
