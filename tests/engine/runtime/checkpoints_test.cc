@@ -22,7 +22,7 @@ void AppendEvents(EventLog& log, int from, int to, int altered = -1) {
     NewEvent e;
     e.type = "ProposalDrafted";
     e.occurred_at = *ParseRfc3339("2026-11-20T10:00:00Z");
-    e.actor = {"umc-05", "umc_lead"};
+    e.actor = {"umc-05", "umc_lead", ""};
     e.command = "create";
     e.command_id = "c" + std::to_string(i);
     e.data = i == altered ? R"({"title":"переписано"})"
