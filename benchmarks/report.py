@@ -3,8 +3,8 @@
 
 Usage: report.py RESULTS_DIR OUT.md OUT.json
 RESULTS_DIR holds bench-reads.json (Google Benchmark, repetitions), bench-append-N.json and
-bench-submitters-N.json (one each per round), rounds.txt ("round name value unit" for PostgreSQL and HTTP), latency.txt, machine.env,
-store.json, rebuild.env, serve.env.
+bench-submitters-N.json (one each per round), rounds.txt ("round name value unit" for PostgreSQL
+and HTTP), latency.txt, machine.env, store.json, rebuild.env, serve.env.
 """
 import json
 import statistics

@@ -185,7 +185,8 @@ TEST(Upgrade, ShouldFinishVersion1InstancesUnderVersion1WhileNewOnesFollowVersio
     current.push_back(s);
     return true;
   });
-  const json r = stats.Stages({.workflow = "industry_proposal", .from = {}, .to = {}, .group_by = {}}, current);
+  const json r = stats.Stages(
+      {.workflow = "industry_proposal", .from = {}, .to = {}, .group_by = {}}, current);
   std::map<std::string, json> stages;
   for (const auto& s : r["stages"]) stages[s["stage"]] = s;
   EXPECT_EQ(stages["expertise"]["entered"], 7);
