@@ -46,6 +46,11 @@ constexpr int kBatch = 100;
 
 fs::path TempPath(const std::string& name) { return bench::TempPath("expertflow-bench-", name); }
 
+// The raw loops' key: the value's number, big-endian (as the event log's seq keys are).
+void SeqKey(std::uint64_t k, char (&key)[8]) {
+  for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
+}
+
 // Pre-built 300-byte values, 100 per WriteBatch, sync. With `stream_index`, each value also gets
 // a second key shaped like the event log's stream index ("proposals/p<n>", '\0', big-endian seq;
 // 5,000 streams): RocksDB alone, with default options, writing as many keys as the log does.
@@ -70,7 +75,7 @@ void RawWriteBatch(benchmark::State& state, bool stream_index, int values = kBat
     for (int i = 0; i < values; ++i) {
       char key[8];
       const std::uint64_t k = ++seq;
-      for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
+      SeqKey(k, key);
       batch.Put(rocksdb::Slice(key, 8), value);
       if (stream_index) {
         index_key = "proposals/p" + std::to_string(k % 5000);
@@ -118,8 +123,7 @@ void BM_RawSyncedWriters(benchmark::State& state) {
       break;
     }
     char key[8];
-    const std::uint64_t k = ++synced_writers->seq;
-    for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
+    SeqKey(++synced_writers->seq, key);
     rocksdb::WriteBatch batch;
     batch.Put(rocksdb::Slice(key, 8), value);
     if (!synced_writers->db->Write(sync, &batch).ok()) state.SkipWithError("write failed");
@@ -192,8 +196,7 @@ struct WaitingSubmitters {
       rocksdb::WriteBatch wb;
       for (Request* r : batch) {
         char key[8];
-        const std::uint64_t k = ++seq;
-        for (int b = 0; b < 8; ++b) key[b] = static_cast<char>(k >> (56 - 8 * b));
+        SeqKey(++seq, key);
         wb.Put(rocksdb::Slice(key, 8), *r->value);
       }
       const bool ok = db->Write(sync, &wb).ok();

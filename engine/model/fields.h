@@ -14,9 +14,9 @@ namespace expertflow::engine {
 // value); the texts take far less (serve's peak at 1M events fell by ~75 MB with this and the
 // interned participants, benchmarks/README.md), and a member is parsed only when something
 // reads it (a deadline's date, a protocol's reports) — most commands read none. The texts are
-// canonical (`AppendJson`, engine/log/event.h), so `AppendTo` writes byte for byte what AppendJson wrote
-// of the object, and names are interned (a definition declares them; payloads with unknown
-// fields are refused).
+// canonical (`AppendJson`, engine/log/event.h), so `AppendTo` writes byte for byte what
+// AppendJson wrote of the object, and names are interned (a definition declares them; payloads
+// with unknown fields are refused).
 class Fields {
  public:
   struct Member {
